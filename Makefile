@@ -1,0 +1,67 @@
+# mailproxy: make, make test, make install (PREFIX, DESTDIR).
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+VERSION	 = 0.1
+
+CC	?= cc
+PKGS	 = libsystemd libbsd-overlay libcrypto
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -DVERSION=\"$(VERSION)\"
+CFLAGS	+= $(shell pkg-config --cflags $(PKGS))
+LDLIBS	+= $(shell pkg-config --libs $(PKGS))
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=all
+
+SRCS	 = mailproxy.c options.c launch.c conn.c backend.c relay.c log.c \
+	   proto/smtp.c proto/smtp_parse.c proto/sasl.c proto/xclient.c \
+	   proto/proxy.c
+HDRS	 = $(wildcard *.h proto/*.h)
+OBJS	 = $(SRCS:%.c=obj/%.o)
+SANOBJS	 = $(SRCS:%.c=obj-san/%.o)
+
+all: mailproxy
+
+mailproxy: $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+# the same program under AddressSanitizer and UndefinedBehaviorSanitizer
+mailproxy-san: $(SANOBJS)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $(SANOBJS) $(LDLIBS)
+
+obj/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+obj-san/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
+
+# the unit tests of the pure parsers, then the suite through the binary
+tests/unit: tests/unit.c $(filter-out obj-san/mailproxy.o,$(SANOBJS))
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+tests/options_test: tests/options_test.c obj-san/options.o
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+test: mailproxy tests/unit tests/options_test
+	tests/unit
+	tests/options_test
+	tests/run-bats tests/*.bats
+
+# the whole suite again with the sanitizer build
+test-san: mailproxy-san
+	MAILPROXY=$(CURDIR)/mailproxy-san tests/run-bats tests/*.bats
+
+install: mailproxy
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(UNITDIR)
+	install -m 755 mailproxy $(DESTDIR)$(SBINDIR)/mailproxy
+	install -m 644 man/mailproxy.8 $(DESTDIR)$(MANDIR)/man8/mailproxy.8
+	install -m 644 units/*.socket units/*.service $(DESTDIR)$(UNITDIR)/
+
+clean:
+	rm -rf obj obj-san mailproxy mailproxy-san tests/unit tests/options_test
+
+.PHONY: all test test-san install clean

@@ -1,0 +1,122 @@
+/*
+ * Connecting to the backend: HOST:PORT or [IPv6]:PORT, each address the
+ * name gives tried in turn, each within the timeout.  The socket is left
+ * non-blocking; conn.c waits with poll.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+
+static int
+split_hostport(const char *s, char *host, size_t hostcap, char *port,
+    size_t portcap)
+{
+	const char	*colon;
+	size_t		 n;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (end == NULL || end[1] != ':')
+			return -1;
+		n = end - s - 1;
+		colon = end + 1;
+		s++;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			return -1;
+		n = colon - s;
+	}
+	if (n == 0 || n >= hostcap || strlcpy(port, colon + 1, portcap) >=
+	    portcap || port[0] == '\0')
+		return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	return 0;
+}
+
+static int
+connect_one(const struct addrinfo *ai, long long timeout_ms)
+{
+	struct pollfd	pfd;
+	socklen_t	len;
+	int		fd, e = 0, one = 1;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		if (errno != EINPROGRESS)
+			goto fail;
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, timeout_ms > 0x7fffffff ? 0x7fffffff :
+		    (int)timeout_ms) != 1) {
+			errno = ETIMEDOUT;
+			goto fail;
+		}
+		len = sizeof(e);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) == -1)
+			goto fail;
+		if (e != 0) {
+			errno = e;
+			goto fail;
+		}
+	}
+	/* the handshake is small request-reply lines: don't batch them */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/* Returns a connected socket, or -1 with a message in err. */
+int
+backend_connect(const char *hostport, long long timeout_ms, char *err,
+    size_t errlen)
+{
+	struct addrinfo	 hints, *res, *ai;
+	char		 host[256], port[16];
+	int		 fd = -1, rc;
+
+	if (split_hostport(hostport, host, sizeof(host), port,
+	    sizeof(port)) == -1) {
+		snprintf(err, errlen, "bad backend address \"%s\"", hostport);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
+	/* an address needs no resolver: skip NSS for it */
+	if ((rc = getaddrinfo(host, port, &hints, &res)) == EAI_NONAME) {
+		hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+		rc = getaddrinfo(host, port, &hints, &res);
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "backend %s: %s", hostport,
+		    gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next)
+		fd = connect_one(ai, timeout_ms);
+	if (fd == -1)
+		snprintf(err, errlen, "backend %s: %s", hostport,
+		    strerror(errno));
+	freeaddrinfo(res);
+	return fd;
+}

@@ -1,0 +1,49 @@
+/*
+ * One connection type for every byte mailproxy moves: plain today, TLS
+ * tomorrow.  Protocol code and the relay never call read(2)/write(2) on a
+ * socket themselves; they go through these functions.
+ */
+#ifndef CONN_H
+#define CONN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct conn {
+	int		 rfd;		/* same as wfd for a socket */
+	int		 wfd;		/* stdout in a pipeline */
+	int		 eof;		/* the peer will send no more */
+	unsigned char	*buf;		/* input buffer, cap bytes */
+	size_t		 cap;
+	size_t		 off;		/* first unconsumed byte */
+	size_t		 len;		/* bytes held after off */
+	unsigned long long rbytes;	/* counted for the log */
+	unsigned long long wbytes;
+};
+
+/* conn_getline results */
+enum {
+	LINE_OK,	/* *line holds one line, CRLF or LF stripped */
+	LINE_TOOLONG,	/* no line end within the buffer: line is dropped */
+	LINE_EOF,
+	LINE_TIMEOUT,
+	LINE_ERROR
+};
+
+void	conn_init(struct conn *, int rfd, int wfd, unsigned char *buf,
+	    size_t cap);
+int	conn_getline(struct conn *, long long timeout_ms, char **line,
+	    size_t *len);
+int	conn_fill(struct conn *, long long timeout_ms);
+int	conn_wait_readable(struct conn *, long long timeout_ms);
+int	conn_writeall(struct conn *, const void *, size_t, long long timeout_ms);
+int	conn_puts(struct conn *, const char *, long long timeout_ms);
+ssize_t	conn_read(struct conn *, void *, size_t);
+ssize_t	conn_write(struct conn *, const void *, size_t);
+size_t	conn_pending(const struct conn *);
+void	conn_discard(struct conn *);
+void	conn_shutdown(struct conn *);
+void	conn_close(struct conn *);
+long long now_ms(void);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * Logging: one line per session on stderr, which the journal takes under
+ * systemd.  Under inetd stderr is the client's socket, so we use syslog.
+ * Text from the network is made printable first; passwords never get here.
+ */
+#include <sys/stat.h>
+#include <sys/socket.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "session.h"
+
+static int
+stderr_is_socket(void)
+{
+	struct stat	st;
+
+	return fstat(STDERR_FILENO, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+void
+log_init(void)
+{
+	if (stderr_is_socket())
+		openlog("mailproxy", LOG_PID, LOG_MAIL);
+}
+
+static void
+log_line(int prio, const char *line)
+{
+	if (stderr_is_socket())
+		syslog(prio, "%s", line);
+	else
+		fprintf(stderr, "mailproxy[%ld]: %s\n", (long)getpid(), line);
+}
+
+/* Bytes from the wire, made printable: \xHH for anything else. */
+static void
+printable(char *dst, size_t dstcap, const char *src)
+{
+	size_t	n = 0;
+
+	for (; *src != '\0' && n + 5 < dstcap; src++) {
+		unsigned char ch = *src;
+
+		if (ch >= ' ' && ch < 0x7f && ch != '\\' && ch != '"')
+			dst[n++] = ch;
+		else
+			n += snprintf(dst + n, dstcap - n, "\\x%02x", ch);
+	}
+	dst[n] = '\0';
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	char	buf[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_line(LOG_WARNING, buf);
+}
+
+/* The first reason given is the one that ended the session. */
+void
+session_outcome(struct session *s, const char *fmt, ...)
+{
+	char	buf[sizeof(s->outcome)];
+	va_list	ap;
+
+	if (s->outcome[0] != '\0')
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	printable(s->outcome, sizeof(s->outcome), buf);
+}
+
+static void
+endpoint_str(char *dst, size_t cap, const struct endpoint *e)
+{
+	if (!e->known)
+		strlcpy(dst, "unknown", cap);
+	else if (e->family == AF_INET6)
+		snprintf(dst, cap, "[%s]:%u", e->ip, e->port);
+	else
+		snprintf(dst, cap, "%s:%u", e->ip, e->port);
+}
+
+void
+log_session(const struct session *s)
+{
+	static const char *const names[] = { "-", "smtp", "pop3", "imap" };
+	char		 line[2048], user[256];
+	char		 client[INET6_ADDRSTRLEN + 16];
+	long long	 ms = now_ms() - s->start_ms;
+
+	printable(user, sizeof(user), s->user);
+	endpoint_str(client, sizeof(client), &s->client.remote);
+	snprintf(line, sizeof(line), "%s client=%s user=\"%s\" backend=%s "
+	    "in=%llu out=%llu time=%lld.%03llds outcome=\"%s\"",
+	    names[s->opt->protocol], client, user,
+	    s->backend[0] ? s->backend : "-", s->cli.rbytes, s->cli.wbytes,
+	    ms / 1000, ms % 1000, s->outcome[0] ? s->outcome : "ok");
+	log_line(LOG_INFO, line);
+}

@@ -1,0 +1,171 @@
+/*
+ * mailproxy: one SMTP, POP3 or IMAP client session, proxied to a backend.
+ * One process per connection, started by systemd (Accept=yes), an inetd,
+ * or by hand in a pipeline.  This file is the session's flow; the wire is
+ * in proto/, the connection in conn.c, the relay in relay.c.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "launch.h"
+#include "options.h"
+#include "proto/proto.h"
+#include "proto/proxy.h"
+#include "relay.h"
+#include "session.h"
+
+#ifndef VERSION
+#define VERSION "0.1"
+#endif
+
+void
+creds_wipe(struct creds *c)
+{
+	explicit_bzero(c, sizeof(*c));
+}
+
+const struct proto *
+proto_find(int protocol)
+{
+	switch (protocol) {
+	case PROTO_SMTP:
+		return &smtp_proto;
+	default:
+		return NULL;
+	}
+}
+
+static void
+greet_and_exit(struct session *s, const struct proto *p, int status)
+{
+	if (p != NULL && s->cli.wfd != -1)
+		conn_puts(&s->cli, p->tempfail, 1000);
+	exit(status);
+}
+
+/* The backend: connect, send the PROXY header, then the protocol's login. */
+static int
+backend_open(struct session *s, const struct proto *p)
+{
+	char	err[512], hdr[PROXY_V1_MAX];
+	int	fd, n;
+
+	strlcpy(s->backend, s->opt->backend, sizeof(s->backend));
+	fd = backend_connect(s->opt->backend, s->opt->timeout, err,
+	    sizeof(err));
+	if (fd == -1) {
+		session_outcome(s, "%s", err);
+		conn_puts(&s->cli, p->internal_error, s->opt->timeout);
+		return -1;
+	}
+	conn_init(&s->be, fd, fd, malloc(s->opt->proxy_buffer),
+	    s->opt->proxy_buffer);
+	if (s->be.buf == NULL) {
+		session_outcome(s, "out of memory");
+		return -1;
+	}
+	if (s->opt->proxy_protocol) {
+		n = proxy_v1(&s->client, hdr, sizeof(hdr));
+		if (n == -1 || conn_writeall(&s->be, hdr, n,
+		    s->opt->timeout) == -1) {
+			session_outcome(s, "backend %s: cannot send the PROXY "
+			    "header", s->backend);
+			conn_puts(&s->cli, p->internal_error, s->opt->timeout);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static size_t
+client_buffer(const struct options *o)
+{
+	return o->protocol == PROTO_IMAP ? o->imap_client_buffer :
+	    o->smtp_client_buffer;
+}
+
+int
+main(int argc, char *argv[], char *envp[])
+{
+	struct options		 opt;
+	struct session		 s;
+	const struct proto	*p;
+	const char		*why;
+	char			 err[512], host[NAME_MAX_LEN + 1];
+	int			 rc, status = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	memset(&s, 0, sizeof(s));
+	memset(&opt, 0, sizeof(opt));
+	s.opt = &opt;
+	s.be.rfd = s.be.wfd = -1;
+	s.start_ms = now_ms();
+
+	rc = options_parse(&opt, argc, argv, envp, err, sizeof(err));
+	if (rc == OPT_HELP) {
+		options_help(stdout);
+		return 0;
+	}
+	if (rc == OPT_VERSION) {
+		printf("mailproxy %s\n", VERSION);
+		return 0;
+	}
+	log_init();
+	p = proto_find(opt.protocol);
+	if (rc == OPT_ERROR) {
+		fprintf(stderr, "mailproxy: %s\n", err);
+		/* a client already connected is told to come back later */
+		if (launch_find(&s, err, sizeof(err)) == 0 &&
+		    strcmp(s.client.launcher, "pipeline") != 0)
+			greet_and_exit(&s, p, EX_USAGE);
+		return EX_USAGE;
+	}
+	if (launch_find(&s, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return EX_USAGE;
+	}
+	if (p == NULL) {
+		log_warnx("--protocol: %s is not supported yet",
+		    opt.protocol == PROTO_POP3 ? "pop3" : "imap");
+		greet_and_exit(&s, p, EX_USAGE);
+	}
+	if (opt.server_name == NULL) {
+		if (gethostname(host, sizeof(host)) == -1)
+			strlcpy(host, "localhost", sizeof(host));
+		host[sizeof(host) - 1] = '\0';
+		s.server_name = host;
+	} else
+		s.server_name = opt.server_name;
+	s.cli.cap = client_buffer(&opt);
+	if ((s.cli.buf = malloc(s.cli.cap)) == NULL) {
+		log_warnx("out of memory");
+		greet_and_exit(&s, p, EX_OSERR);
+	}
+
+	if (p->client(&s) == PROTO_LOGIN) {
+		strlcpy(s.user, s.creds.user, sizeof(s.user));
+		if (backend_open(&s, p) == -1)
+			status = EX_TEMPFAIL;
+		else if (p->backend(&s) != PROTO_RELAY)
+			status = EX_TEMPFAIL;
+		creds_wipe(&s.creds);
+		if (status == 0) {
+			if (relay(&s.cli, &s.be, opt.proxy_buffer,
+			    opt.proxy_timeout, &why) == -1)
+				status = EX_IOERR;
+			if (why != NULL)
+				session_outcome(&s, "%s", why);
+		}
+	}
+	creds_wipe(&s.creds);
+	log_session(&s);
+	conn_close(&s.be);
+	conn_close(&s.cli);
+	return status;
+}

@@ -1,0 +1,1077 @@
+/*
+ * Options: one table drives argv, the MAILPROXY_* environment, the
+ * defaults and --help, so that an option is one row and the four can
+ * never disagree.  Values follow the nginx directive syntax.
+ */
+
+#include <sys/types.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* the historical OpenBSD prototypes; says so to silence libbsd's warning */
+#define LIBBSD_OPENBSD_VIS
+#include <vis.h>
+
+#include "options.h"
+
+#ifndef nitems
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+#define ENV_PREFIX	"MAILPROXY_"
+#define COUNT_MAX	1000000		/* max_errors */
+#define VALUE_MAX	1024		/* bytes of one value: bounded at the edge */
+
+/* Angie's own words for a default that is the page size */
+#define PAGESIZE_DEF	"4k|8k"
+
+enum type {
+	T_FLAG,		/* on | off */
+	T_SIZE,		/* 512, 4k, 1m */
+	T_MSEC,		/* 500ms, 30s, 1h30m; a bare number is seconds */
+	T_COUNT,	/* 0 to COUNT_MAX */
+	T_STRING,	/* stored as given; empty: NULL */
+	T_LIST,		/* space-separated words, stored as given */
+	T_AUTH,		/* auth method names, to AUTH_* bits */
+	T_PROTO,	/* smtp | pop3 | imap */
+	T_STARTTLS,	/* on | off | only */
+	T_VERIFY,	/* on | off | optional | optional_no_ca */
+	T_HOSTPORT,	/* HOST:PORT or [v6]:PORT */
+	T_ADDR,		/* IP[:PORT] or [v6]:PORT */
+	T_RESOLVER,	/* IP[:PORT], or off: NULL */
+	T_REPEAT,	/* repeatable words; env: split at blanks or newlines */
+	T_LINES,	/* repeatable "Name: value"; env: split at newlines */
+};
+
+/* what a type stores, for comparing a value with the default */
+enum field { F_INT, F_UINT, F_SIZE, F_MSEC, F_STR };
+
+struct opt {
+	const char	*name;		/* as on the command line */
+	enum type	 type;
+	size_t		 off;		/* of the field in struct options */
+	const char	*def;		/* nginx syntax; NULL: none */
+	const char	*arg;		/* --help's VALUE; NULL: the type's */
+	unsigned	 bits;		/* T_AUTH: the AUTH_* bits it accepts */
+	int		 later;		/* in the contract, not implemented yet */
+	const char	*help;
+};
+
+enum { NOW, LATER };
+
+#define OFF(f)	offsetof(struct options, f)
+
+static const struct opt opts[] = {
+	{ "protocol", T_PROTO, OFF(protocol), NULL, NULL, 0, NOW,
+	    "the mail protocol (required)" },
+	{ "backend", T_HOSTPORT, OFF(backend), NULL, NULL, 0, NOW,
+	    "the mail server to relay to" },
+	{ "client-addr", T_ADDR, OFF(client_addr), NULL, NULL, 0, NOW,
+	    "the client's address in a pipeline" },
+
+	{ "proxy-buffer", T_SIZE, OFF(proxy_buffer), PAGESIZE_DEF, NULL, 0, NOW,
+	    "buffer size for relaying" },
+	{ "proxy-pass-error-message", T_FLAG, OFF(proxy_pass_error_message),
+	    "off", NULL, 0, NOW,
+	    "pass the backend's login errors on" },
+	{ "proxy-protocol", T_FLAG, OFF(proxy_protocol), "off", NULL, 0, NOW,
+	    "send a PROXY header to the backend" },
+	{ "proxy-smtp-auth", T_FLAG, OFF(proxy_smtp_auth), "off", NULL, 0, NOW,
+	    "log in to the SMTP backend with AUTH" },
+	{ "proxy-timeout", T_MSEC, OFF(proxy_timeout), "24h", NULL, 0, NOW,
+	    "idle time allowed while relaying" },
+	{ "xclient", T_FLAG, OFF(xclient), "on", NULL, 0, NOW,
+	    "send XCLIENT to the SMTP backend" },
+
+	{ "server-name", T_STRING, OFF(server_name), NULL, "NAME", 0, NOW,
+	    "name in greetings and EHLO (default: the host name)" },
+	{ "timeout", T_MSEC, OFF(timeout), "60s", NULL, 0, NOW,
+	    "idle time allowed before relaying" },
+	{ "resolver", T_RESOLVER, OFF(resolver), "off", NULL, 0, LATER,
+	    "DNS server for the client's name" },
+	{ "resolver-timeout", T_MSEC, OFF(resolver_timeout), "30s", NULL, 0,
+	    LATER, "time allowed for a DNS lookup" },
+	{ "max-errors", T_COUNT, OFF(max_errors), "5", NULL, 0, NOW,
+	    "errors before the client is dropped" },
+
+	{ "smtp-auth", T_AUTH, OFF(smtp_auth), "plain login", NULL,
+	    AUTH_PLAIN | AUTH_LOGIN | AUTH_CRAM_MD5 | AUTH_EXTERNAL | AUTH_NONE,
+	    NOW, "SMTP AUTH methods" },
+	{ "smtp-capabilities", T_LIST, OFF(smtp_capabilities), "", NULL, 0, NOW,
+	    "extra EHLO keywords" },
+	{ "smtp-greeting-delay", T_MSEC, OFF(smtp_greeting_delay), "0", NULL,
+	    0, NOW, "delay before the greeting" },
+	{ "smtp-client-buffer", T_SIZE, OFF(smtp_client_buffer), PAGESIZE_DEF,
+	    NULL, 0, NOW, "buffer for SMTP client commands" },
+
+	{ "pop3-auth", T_AUTH, OFF(pop3_auth), "plain", NULL,
+	    AUTH_PLAIN | AUTH_APOP | AUTH_CRAM_MD5 | AUTH_EXTERNAL,
+	    NOW, "POP3 methods (plain: USER/PASS)" },
+	{ "pop3-capabilities", T_LIST, OFF(pop3_capabilities), "TOP USER UIDL",
+	    NULL, 0, NOW, "CAPA keywords announced" },
+	{ "imap-auth", T_AUTH, OFF(imap_auth), "plain", NULL,
+	    AUTH_PLAIN | AUTH_LOGIN | AUTH_CRAM_MD5 | AUTH_EXTERNAL,
+	    NOW, "IMAP methods" },
+	{ "imap-capabilities", T_LIST, OFF(imap_capabilities),
+	    "IMAP4 IMAP4rev1 UIDPLUS", NULL, 0, NOW,
+	    "CAPABILITY keywords announced" },
+	{ "imap-client-buffer", T_SIZE, OFF(imap_client_buffer), PAGESIZE_DEF,
+	    NULL, 0, NOW, "buffer for IMAP client commands" },
+
+	{ "auth-http", T_STRING, OFF(auth_http), NULL, "URL", 0, LATER,
+	    "checks logins and names the backend" },
+	{ "auth-http-header", T_LINES, OFF(auth_http_header), NULL,
+	    "'NAME: VALUE'", 0, LATER, "header for auth_http, repeatable" },
+	{ "auth-http-timeout", T_MSEC, OFF(auth_http_timeout), "60s", NULL, 0,
+	    LATER, "time allowed for an auth_http reply" },
+	{ "auth-http-pass-client-cert", T_FLAG,
+	    OFF(auth_http_pass_client_cert), "off", NULL, 0, LATER,
+	    "send it the client certificate" },
+
+	{ "starttls", T_STARTTLS, OFF(starttls), "off", NULL, 0, LATER,
+	    "offer STARTTLS; only: require it" },
+	{ "ssl", T_FLAG, OFF(ssl), "off", NULL, 0, LATER,
+	    "implicit TLS on the client connection" },
+	{ "ssl-certificate", T_REPEAT, OFF(ssl_certificate), NULL, "FILE", 0,
+	    LATER, "server certificate (PEM), repeatable" },
+	{ "ssl-certificate-key", T_REPEAT, OFF(ssl_certificate_key), NULL,
+	    "FILE", 0, LATER, "its private key, repeatable" },
+	{ "ssl-protocols", T_LIST, OFF(ssl_protocols), "TLSv1.2 TLSv1.3", NULL,
+	    0, LATER, "TLS versions allowed" },
+	{ "ssl-ciphers", T_STRING, OFF(ssl_ciphers), "HIGH:!aNULL:!MD5",
+	    "CIPHERS", 0, LATER, "OpenSSL cipher list" },
+	{ "ssl-verify-client", T_VERIFY, OFF(ssl_verify_client), "off", "MODE",
+	    0, LATER, "on, off, optional or optional_no_ca" },
+	{ "ssl-client-certificate", T_STRING, OFF(ssl_client_certificate),
+	    NULL, "FILE", 0, LATER, "CAs to verify clients, announced" },
+	{ "ssl-trusted-certificate", T_STRING, OFF(ssl_trusted_certificate),
+	    NULL, "FILE", 0, LATER, "CAs to verify clients, not announced" },
+	{ "set-real-ip-from", T_REPEAT, OFF(set_real_ip_from), NULL, "CIDR", 0,
+	    LATER, "network trusted with PROXY, repeatable" },
+	{ "listen-proxy-protocol", T_FLAG, OFF(listen_proxy_protocol), "off",
+	    NULL, 0, LATER, "expect a PROXY header from the client" },
+};
+
+/* the keywords of a type, and the auth method names */
+struct word {
+	const char	*name;
+	int		 value;
+};
+
+static const struct word flag_words[] = {
+	{ "on", 1 }, { "off", 0 }, { NULL, 0 }
+};
+static const struct word proto_words[] = {
+	{ "smtp", PROTO_SMTP }, { "pop3", PROTO_POP3 }, { "imap", PROTO_IMAP },
+	{ NULL, 0 }
+};
+static const struct word starttls_words[] = {
+	{ "on", STARTTLS_ON }, { "off", STARTTLS_OFF },
+	{ "only", STARTTLS_ONLY }, { NULL, 0 }
+};
+static const struct word verify_words[] = {
+	{ "on", VERIFY_ON }, { "off", VERIFY_OFF },
+	{ "optional", VERIFY_OPTIONAL },
+	{ "optional_no_ca", VERIFY_OPTIONAL_NO_CA }, { NULL, 0 }
+};
+static const struct word auth_words[] = {
+	{ "plain", AUTH_PLAIN }, { "login", AUTH_LOGIN }, { "apop", AUTH_APOP },
+	{ "cram-md5", AUTH_CRAM_MD5 }, { "external", AUTH_EXTERNAL },
+	{ "none", AUTH_NONE }, { NULL, 0 }
+};
+
+typedef int setter(const struct opt *, struct options *, const char *, int,
+    char *, size_t);
+
+static setter set_word, set_size, set_msec, set_count, set_string;
+static setter set_list, set_auth, set_addr, set_repeat;
+
+static const struct otype {
+	enum field	 field;
+	const char	*arg;		/* --help's VALUE */
+	const char	*what;		/* "bad WHAT" in messages */
+	const struct word *words;	/* the keyword types */
+	setter		*set;
+} types[] = {
+	[T_FLAG] =	{ F_INT, "on|off", "value", flag_words, set_word },
+	[T_SIZE] =	{ F_SIZE, "SIZE", "size", NULL, set_size },
+	[T_MSEC] =	{ F_MSEC, "TIME", "time", NULL, set_msec },
+	[T_COUNT] =	{ F_INT, "N", "number", NULL, set_count },
+	[T_STRING] =	{ F_STR, "STRING", "value", NULL, set_string },
+	[T_LIST] =	{ F_STR, "'WORD ...'", "value", NULL, set_list },
+	[T_AUTH] =	{ F_UINT, "'METHOD ...'", "method", auth_words, set_auth },
+	[T_PROTO] =	{ F_INT, "smtp|pop3|imap", "protocol", proto_words,
+			    set_word },
+	[T_STARTTLS] =	{ F_INT, "on|off|only", "value", starttls_words,
+			    set_word },
+	[T_VERIFY] =	{ F_INT, "MODE", "value", verify_words, set_word },
+	[T_HOSTPORT] =	{ F_STR, "HOST:PORT", "address", NULL, set_addr },
+	[T_ADDR] =	{ F_STR, "IP[:PORT]", "address", NULL, set_addr },
+	[T_RESOLVER] =	{ F_STR, "IP[:PORT]|off", "address", NULL, set_addr },
+	[T_REPEAT] =	{ F_STR, "VALUE", "value", NULL, set_repeat },
+	[T_LINES] =	{ F_STR, "LINE", "value", NULL, set_repeat },
+};
+
+#define FIELD(o, op, t)	((t *)(void *)((char *)(o) + (op)->off))
+
+/*
+ * The value as a message shows it: made printable and cut short, since
+ * it may come from an environment file with stray bytes in it.
+ */
+static const char *
+shown(const char *s, size_t n, char *buf, size_t len)
+{
+	/* vis(3) writes at most 4 bytes a byte; keep room for "..." */
+	size_t	 max = (len - 4) / 4;
+
+	if (strnvisx(buf, len, s, n < max ? n : max,
+	    VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_DQ) == -1)
+		strlcpy(buf, "?", len);
+	if (n > max)
+		strlcat(buf, "...", len);
+	return buf;
+}
+
+static int
+bad(char *why, size_t len, const struct opt *op, const char *s, size_t n,
+    const char *use)
+{
+	char	 buf[256];
+
+	snprintf(why, len, "bad %s \"%s\" (use %s)", types[op->type].what,
+	    shown(s, n, buf, sizeof buf), use);
+	return -1;
+}
+
+/* Finds the keyword s[0..n) of a list; nginx takes them in any case. */
+static const struct word *
+word_find(const struct word *w, const char *s, size_t n)
+{
+	for (; w->name != NULL; w++)
+		if (strlen(w->name) == n && strncasecmp(w->name, s, n) == 0)
+			return w;
+	return NULL;
+}
+
+/*
+ * "a, b or c" for messages, or "a|b|c" for --help; mask, when not 0,
+ * keeps the words with one of its bits.
+ */
+static const char *
+words_list(const struct word *w, unsigned mask, int bars, char *buf,
+    size_t len)
+{
+	const char	*pick[8];
+	size_t		 i, n = 0;
+
+	for (; w->name != NULL && n < nitems(pick); w++)
+		if (mask == 0 || (w->value & mask))
+			pick[n++] = w->name;
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strlcat(buf, bars ? "|" : i == n - 1 ? " or " : ", ",
+			    len);
+		strlcat(buf, pick[i], len);
+	}
+	return buf;
+}
+
+/*
+ * Reads the digits at *sp and moves past them.  strtonum alone would
+ * also take blanks and a sign, which no nginx value has.
+ */
+static int
+number(const char **sp, long long *v)
+{
+	char		 buf[24];
+	const char	*errstr;
+	size_t		 n;
+
+	n = strspn(*sp, "0123456789");
+	if (n == 0 || n >= sizeof buf)
+		return -1;
+	memcpy(buf, *sp, n);
+	buf[n] = '\0';
+	*v = strtonum(buf, 0, LLONG_MAX, &errstr);
+	if (errstr != NULL)
+		return -1;
+	*sp += n;
+	return 0;
+}
+
+int
+parse_flag(const char *s, int *v)
+{
+	const struct word *w;
+
+	if ((w = word_find(flag_words, s, strlen(s))) == NULL)
+		return -1;
+	*v = w->value;
+	return 0;
+}
+
+int
+parse_size(const char *s, size_t *v)
+{
+	long long	 n, scale = 1;
+	long long	 max = SIZE_MAX < LLONG_MAX ? (long long)SIZE_MAX : LLONG_MAX;
+
+	if (number(&s, &n) == -1)
+		return -1;
+	switch (*s) {
+	case 'k':
+	case 'K':
+		scale = 1024;
+		s++;
+		break;
+	case 'm':
+	case 'M':
+		scale = 1024 * 1024;
+		s++;
+		break;
+	}
+	/* a buffer of no bytes is never what was meant */
+	if (*s != '\0' || n == 0 || n > max / scale)
+		return -1;
+	*v = n * scale;
+	return 0;
+}
+
+/* nginx's time units, largest first: that is the order a value uses */
+static const struct unit {
+	const char	*name;
+	long long	 ms;
+} units[] = {
+	{ "y", 365LL * 24 * 60 * 60 * 1000 },
+	{ "M", 30LL * 24 * 60 * 60 * 1000 },
+	{ "w", 7LL * 24 * 60 * 60 * 1000 },
+	{ "d", 24LL * 60 * 60 * 1000 },
+	{ "h", 60LL * 60 * 1000 },
+	{ "m", 60LL * 1000 },
+	{ "s", 1000 },
+	{ "ms", 1 },
+};
+
+/* The longest unit at *sp, so that "ms" is not read as "m". */
+static const struct unit *
+unit_match(const char **sp)
+{
+	const struct unit	*u, *best = NULL;
+
+	for (u = units; u < units + nitems(units); u++)
+		if (strncmp(*sp, u->name, strlen(u->name)) == 0 &&
+		    (best == NULL || strlen(u->name) > strlen(best->name)))
+			best = u;
+	if (best != NULL)
+		*sp += strlen(best->name);
+	return best;
+}
+
+/*
+ * 500ms, 30s, 10m, 24h, 1d, and nginx's sums like 1h30m: each unit at
+ * most once, largest first.  A bare number is seconds, and so may only
+ * end a sum whose units are larger ("1m30").
+ */
+int
+parse_msec(const char *s, long long *v)
+{
+	static const char	 seconds[] = "s";
+	const struct unit	*u;
+	const char		*bare;
+	long long		 n, total = 0;
+	size_t			 next = 0;
+
+	do {
+		if (number(&s, &n) == -1)
+			return -1;
+		if (*s == '\0') {
+			bare = seconds;
+			u = unit_match(&bare);
+		} else if ((u = unit_match(&s)) == NULL)
+			return -1;
+		if ((size_t)(u - units) < next)
+			return -1;
+		next = u - units + 1;
+		if (n > (LLONG_MAX - total) / u->ms)
+			return -1;
+		total += n * u->ms;
+	} while (*s != '\0');
+	*v = total;
+	return 0;
+}
+
+/*
+ * A port, or the shape of HOST:PORT, [v6]:PORT, and when the port may
+ * be left out IP and a bare IPv6 address.  Names are only checked for
+ * their characters: the caller resolves them when it connects.
+ */
+static int
+port_check(const char *s)
+{
+	long long	 n;
+
+	if (number(&s, &n) == -1 || *s != '\0' || n < 1 || n > 65535)
+		return -1;
+	return 0;
+}
+
+static int
+name_check(const char *s)
+{
+	static const char	 ok[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._";
+
+	if (*s == '\0' || *s == '-' || *s == '.' || strlen(s) > 253)
+		return -1;
+	return s[strspn(s, ok)] == '\0' ? 0 : -1;
+}
+
+static int
+addr_check(const char *s, int need_port, int ip_only)
+{
+	char		 host[256];
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	const char	*end, *port = NULL;
+	size_t		 n;
+
+	if (*s == '[') {
+		if ((end = strchr(s, ']')) == NULL)
+			return -1;
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			return -1;
+		if ((n = end - s - 1) >= sizeof host)
+			return -1;
+		memcpy(host, s + 1, n);
+		host[n] = '\0';
+		if (inet_pton(AF_INET6, host, &a6) != 1)
+			return -1;
+	} else if ((end = strchr(s, ':')) != NULL &&
+	    strchr(end + 1, ':') != NULL) {
+		/* two colons or more: a bare IPv6 address, with no port */
+		if (need_port || inet_pton(AF_INET6, s, &a6) != 1)
+			return -1;
+	} else {
+		n = end != NULL ? (size_t)(end - s) : strlen(s);
+		if (end != NULL)
+			port = end + 1;
+		if (n >= sizeof host)
+			return -1;
+		memcpy(host, s, n);
+		host[n] = '\0';
+		if (ip_only ? inet_pton(AF_INET, host, &a4) != 1 :
+		    name_check(host) == -1)
+			return -1;
+	}
+	if (port == NULL)
+		return need_port ? -1 : 0;
+	return port_check(port);
+}
+
+/* The setters: each parses one value into its field of o. */
+
+static int
+set_word(const struct opt *op, struct options *o, const char *val, int how,
+    char *why, size_t len)
+{
+	const struct word	*w = types[op->type].words;
+	char			 use[128];
+
+	(void)how;
+	if ((w = word_find(w, val, strlen(val))) == NULL)
+		return bad(why, len, op, val, strlen(val),
+		    words_list(types[op->type].words, 0, 0, use, sizeof use));
+	*FIELD(o, op, int) = w->value;
+	return 0;
+}
+
+static int
+set_size(const struct opt *op, struct options *o, const char *val, int how,
+    char *why, size_t len)
+{
+	(void)how;
+	/* a buffer is allocated per session: keep it sane */
+	if (parse_size(val, FIELD(o, op, size_t)) == -1 ||
+	    *FIELD(o, op, size_t) > 16 * 1024 * 1024)
+		return bad(why, len, op, val, strlen(val),
+		    "512, 4k, 1m; more than 0, at most 16m");
+	return 0;
+}
+
+static int
+set_msec(const struct opt *op, struct options *o, const char *val, int how,
+    char *why, size_t len)
+{
+	(void)how;
+	if (parse_msec(val, FIELD(o, op, long long)) == -1)
+		return bad(why, len, op, val, strlen(val),
+		    "500ms, 30s, 10m, 24h, 1d");
+	return 0;
+}
+
+static int
+set_count(const struct opt *op, struct options *o, const char *val, int how,
+    char *why, size_t len)
+{
+	const char	*s = val;
+	long long	 n;
+	char		 use[32];
+
+	(void)how;
+	if (number(&s, &n) == -1 || *s != '\0' || n > COUNT_MAX) {
+		snprintf(use, sizeof use, "0 to %d", COUNT_MAX);
+		return bad(why, len, op, val, strlen(val), use);
+	}
+	*FIELD(o, op, int) = (int)n;
+	return 0;
+}
+
+/* An empty string is no string: MAILPROXY_SERVER_NAME= means the default. */
+static int
+set_string(const struct opt *op, struct options *o, const char *val, int how,
+    char *why, size_t len)
+{
+	(void)how;
+	(void)why;
+	(void)len;
+	*FIELD(o, op, const char *) = *val == '\0' ? NULL : val;
+	return 0;
+}
+
+/* An empty list is a list: --pop3-capabilities= announces none. */
+static int
+set_list(const struct opt *op, struct options *o, const char *val, int how,
+    char *why, size_t len)
+{
+	(void)how;
+	(void)why;
+	(void)len;
+	*FIELD(o, op, const char *) = val;
+	return 0;
+}
+
+static int
+set_auth(const struct opt *op, struct options *o, const char *val, int how,
+    char *why, size_t len)
+{
+	const struct word	*w;
+	unsigned		 bits = 0;
+	size_t			 n;
+	char			 use[128];
+
+	(void)how;
+	words_list(auth_words, op->bits, 0, use, sizeof use);
+	for (; *val != '\0'; val += n) {
+		val += strspn(val, " \t");
+		if ((n = strcspn(val, " \t")) == 0)
+			continue;
+		w = word_find(auth_words, val, n);
+		if (w == NULL || !(w->value & op->bits))
+			return bad(why, len, op, val, n, use);
+		bits |= w->value;
+	}
+	/* nginx wants one method at least, and so do clients */
+	if (bits == 0) {
+		snprintf(why, len, "no method (use %s)", use);
+		return -1;
+	}
+	*FIELD(o, op, unsigned) = bits;
+	return 0;
+}
+
+static int
+set_addr(const struct opt *op, struct options *o, const char *val, int how,
+    char *why, size_t len)
+{
+	const char	**field = FIELD(o, op, const char *);
+
+	(void)how;
+	switch (op->type) {
+	case T_HOSTPORT:
+		if (addr_check(val, 1, 0) == -1)
+			return bad(why, len, op, val, strlen(val),
+			    "HOST:PORT or [IPv6]:PORT");
+		break;
+	case T_RESOLVER:
+		if (strcasecmp(val, "off") == 0) {
+			*field = NULL;
+			return 0;
+		}
+		if (addr_check(val, 0, 1) == -1)
+			return bad(why, len, op, val, strlen(val),
+			    "off, IP or IP:PORT");
+		break;
+	default:
+		if (addr_check(val, 0, 1) == -1)
+			return bad(why, len, op, val, strlen(val),
+			    "IP, IP:PORT or [IPv6]:PORT");
+		break;
+	}
+	*field = val;
+	return 0;
+}
+
+/*
+ * Appends item[0..n) to a repeatable option's value in rep_buf.  The
+ * value grows in place while it is the last one stored; when another
+ * option's value came after it, it is first moved to the end.
+ */
+static int
+rep_add(struct options *o, const char **field, const char *item, size_t n,
+    char *why, size_t len)
+{
+	char	*buf = o->rep_buf;
+	size_t	 cur, i, room = sizeof o->rep_buf - o->rep_len;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (iscntrl((unsigned char)item[i])) {
+			snprintf(why, len, "control character in a value");
+			return -1;
+		}
+	if (*field == NULL) {
+		if (n + 1 > room)
+			goto full;
+		*field = buf + o->rep_len;
+		memcpy(buf + o->rep_len, item, n);
+		buf[o->rep_len + n] = '\0';
+		o->rep_len += n + 1;
+		return 0;
+	}
+	cur = strlen(*field);
+	if (*field + cur + 1 != buf + o->rep_len) {
+		if (cur + 1 > room)
+			goto full;
+		memcpy(buf + o->rep_len, *field, cur + 1);
+		*field = buf + o->rep_len;
+		o->rep_len += cur + 1;
+		room -= cur + 1;
+	}
+	/* the value's NUL becomes the '\n' */
+	if (n + 1 > room)
+		goto full;
+	buf[o->rep_len - 1] = '\n';
+	memcpy(buf + o->rep_len, item, n);
+	buf[o->rep_len + n] = '\0';
+	o->rep_len += n + 1;
+	return 0;
+
+ full:
+	snprintf(why, len, "no room: repeatable options hold %zu bytes in all",
+	    sizeof o->rep_buf - 1);
+	return -1;
+}
+
+/*
+ * argv gives one item a time, the first replacing what the environment
+ * said; the environment gives them all in one value.  "Name: value"
+ * holds a blank, so those are split at newlines only.
+ */
+static int
+set_repeat(const struct opt *op, struct options *o, const char *val, int how,
+    char *why, size_t len)
+{
+	const char	**field = FIELD(o, op, const char *);
+	const char	 *seps = op->type == T_LINES ? "\n" : " \t\n";
+	size_t		  n;
+
+	if (how != SET_ARGV_MORE)
+		*field = NULL;
+	if (how != SET_ENV)
+		return rep_add(o, field, val, strlen(val), why, len);
+	for (; *val != '\0'; val += n) {
+		val += strspn(val, seps);
+		n = strcspn(val, seps);
+		if (rep_add(o, field, val, n, why, len) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The checks every value passes, then its type's setter. */
+static int
+opt_store(const struct opt *op, struct options *o, const char *val, int how,
+    char *why, size_t len)
+{
+	const char	*s;
+
+	if (strlen(val) > VALUE_MAX) {
+		snprintf(why, len, "value too long (at most %d bytes)",
+		    VALUE_MAX);
+		return -1;
+	}
+	/* a CR or LF in a name or keyword would end up in a reply line */
+	if (op->type != T_REPEAT && op->type != T_LINES)
+		for (s = val; *s != '\0'; s++)
+			if (iscntrl((unsigned char)*s)) {
+				snprintf(why, len,
+				    "control character in the value");
+				return -1;
+			}
+	return types[op->type].set(op, o, val, how, why, len);
+}
+
+static int
+same(const struct opt *op, struct options *a, struct options *b)
+{
+	const char	*sa, *sb;
+
+	switch (types[op->type].field) {
+	case F_INT:
+		return *FIELD(a, op, int) == *FIELD(b, op, int);
+	case F_UINT:
+		return *FIELD(a, op, unsigned) == *FIELD(b, op, unsigned);
+	case F_SIZE:
+		return *FIELD(a, op, size_t) == *FIELD(b, op, size_t);
+	case F_MSEC:
+		return *FIELD(a, op, long long) == *FIELD(b, op, long long);
+	case F_STR:
+		sa = *FIELD(a, op, const char *);
+		sb = *FIELD(b, op, const char *);
+		return strcmp(sa != NULL ? sa : "", sb != NULL ? sb : "") == 0;
+	}
+	return 0;
+}
+
+/*
+ * An option of the contract that is not implemented yet is refused: a
+ * clear error beats a silent no-op.  Restating its default is fine (an
+ * environment file written for a later version, say); o holds that
+ * default, since nothing else is ever stored for such an option.
+ */
+static int
+opt_later(const struct opt *op, struct options *o, const char *val, int how,
+    char *why, size_t len)
+{
+	struct options	 tmp;
+
+	memset(&tmp, 0, sizeof tmp);
+	if (opt_store(op, &tmp, val, how, why, len) == -1 ||
+	    !same(op, &tmp, o)) {
+		snprintf(why, len, "not supported yet");
+		return -1;
+	}
+	return 0;
+}
+
+/* The default in nginx syntax, with the page size put in for "4k|8k". */
+static const char *
+opt_default(const struct opt *op, char *buf, size_t len)
+{
+	long	 pg;
+
+	if (op->def == NULL || strcmp(op->def, PAGESIZE_DEF) != 0)
+		return op->def;
+	if ((pg = sysconf(_SC_PAGESIZE)) <= 0)
+		pg = 4096;
+	snprintf(buf, len, "%ld", pg);
+	return buf;
+}
+
+static const struct opt *
+opt_find(const char *name, size_t n)
+{
+	const struct opt	*op;
+
+	for (op = opts; op < opts + nitems(opts); op++)
+		if (strlen(op->name) == n && strncmp(op->name, name, n) == 0)
+			return op;
+	return NULL;
+}
+
+/* MAILPROXY_ and the name upper-cased, '-' written '_' */
+static void
+env_name(const struct opt *op, char *buf, size_t len)
+{
+	size_t	 i;
+
+	snprintf(buf, len, "%s%s", ENV_PREFIX, op->name);
+	for (i = strlen(ENV_PREFIX); buf[i] != '\0'; i++)
+		buf[i] = buf[i] == '-' ? '_' : toupper((unsigned char)buf[i]);
+}
+
+static const struct opt *
+opt_env_find(const char *var, size_t n)
+{
+	const struct opt	*op;
+	char			 name[64];
+
+	for (op = opts; op < opts + nitems(opts); op++) {
+		env_name(op, name, sizeof name);
+		if (strlen(name) == n && strncmp(name, var, n) == 0)
+			return op;
+	}
+	return NULL;
+}
+
+/* The option's name as its source spells it, for messages. */
+static void
+opt_label(const struct opt *op, int how, char *buf, size_t len)
+{
+	if (how == SET_ENV)
+		env_name(op, buf, len);
+	else
+		snprintf(buf, len, "--%s", op->name);
+}
+
+/* One value from argv or the environment, with the message in err. */
+static int
+opt_apply(const struct opt *op, struct options *o, const char *val, int how,
+    int check_later, char *err, size_t errlen)
+{
+	char	 label[64], why[512];
+	int	 rc;
+
+	if (check_later && op->later)
+		rc = opt_later(op, o, val, how, why, sizeof why);
+	else
+		rc = opt_store(op, o, val, how, why, sizeof why);
+	if (rc == -1) {
+		opt_label(op, how, label, sizeof label);
+		snprintf(err, errlen, "%s: %s", label, why);
+	}
+	return rc;
+}
+
+int
+options_set(struct options *o, const char *name, const char *value, int how,
+    char *err, size_t errlen)
+{
+	const struct opt	*op;
+	char			 buf[256];
+
+	if ((op = opt_find(name, strlen(name))) == NULL) {
+		snprintf(err, errlen, "--%s: unknown option",
+		    shown(name, strlen(name), buf, sizeof buf));
+		return -1;
+	}
+	return opt_apply(op, o, value, how, 0, err, errlen);
+}
+
+int
+options_list_next(const char **list, char *item, size_t len)
+{
+	static const char	 seps[] = " \t\n";
+	const char		*s = *list, *start;
+	size_t			 n;
+
+	if (s == NULL)
+		return 0;
+	s += strspn(s, seps);
+	/* "SIZE 10485760": a quoted item may hold spaces, as in nginx */
+	if (*s == '"' && (start = strchr(s + 1, '"')) != NULL) {
+		n = start - s - 1;
+		*list = start + 1;
+		s++;
+	} else {
+		n = strcspn(s, seps);
+		*list = s + n;
+	}
+	if (n == 0)
+		return 0;
+	if (n >= len || n > INT_MAX)
+		return -1;
+	memcpy(item, s, n);
+	item[n] = '\0';
+	return (int)n;
+}
+
+static int
+parse_defaults(struct options *o, char *err, size_t errlen)
+{
+	const struct opt	*op;
+	const char		*def;
+	char			 buf[32];
+
+	memset(o, 0, sizeof *o);
+	for (op = opts; op < opts + nitems(opts); op++) {
+		if ((def = opt_default(op, buf, sizeof buf)) == NULL)
+			continue;
+		/* a size keeps no pointer to buf, where the page size is */
+		if (opt_apply(op, o, def, SET_ARGV, 0, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+parse_env(struct options *o, char **envp, char *err, size_t errlen)
+{
+	const struct opt	*op;
+	const char		*eq;
+	char			 buf[256];
+	size_t			 plen = strlen(ENV_PREFIX);
+
+	for (; envp != NULL && *envp != NULL; envp++) {
+		if (strncmp(*envp, ENV_PREFIX, plen) != 0 ||
+		    (eq = strchr(*envp, '=')) == NULL)
+			continue;
+		/* a typo in an environment file must not pass unseen */
+		if ((op = opt_env_find(*envp, eq - *envp)) == NULL) {
+			snprintf(err, errlen, "%s: unknown option",
+			    shown(*envp, eq - *envp, buf, sizeof buf));
+			return -1;
+		}
+		if (opt_apply(op, o, eq + 1, SET_ENV, 1, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+parse_argv(struct options *o, int argc, char **argv, char *err,
+    size_t errlen)
+{
+	const struct opt	*op;
+	const char		*name, *val, *eq;
+	char			 buf[256];
+	unsigned char		 seen[nitems(opts)] = { 0 };
+	size_t			 n;
+	int			 i;
+
+	for (i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--", 2) != 0) {
+			snprintf(err, errlen, argv[i][0] == '-' ?
+			    "%s: unknown option (see --help)" :
+			    "%s: unexpected argument (options are --name=value)",
+			    shown(argv[i], strlen(argv[i]), buf, sizeof buf));
+			return -1;
+		}
+		name = argv[i] + 2;
+		if ((eq = strchr(name, '=')) != NULL) {
+			n = eq - name;
+			val = eq + 1;
+		} else {
+			n = strlen(name);
+			val = NULL;
+		}
+		if ((op = opt_find(name, n)) == NULL) {
+			snprintf(err, errlen, "--%s: unknown option (see --help)",
+			    shown(name, n, buf, sizeof buf));
+			return -1;
+		}
+		/* "--backend --timeout=5s" lacks a value: it is no value */
+		if (val == NULL) {
+			if (i + 1 == argc || strncmp(argv[i + 1], "--", 2) == 0) {
+				snprintf(err, errlen, "--%s: missing value",
+				    op->name);
+				return -1;
+			}
+			val = argv[++i];
+		}
+		if (opt_apply(op, o, val, seen[op - opts] ? SET_ARGV_MORE :
+		    SET_ARGV, 1, err, errlen) == -1)
+			return -1;
+		seen[op - opts] = 1;
+	}
+	return 0;
+}
+
+/*
+ * --help and --version answer before anything else is read, so that a
+ * broken environment file cannot hide the help that would fix it.
+ */
+static int
+parse_early(int argc, char **argv)
+{
+	int	 i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return OPT_HELP;
+		if (strcmp(argv[i], "--version") == 0 ||
+		    strcmp(argv[i], "-V") == 0)
+			return OPT_VERSION;
+	}
+	return OPT_RUN;
+}
+
+int
+options_parse(struct options *o, int argc, char **argv, char **envp,
+    char *err, size_t errlen)
+{
+	int	 rc;
+
+	if (parse_defaults(o, err, errlen) == -1)
+		return OPT_ERROR;
+	if ((rc = parse_early(argc, argv)) != OPT_RUN)
+		return rc;
+	if (parse_env(o, envp, err, errlen) == -1 ||
+	    parse_argv(o, argc, argv, err, errlen) == -1)
+		return OPT_ERROR;
+
+	if (o->protocol == PROTO_NONE) {
+		snprintf(err, errlen, "--protocol: required (smtp, pop3 or imap)");
+		return OPT_ERROR;
+	}
+	if (o->backend == NULL && o->auth_http == NULL) {
+		snprintf(err, errlen, "--backend: required (or --auth-http)");
+		return OPT_ERROR;
+	}
+	return OPT_RUN;
+}
+
+static const char *
+opt_arg(const struct opt *op)
+{
+	return op->arg != NULL ? op->arg : types[op->type].arg;
+}
+
+void
+options_help(FILE *fp)
+{
+	const struct opt	*op;
+	char			 left[80], methods[128];
+	int			 width = 0, n;
+
+	for (op = opts; op < opts + nitems(opts); op++) {
+		n = snprintf(left, sizeof left, "--%s=%s", op->name,
+		    opt_arg(op));
+		if (n > width)
+			width = n;
+	}
+
+	fprintf(fp,
+	    "usage: mailproxy --protocol=smtp|pop3|imap --backend=HOST:PORT "
+	    "[--NAME=VALUE ...]\n"
+	    "       mailproxy --help | --version\n"
+	    "\n"
+	    "Each option may also be set in the environment as MAILPROXY_NAME,\n"
+	    "e.g. MAILPROXY_PROXY_TIMEOUT=10m; the command line wins.\n"
+	    "Times: 500ms 30s 10m 24h 1d 1h30m (bare: seconds); "
+	    "sizes: 512 4k 1m.\n"
+	    "\n");
+	for (op = opts; op < opts + nitems(opts); op++) {
+		snprintf(left, sizeof left, "--%s=%s", op->name, opt_arg(op));
+		fprintf(fp, "  %-*s  %s", width, left, op->help);
+		if (op->type == T_AUTH)
+			fprintf(fp, ": %s", words_list(auth_words, op->bits, 1,
+			    methods, sizeof methods));
+		if (op->def == NULL && op->later)
+			fputs(" (not supported yet)", fp);
+		else if (op->def != NULL)
+			fprintf(fp, " (default: %s%s%s)",
+			    *op->def == '\0' ? "empty" : op->def,
+			    strcmp(op->def, PAGESIZE_DEF) == 0 ?
+			    ", the page size" : "",
+			    op->later ? "; not supported yet" : "");
+		fputc('\n', fp);
+	}
+	fprintf(fp, "  %-*s  %s\n", width, "-h, --help", "this text");
+	fprintf(fp, "  %-*s  %s\n", width, "-V, --version", "the version");
+}

@@ -1,0 +1,129 @@
+/*
+ * Options: one table (options.c) drives argv, the MAILPROXY_* environment,
+ * the defaults and --help.  Values follow the nginx directive syntax.
+ * Strings point into argv or the environment: nothing is copied, except
+ * that the values of a repeatable option are joined in rep_buf.
+ */
+#ifndef OPTIONS_H
+#define OPTIONS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* room for the values of all repeatable options together */
+#define OPT_REPBUF	4096
+
+enum protocol { PROTO_NONE, PROTO_SMTP, PROTO_POP3, PROTO_IMAP };
+
+/* SASL and protocol auth methods, as bits of smtp_auth, pop3_auth, imap_auth */
+#define AUTH_PLAIN	0x01
+#define AUTH_LOGIN	0x02
+#define AUTH_APOP	0x04
+#define AUTH_CRAM_MD5	0x08
+#define AUTH_EXTERNAL	0x10
+#define AUTH_NONE	0x20
+
+enum starttls { STARTTLS_OFF, STARTTLS_ON, STARTTLS_ONLY };
+enum verify { VERIFY_OFF, VERIFY_ON, VERIFY_OPTIONAL, VERIFY_OPTIONAL_NO_CA };
+
+struct options {
+	int		 protocol;		/* enum protocol */
+	const char	*backend;		/* HOST:PORT, or NULL */
+	const char	*client_addr;		/* IP[:PORT] in a pipeline */
+
+	/* the Angie mail_proxy directives */
+	size_t		 proxy_buffer;		/* bytes */
+	int		 proxy_pass_error_message;
+	int		 proxy_protocol;
+	int		 proxy_smtp_auth;
+	long long	 proxy_timeout;		/* ms */
+	int		 xclient;
+
+	/* mail core */
+	const char	*server_name;		/* NULL: the host name */
+	long long	 timeout;		/* ms */
+	const char	*resolver;		/* NULL when off */
+	long long	 resolver_timeout;	/* ms */
+	int		 max_errors;
+
+	unsigned	 smtp_auth;		/* AUTH_* bits */
+	const char	*smtp_capabilities;	/* space-separated list */
+	long long	 smtp_greeting_delay;	/* ms, 0: none */
+	size_t		 smtp_client_buffer;
+
+	unsigned	 pop3_auth;
+	const char	*pop3_capabilities;
+	unsigned	 imap_auth;
+	const char	*imap_capabilities;
+	size_t		 imap_client_buffer;
+
+	const char	*auth_http;		/* URL or NULL */
+	const char	*auth_http_header;	/* repeatable: '\n'-separated */
+	long long	 auth_http_timeout;	/* ms */
+	int		 auth_http_pass_client_cert;
+
+	/* TLS and the client's identity (later issues) */
+	int		 starttls;		/* enum starttls */
+	int		 ssl;
+	const char	*ssl_certificate;	/* repeatable */
+	const char	*ssl_certificate_key;	/* repeatable */
+	const char	*ssl_protocols;
+	const char	*ssl_ciphers;
+	int		 ssl_verify_client;	/* enum verify */
+	const char	*ssl_client_certificate;
+	const char	*ssl_trusted_certificate;
+	const char	*set_real_ip_from;	/* repeatable */
+	int		 listen_proxy_protocol;
+
+	/*
+	 * The repeatable options' '\n'-joined values live here: a copy of
+	 * a struct options still points into the original's rep_buf.
+	 */
+	char		 rep_buf[OPT_REPBUF];
+	size_t		 rep_len;		/* bytes of rep_buf in use */
+};
+
+enum { OPT_RUN, OPT_HELP, OPT_VERSION, OPT_ERROR };
+
+/*
+ * Fills o from the defaults, then the environment, then argv (argv wins).
+ * --help and --version anywhere in argv are answered before the rest is
+ * read, so a broken environment cannot hide the help.
+ * Returns OPT_RUN, OPT_HELP, OPT_VERSION, or OPT_ERROR with a one-line
+ * message in err naming the option.
+ */
+int	options_parse(struct options *o, int argc, char **argv, char **envp,
+	    char *err, size_t errlen);
+void	options_help(FILE *fp);
+
+/*
+ * How options_set takes a value: as argv's first for that option, as
+ * argv's next (a repeatable option appends it), or as the environment's
+ * (a repeatable option's items are split at blanks or newlines, the
+ * "Name: value" lines of --auth-http-header at newlines only).
+ */
+enum { SET_ARGV, SET_ARGV_MORE, SET_ENV };
+
+/*
+ * Sets one option by its command-line name, as options_parse does but
+ * without refusing the options not supported yet, so that the tests
+ * reach their storage.  0, or -1 with a message in err.
+ */
+int	options_set(struct options *o, const char *name, const char *value,
+	    int how, char *err, size_t errlen);
+
+/*
+ * Copies the next word of a list option (smtp_capabilities, say: words
+ * separated by blanks or newlines) into item, NUL-terminated, and moves
+ * *list past it.  Returns the word's length, 0 at the end of the list
+ * (or when *list is NULL), or -1 when the word does not fit in len (it
+ * is skipped, so the caller may go on).
+ */
+int	options_list_next(const char **list, char *item, size_t len);
+
+/* Value parsers, exposed for the tests: 0 on success, -1 when malformed. */
+int	parse_flag(const char *s, int *v);
+int	parse_size(const char *s, size_t *v);
+int	parse_msec(const char *s, long long *v);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * What the session asks of a protocol: run the client's side until it has
+ * authenticated (or left), then log in at the backend and hand the client
+ * over to the relay.  Each protocol is one table of functions.
+ */
+#ifndef PROTO_H
+#define PROTO_H
+
+struct session;
+
+enum {
+	PROTO_LOGIN,		/* credentials ready: go to the backend */
+	PROTO_DONE,		/* the client left, or was sent away */
+	PROTO_RELAY,		/* backend logged in: start relaying */
+	PROTO_FAIL		/* the backend failed; the client was told */
+};
+
+struct proto {
+	const char	*name;
+	int		(*client)(struct session *);
+	int		(*backend)(struct session *);
+	/* a temporary failure before or after the handshake; closes */
+	const char	*tempfail;
+	const char	*internal_error;
+};
+
+extern const struct proto smtp_proto;
+
+const struct proto	*proto_find(int);
+
+#endif

@@ -1,0 +1,668 @@
+/*
+ * SMTP: the client's side of the handshake (greeting, EHLO, AUTH, or the
+ * envelope with smtp_auth none), then the dialogue with the backend
+ * (EHLO, XCLIENT, the client's EHLO, AUTH PLAIN or MAIL/RCPT), as nginx's
+ * mail proxy does it.
+ */
+#include <sys/param.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../options.h"
+#include "../session.h"
+#include "proto.h"
+#include "sasl.h"
+#include "smtp_parse.h"
+#include "xclient.h"
+
+#define REPLY_OK		"250 2.0.0 OK\r\n"
+#define REPLY_BYE		"221 2.0.0 Bye\r\n"
+#define REPLY_NEXT		"334 \r\n"
+#define REPLY_USERNAME	"334 VXNlcm5hbWU6\r\n"
+#define REPLY_PASSWORD	"334 UGFzc3dvcmQ6\r\n"
+#define REPLY_AUTH_OK	"235 2.0.0 OK\r\n"
+#define REPLY_INVALID	"500 5.5.1 Invalid command\r\n"
+#define REPLY_TOOLONG	"500 5.5.2 Line too long\r\n"
+#define REPLY_ARGUMENT	"501 5.5.4 Invalid argument\r\n"
+#define REPLY_BASE64	"501 5.5.2 Cannot decode response\r\n"
+#define REPLY_CANCELLED	"501 5.7.0 Authentication cancelled\r\n"
+#define REPLY_NOAUTH	"502 5.7.4 Authentication not available\r\n"
+#define REPLY_SEQUENCE	"503 5.5.1 Bad sequence of commands\r\n"
+#define REPLY_PIPELINING	"503 5.5.0 Improper use of SMTP command pipelining\r\n"
+#define REPLY_MECHANISM	"504 5.5.4 Unrecognized authentication type\r\n"
+#define REPLY_AUTH_REQUIRED	"530 5.7.1 Authentication required\r\n"
+#define REPLY_TIMEOUT	"421 4.4.2 Timeout, closing connection\r\n"
+#define REPLY_TEMPFAIL	"421 4.3.0 Service temporarily unavailable\r\n"
+#define REPLY_INTERNAL	"451 4.3.2 Internal server error\r\n"
+
+/* The client's side: one function per state. */
+enum smtp_client_state {
+	S_COMMAND,
+	S_AUTH_PLAIN,
+	S_AUTH_LOGIN_USERNAME,
+	S_AUTH_LOGIN_PASSWORD,
+	S_LOGIN,			/* go to the backend */
+	S_QUIT				/* close */
+};
+
+static int	smtp_command(struct session *, char *, size_t);
+static int	smtp_auth_plain(struct session *, char *, size_t);
+static int	smtp_auth_login_username(struct session *, char *, size_t);
+static int	smtp_auth_login_password(struct session *, char *, size_t);
+
+static int (*const smtp_states[])(struct session *, char *, size_t) = {
+	[S_COMMAND] = smtp_command,
+	[S_AUTH_PLAIN] = smtp_auth_plain,
+	[S_AUTH_LOGIN_USERNAME] = smtp_auth_login_username,
+	[S_AUTH_LOGIN_PASSWORD] = smtp_auth_login_password,
+};
+
+static int	smtp_helo(struct session *, struct smtp_cmd *);
+static int	smtp_ehlo(struct session *, struct smtp_cmd *);
+static int	smtp_auth(struct session *, struct smtp_cmd *);
+static int	smtp_mail(struct session *, struct smtp_cmd *);
+static int	smtp_rcpt(struct session *, struct smtp_cmd *);
+static int	smtp_rset(struct session *, struct smtp_cmd *);
+static int	smtp_noop(struct session *, struct smtp_cmd *);
+static int	smtp_quit(struct session *, struct smtp_cmd *);
+static int	smtp_starttls(struct session *, struct smtp_cmd *);
+static int	smtp_unknown(struct session *, struct smtp_cmd *);
+
+static int (*const smtp_verbs[])(struct session *, struct smtp_cmd *) = {
+	[SMTP_UNKNOWN] = smtp_unknown,
+	[SMTP_HELO] = smtp_helo,
+	[SMTP_EHLO] = smtp_ehlo,
+	[SMTP_AUTH] = smtp_auth,
+	[SMTP_MAIL] = smtp_mail,
+	[SMTP_RCPT] = smtp_rcpt,
+	[SMTP_RSET] = smtp_rset,
+	[SMTP_NOOP] = smtp_noop,
+	[SMTP_QUIT] = smtp_quit,
+	[SMTP_STARTTLS] = smtp_starttls,
+};
+
+static int
+reply(struct session *s, const char *r)
+{
+	return conn_puts(&s->cli, r, s->opt->timeout);
+}
+
+/* Every refused command counts towards max_errors. */
+static int
+reply_error(struct session *s, const char *r)
+{
+	reply(s, r);
+	if (++s->errors >= s->opt->max_errors) {
+		session_outcome(s, "too many invalid commands");
+		return S_QUIT;
+	}
+	return S_COMMAND;
+}
+
+/*
+ * The methods we may offer.  With a fixed backend and no auth service
+ * nobody would check the password, so we offer AUTH only when the backend
+ * checks it itself (proxy_smtp_auth).  CRAM-MD5 and EXTERNAL need an auth
+ * service.
+ */
+static unsigned
+smtp_auth_methods(const struct session *s)
+{
+	if (!s->opt->proxy_smtp_auth && s->opt->auth_http == NULL)
+		return 0;
+	return s->opt->smtp_auth & (AUTH_PLAIN | AUTH_LOGIN);
+}
+
+static int
+smtp_greeting(struct session *s)
+{
+	char	buf[NAME_MAX_LEN + 32];
+
+	if (s->opt->smtp_greeting_delay > 0 &&
+	    conn_wait_readable(&s->cli, s->opt->smtp_greeting_delay) != 0) {
+		reply(s, REPLY_PIPELINING);
+		session_outcome(s, "client talked before the greeting");
+		return S_QUIT;
+	}
+	snprintf(buf, sizeof(buf), "220 %s ESMTP ready\r\n", s->server_name);
+	if (reply(s, buf) == -1) {
+		session_outcome(s, "client went away before the greeting");
+		return S_QUIT;
+	}
+	return S_COMMAND;
+}
+
+static int
+smtp_client(struct session *s)
+{
+	char	*line;
+	size_t	 len;
+	int	 state;
+
+	state = smtp_greeting(s);
+	while (state != S_LOGIN && state != S_QUIT) {
+		switch (conn_getline(&s->cli, s->opt->timeout, &line, &len)) {
+		case LINE_OK:
+			state = smtp_states[state](s, line, len);
+			explicit_bzero(line, len);
+			break;
+		case LINE_TOOLONG:
+			reply(s, REPLY_TOOLONG);
+			session_outcome(s, "client sent a line longer than "
+			    "smtp_client_buffer (%zu)", s->opt->smtp_client_buffer);
+			state = S_QUIT;
+			break;
+		case LINE_TIMEOUT:
+			reply(s, REPLY_TIMEOUT);
+			session_outcome(s, "client timed out");
+			state = S_QUIT;
+			break;
+		default:
+			session_outcome(s, "client closed the connection");
+			state = S_QUIT;
+			break;
+		}
+	}
+	return state == S_LOGIN ? PROTO_LOGIN : PROTO_DONE;
+}
+
+static int
+smtp_command(struct session *s, char *line, size_t len)
+{
+	struct smtp_cmd	cmd;
+
+	if (smtp_cmd_parse(line, len, &cmd) == -1)
+		return reply_error(s, REPLY_INVALID);
+	return smtp_verbs[cmd.verb](s, &cmd);
+}
+
+/* HELO and EHLO: remember the name for the backend, reset the envelope. */
+static int
+smtp_hello(struct session *s, struct smtp_cmd *cmd, int esmtp)
+{
+	if (cmd->nargs != 1 || cmd->arg[0].len > NAME_MAX_LEN)
+		return -1;
+	memcpy(s->smtp.helo, cmd->arg[0].p, cmd->arg[0].len);
+	s->smtp.helo[cmd->arg[0].len] = '\0';
+	s->smtp.esmtp = esmtp;
+	s->smtp.from[0] = s->smtp.to[0] = '\0';
+	return 0;
+}
+
+static int
+smtp_helo(struct session *s, struct smtp_cmd *cmd)
+{
+	char	buf[NAME_MAX_LEN + 8];
+
+	if (smtp_hello(s, cmd, 0) == -1)
+		return reply_error(s, REPLY_ARGUMENT);
+	snprintf(buf, sizeof(buf), "250 %s\r\n", s->server_name);
+	reply(s, buf);
+	return S_COMMAND;
+}
+
+/* "250-name", the configured capabilities, then the AUTH line. */
+static int
+smtp_ehlo(struct session *s, struct smtp_cmd *cmd)
+{
+	char		 buf[4096], item[512], *last;
+	const char	*list = s->opt->smtp_capabilities;
+	unsigned	 methods = smtp_auth_methods(s);
+	size_t		 n;
+
+	if (smtp_hello(s, cmd, 1) == -1)
+		return reply_error(s, REPLY_ARGUMENT);
+	n = snprintf(buf, sizeof(buf), "250-%s\r\n", s->server_name);
+	while (n < sizeof(buf) && options_list_next(&list, item,
+	    sizeof(item)) > 0)
+		n += snprintf(buf + n, sizeof(buf) - n, "250-%s\r\n", item);
+	if (n < sizeof(buf) && methods != 0)
+		n += snprintf(buf + n, sizeof(buf) - n, "250 AUTH%s%s\r\n",
+		    methods & AUTH_PLAIN ? " PLAIN" : "",
+		    methods & AUTH_LOGIN ? " LOGIN" : "");
+	if (n >= sizeof(buf)) {
+		session_outcome(s, "smtp_capabilities too long");
+		reply(s, REPLY_INTERNAL);
+		return S_QUIT;
+	}
+	/* the last line ends the reply: "250 " instead of "250-" */
+	for (last = buf + n - 2; last > buf && last[-1] != '\n'; last--)
+		;
+	last[3] = ' ';
+	reply(s, buf);
+	return S_COMMAND;
+}
+
+static int
+smtp_auth(struct session *s, struct smtp_cmd *cmd)
+{
+	unsigned	methods = smtp_auth_methods(s);
+	struct smtp_arg	*mech = &cmd->arg[0];
+
+	if (s->smtp.from[0] != '\0')
+		return reply_error(s, REPLY_SEQUENCE);
+	if (cmd->nargs == 0 || cmd->nargs > 2)
+		return reply_error(s, REPLY_ARGUMENT);
+	if (methods == 0) {
+		log_warnx("AUTH refused: with a fixed backend and no auth "
+		    "service, set --proxy-smtp-auth=on so that the backend "
+		    "checks passwords");
+		return reply_error(s, REPLY_NOAUTH);
+	}
+	creds_wipe(&s->creds);
+	if ((methods & AUTH_PLAIN) && mech->len == 5 &&
+	    strncasecmp(mech->p, "PLAIN", 5) == 0) {
+		if (cmd->nargs == 2)
+			return smtp_auth_plain(s, (char *)cmd->arg[1].p,
+			    cmd->arg[1].len);
+		reply(s, REPLY_NEXT);
+		return S_AUTH_PLAIN;
+	}
+	if ((methods & AUTH_LOGIN) && mech->len == 5 &&
+	    strncasecmp(mech->p, "LOGIN", 5) == 0) {
+		if (cmd->nargs == 2)
+			return smtp_auth_login_username(s,
+			    (char *)cmd->arg[1].p, cmd->arg[1].len);
+		reply(s, REPLY_USERNAME);
+		return S_AUTH_LOGIN_USERNAME;
+	}
+	return reply_error(s, REPLY_MECHANISM);
+}
+
+static int
+smtp_auth_plain(struct session *s, char *line, size_t len)
+{
+	if (sasl_is_cancel(line, len))
+		return reply_error(s, REPLY_CANCELLED);
+	if (sasl_plain_decode(line, len, &s->creds) == -1) {
+		creds_wipe(&s->creds);
+		return reply_error(s, REPLY_BASE64);
+	}
+	s->creds.method = AUTH_PLAIN;
+	return S_LOGIN;
+}
+
+static int
+smtp_auth_login_username(struct session *s, char *line, size_t len)
+{
+	if (sasl_is_cancel(line, len))
+		return reply_error(s, REPLY_CANCELLED);
+	if (sasl_login_decode(line, len, s->creds.user,
+	    &s->creds.userlen) == -1)
+		return reply_error(s, REPLY_BASE64);
+	reply(s, REPLY_PASSWORD);
+	return S_AUTH_LOGIN_PASSWORD;
+}
+
+static int
+smtp_auth_login_password(struct session *s, char *line, size_t len)
+{
+	if (sasl_is_cancel(line, len)) {
+		creds_wipe(&s->creds);
+		return reply_error(s, REPLY_CANCELLED);
+	}
+	if (sasl_login_decode(line, len, s->creds.pass,
+	    &s->creds.passlen) == -1) {
+		creds_wipe(&s->creds);
+		return reply_error(s, REPLY_BASE64);
+	}
+	s->creds.method = AUTH_LOGIN;
+	return S_LOGIN;
+}
+
+/* Keeps a whole MAIL or RCPT line, to replay it to the backend. */
+static int
+smtp_envelope(const struct smtp_cmd *cmd, char *dst, size_t dstcap)
+{
+	if (cmd->nargs == 0 || cmd->len >= dstcap)
+		return -1;
+	memcpy(dst, cmd->line, cmd->len);
+	dst[cmd->len] = '\0';
+	return 0;
+}
+
+static int
+smtp_mail(struct session *s, struct smtp_cmd *cmd)
+{
+	if (!(s->opt->smtp_auth & AUTH_NONE)) {
+		session_outcome(s, "client tried MAIL without AUTH");
+		reply(s, REPLY_AUTH_REQUIRED);
+		return S_COMMAND;
+	}
+	if (s->smtp.from[0] != '\0')
+		return reply_error(s, REPLY_SEQUENCE);
+	if (smtp_envelope(cmd, s->smtp.from, sizeof(s->smtp.from)) == -1)
+		return reply_error(s, REPLY_ARGUMENT);
+	reply(s, REPLY_OK);
+	return S_COMMAND;
+}
+
+static int
+smtp_rcpt(struct session *s, struct smtp_cmd *cmd)
+{
+	if (s->smtp.from[0] == '\0')
+		return reply_error(s, REPLY_SEQUENCE);
+	if (smtp_envelope(cmd, s->smtp.to, sizeof(s->smtp.to)) == -1)
+		return reply_error(s, REPLY_ARGUMENT);
+	creds_wipe(&s->creds);
+	s->creds.method = AUTH_NONE;
+	return S_LOGIN;
+}
+
+static int
+smtp_rset(struct session *s, struct smtp_cmd *cmd)
+{
+	(void)cmd;
+	s->smtp.from[0] = s->smtp.to[0] = '\0';
+	reply(s, REPLY_OK);
+	return S_COMMAND;
+}
+
+static int
+smtp_noop(struct session *s, struct smtp_cmd *cmd)
+{
+	(void)cmd;
+	reply(s, REPLY_OK);
+	return S_COMMAND;
+}
+
+static int
+smtp_quit(struct session *s, struct smtp_cmd *cmd)
+{
+	(void)cmd;
+	reply(s, REPLY_BYE);
+	session_outcome(s, "client quit before logging in");
+	return S_QUIT;
+}
+
+/* STARTTLS arrives with the TLS issue; until then it is not offered. */
+static int
+smtp_starttls(struct session *s, struct smtp_cmd *cmd)
+{
+	return smtp_unknown(s, cmd);
+}
+
+static int
+smtp_unknown(struct session *s, struct smtp_cmd *cmd)
+{
+	(void)cmd;
+	return reply_error(s, REPLY_INVALID);
+}
+
+/*
+ * The backend dialogue.  Each step sends one command and names the replies
+ * it accepts; the steps that apply follow from the options and from what
+ * the client did.
+ */
+enum be_step {
+	BE_GREETING,		/* read the greeting */
+	BE_EHLO,		/* our EHLO (or HELO) with server_name */
+	BE_XCLIENT,		/* who the client is */
+	BE_CLIENT_HELO,		/* the client's own EHLO/HELO after XCLIENT */
+	BE_AUTH,		/* proxy_smtp_auth: AUTH PLAIN */
+	BE_MAIL,		/* smtp_auth none: the replayed envelope */
+	BE_RCPT,
+	BE_DONE
+};
+
+static const char *const be_step_names[] = {
+	"greeting", "EHLO", "XCLIENT", "client's HELO", "AUTH", "MAIL FROM",
+	"RCPT TO", "done"
+};
+
+struct be_reply {
+	int	code;
+	char	text[2048];	/* the whole reply, CRLF-terminated lines */
+	size_t	len;
+	int	xclient;	/* EHLO: the backend offers XCLIENT */
+	char	xattrs[256];	/* its attribute names, space-separated */
+};
+
+/* Reads one whole (multi-line) reply; -1 on timeout, EOF or garbage. */
+static int
+be_read(struct session *s, struct be_reply *r)
+{
+	char	*line;
+	size_t	 len;
+	int	 code, last = 0, rc;
+
+	r->len = 0;
+	r->text[0] = '\0';
+	r->code = 0;
+	while (!last) {
+		rc = conn_getline(&s->be, s->opt->timeout, &line, &len);
+		if (rc == LINE_TIMEOUT) {
+			session_outcome(s, "backend %s timed out", s->backend);
+			return -1;
+		}
+		if (rc != LINE_OK) {
+			session_outcome(s, "backend %s closed the connection",
+			    s->backend);
+			return -1;
+		}
+		if (smtp_reply_line(line, len, &code, &last) == -1 ||
+		    (r->code != 0 && code != r->code)) {
+			session_outcome(s, "backend %s sent a malformed reply",
+			    s->backend);
+			return -1;
+		}
+		r->code = code;
+		if (smtp_ehlo_has(line, len, "XCLIENT", NULL)) {
+			r->xclient = 1;
+			if (len > 12)
+				strlcpy(r->xattrs, line + 12,
+				    MIN(sizeof(r->xattrs), len - 12 + 1));
+		}
+		if (r->len + len + 3 <= sizeof(r->text)) {
+			memcpy(r->text + r->len, line, len);
+			memcpy(r->text + r->len + len, "\r\n", 3);
+			r->len += len + 2;
+		}
+	}
+	return 0;
+}
+
+static int
+be_send(struct session *s, const char *line, size_t len)
+{
+	if (conn_writeall(&s->be, line, len, s->opt->timeout) == -1) {
+		session_outcome(s, "backend %s went away", s->backend);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+be_sendf(struct session *s, const char *fmt, ...)
+{
+	char	buf[2048];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf)) {
+		session_outcome(s, "command for the backend too long");
+		return -1;
+	}
+	n = be_send(s, buf, n);
+	explicit_bzero(buf, sizeof(buf));
+	return n;
+}
+
+static int
+be_next(const struct session *s, int step)
+{
+	const struct options *o = s->opt;
+
+	switch (step) {
+	case BE_GREETING:
+		return BE_EHLO;
+	case BE_EHLO:
+		if (o->xclient)
+			return BE_XCLIENT;
+		/* FALLTHROUGH */
+	case BE_XCLIENT:
+		if (o->xclient && s->smtp.helo[0] != '\0')
+			return BE_CLIENT_HELO;
+		/* FALLTHROUGH */
+	case BE_CLIENT_HELO:
+		if (s->creds.method == AUTH_NONE)
+			return BE_MAIL;
+		if (o->proxy_smtp_auth)
+			return BE_AUTH;
+		return BE_DONE;
+	case BE_MAIL:
+		return BE_RCPT;
+	default:
+		return BE_DONE;
+	}
+}
+
+/*
+ * ADDR, LOGIN (when we vouch for it) and NAME, as nginx sends them; only
+ * those the backend lists in its EHLO reply.
+ */
+static int
+be_xclient(struct session *s, const struct be_reply *ehlo)
+{
+	const struct client	*cl = &s->client;
+	char			 addr[INET6_ADDRSTRLEN + 8], offer[300];
+	char			 buf[4 * XCLIENT_LINE_MAX];
+	struct xattr		 a[3];
+	size_t			 n = 0, k = 0, i, offerlen;
+	int			 lines;
+
+	if (!ehlo->xclient) {
+		session_outcome(s, "backend %s does not offer XCLIENT to us: "
+		    "list us in its smtpd_authorized_xclient_hosts, or set "
+		    "--xclient=off", s->backend);
+		return -1;
+	}
+	if (!cl->remote.known)
+		strlcpy(addr, "[UNAVAILABLE]", sizeof(addr));
+	else
+		snprintf(addr, sizeof(addr), "%s%s",
+		    cl->remote.family == AF_INET6 ? "IPV6:" : "", cl->remote.ip);
+	a[n++] = (struct xattr){ "ADDR", addr, strlen(addr), 1 };
+	if (s->creds.method != AUTH_NONE && !s->opt->proxy_smtp_auth)
+		a[n++] = (struct xattr){ "LOGIN", s->creds.user,
+		    s->creds.userlen, 0 };
+	a[n++] = (struct xattr){ "NAME", cl->name, strlen(cl->name), 1 };
+
+	offerlen = snprintf(offer, sizeof(offer), "250-XCLIENT %s",
+	    ehlo->xattrs);
+	for (i = 0; i < n; i++)
+		if (smtp_ehlo_has(offer, offerlen, "XCLIENT", a[i].name))
+			a[k++] = a[i];
+	if ((lines = xclient_build(a, k, buf, sizeof(buf))) <= 0) {
+		session_outcome(s, "XCLIENT attribute too long");
+		return -1;
+	}
+	return be_send(s, buf, strlen(buf)) == -1 ? -1 : lines;
+}
+
+static int
+be_command(struct session *s, int step, const struct be_reply *ehlo)
+{
+	char	b64[2 * 4 * CRED_MAX / 3 + 16];
+	int	rc;
+
+	switch (step) {
+	case BE_EHLO:
+		return be_sendf(s, "%s %s\r\n", s->smtp.esmtp ||
+		    s->opt->xclient ? "EHLO" : "HELO", s->server_name);
+	case BE_XCLIENT:
+		return be_xclient(s, ehlo);
+	case BE_CLIENT_HELO:
+		return be_sendf(s, "%s %s\r\n", s->smtp.esmtp ? "EHLO" : "HELO",
+		    s->smtp.helo);
+	case BE_AUTH:
+		if (sasl_plain_encode(&s->creds, b64, sizeof(b64)) == -1)
+			return -1;
+		rc = be_sendf(s, "AUTH PLAIN %s\r\n", b64);
+		explicit_bzero(b64, sizeof(b64));
+		return rc;
+	case BE_MAIL:
+		return be_sendf(s, "%s\r\n", s->smtp.from);
+	case BE_RCPT:
+		return be_sendf(s, "%s\r\n", s->smtp.to);
+	}
+	return -1;
+}
+
+static int
+be_accepts(int step, int code)
+{
+	switch (step) {
+	case BE_GREETING:
+		return code == 220;
+	case BE_XCLIENT:
+		return code == 220 || code == 250;
+	case BE_AUTH:
+		return code == 235;
+	case BE_RCPT:
+		return 1;		/* the client gets it, whatever it is */
+	default:
+		return code == 250;
+	}
+}
+
+/* A failed step: the backend's reply, or the internal error. */
+static int
+be_fail(struct session *s, const struct be_reply *r)
+{
+	if (s->opt->proxy_pass_error_message && r != NULL && r->len > 0)
+		reply(s, r->text);
+	else
+		reply(s, REPLY_INTERNAL);
+	return PROTO_FAIL;
+}
+
+static int
+smtp_backend(struct session *s)
+{
+	struct be_reply	r, ehlo;
+	int		step = BE_GREETING, lines = 1;
+
+	memset(&ehlo, 0, sizeof(ehlo));
+	for (;;) {
+		while (lines-- > 0) {
+			memset(&r, 0, sizeof(r));
+			if (be_read(s, &r) == -1)
+				return be_fail(s, NULL);
+			if (!be_accepts(step, r.code)) {
+				session_outcome(s, "backend %s refused %s: %.*s",
+				    s->backend, be_step_names[step],
+				    (int)strcspn(r.text, "\r\n"), r.text);
+				return be_fail(s, &r);
+			}
+		}
+		if (step == BE_EHLO)
+			ehlo = r;
+		if (step == BE_RCPT) {
+			reply(s, r.text);
+			return PROTO_RELAY;
+		}
+		if ((step = be_next(s, step)) == BE_DONE)
+			break;
+		if ((lines = be_command(s, step, &ehlo)) == -1)
+			return be_fail(s, NULL);
+		if (step != BE_XCLIENT)
+			lines = 1;
+	}
+	reply(s, REPLY_AUTH_OK);
+	return PROTO_RELAY;
+}
+
+const struct proto smtp_proto = {
+	"smtp",
+	smtp_client,
+	smtp_backend,
+	REPLY_TEMPFAIL,
+	REPLY_INTERNAL,
+};

@@ -1,0 +1,75 @@
+/*
+ * The one session struct, passed explicitly.  It says who the client is
+ * (filled once, at the edge, by launch.c), holds the credentials of the
+ * current attempt, and the two connections.
+ */
+#ifndef SESSION_H
+#define SESSION_H
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "conn.h"
+#include "options.h"
+
+#define NAME_MAX_LEN	255	/* a DNS name, and the longest XCLIENT value */
+#define CRED_MAX	512	/* longest user name or password we accept */
+
+struct endpoint {
+	int		known;
+	int		family;			/* AF_INET, AF_INET6 */
+	char		ip[INET6_ADDRSTRLEN];
+	unsigned	port;
+};
+
+/* Who the client is: read by every backend dialogue, XCLIENT, PROXY, log. */
+struct client {
+	struct endpoint	remote;
+	struct endpoint	local;
+	char		name[NAME_MAX_LEN + 1];	/* [UNAVAILABLE] until resolved */
+	const char	*launcher;		/* systemd, inetd, pipeline */
+};
+
+/* One authentication attempt; wiped with explicit_bzero when it ends. */
+struct creds {
+	unsigned	method;			/* AUTH_* */
+	char		user[CRED_MAX + 1];
+	size_t		userlen;
+	char		pass[CRED_MAX + 1];
+	size_t		passlen;
+};
+
+/* The client's SMTP envelope, for XCLIENT and smtp_auth none. */
+struct smtp_state {
+	int		esmtp;			/* the client said EHLO */
+	char		helo[NAME_MAX_LEN + 1];
+	char		from[1024];		/* whole MAIL FROM line */
+	char		to[1024];		/* whole RCPT TO line */
+};
+
+struct session {
+	const struct options	*opt;
+	const char		*server_name;
+	struct client		 client;
+	struct conn		 cli;
+	struct conn		 be;
+	struct creds		 creds;
+	struct smtp_state	 smtp;
+	int			 errors;	/* invalid commands, for max_errors */
+	char			 backend[NAME_MAX_LEN + 1]; /* for the log */
+	char			 user[CRED_MAX + 1];	/* for the log */
+	char			 outcome[256];		/* for the log */
+	long long		 start_ms;
+};
+
+void	creds_wipe(struct creds *);
+
+/* log.c */
+void	log_init(void);
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	session_outcome(struct session *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	log_session(const struct session *);
+
+
+#endif

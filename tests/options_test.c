@@ -1,0 +1,354 @@
+/*
+ * options.c on its own: the value parsers at their edges, then
+ * options_parse as a user meets it.  Prints TAP; exits 1 on a failure.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../options.h"
+
+static int	 tests, failed;
+
+static void
+ok(int cond, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	tests++;
+	if (!cond)
+		failed++;
+	printf("%sok %d - ", cond ? "" : "not ", tests);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static void
+flag(const char *s, int want)
+{
+	int	 v = -2;
+
+	if (want == -1)
+		ok(parse_flag(s, &v) == -1, "parse_flag(\"%s\") refused", s);
+	else
+		ok(parse_flag(s, &v) == 0 && v == want,
+		    "parse_flag(\"%s\") = %d", s, want);
+}
+
+static void
+size(const char *s, size_t want)
+{
+	size_t	 v = 0;
+
+	if (want == 0)
+		ok(parse_size(s, &v) == -1, "parse_size(\"%s\") refused", s);
+	else
+		ok(parse_size(s, &v) == 0 && v == want,
+		    "parse_size(\"%s\") = %zu", s, want);
+}
+
+static void
+msec(const char *s, long long want)
+{
+	long long	 v = -2;
+
+	if (want == -1)
+		ok(parse_msec(s, &v) == -1, "parse_msec(\"%s\") refused", s);
+	else
+		ok(parse_msec(s, &v) == 0 && v == want,
+		    "parse_msec(\"%s\") = %lld", s, want);
+}
+
+/* options_parse on a NULL-terminated argv and envp */
+static int
+parse(struct options *o, char **argv, char **envp, char *err, size_t len)
+{
+	int	 argc = 0;
+
+	err[0] = '\0';
+	while (argv[argc] != NULL)
+		argc++;
+	return options_parse(o, argc, argv, envp, err, len);
+}
+
+static void
+parsers(void)
+{
+	flag("on", 1);
+	flag("off", 0);
+	flag("ON", 1);
+	flag("yes", -1);
+	flag("", -1);
+	flag("on ", -1);
+
+	size("512", 512);
+	size("4k", 4096);
+	size("4K", 4096);
+	size("1m", 1048576);
+	size("1M", 1048576);
+	size("9007199254740991k", 9223372036854774784ULL);
+	size("9007199254740992k", 0);		/* 2^63: overflow */
+	size("99999999999999999999", 0);
+	size("0", 0);
+	size("0k", 0);
+	size("", 0);
+	size("k", 0);
+	size("-1", 0);
+	size("+1", 0);
+	size(" 1", 0);
+	size("1 ", 0);
+	size("4kk", 0);
+	size("1g", 0);
+	size("1.5k", 0);
+
+	msec("500ms", 500);
+	msec("30s", 30000);
+	msec("10m", 600000);
+	msec("24h", 86400000);
+	msec("1d", 86400000);
+	msec("1w", 604800000);
+	msec("30", 30000);
+	msec("0", 0);
+	msec("1h30m", 5400000);
+	msec("1m30", 90000);
+	msec("1s500ms", 1500);
+	msec("1d2h3m4s5ms", 93784005);
+	msec("106751991167d", 106751991167LL * 86400000);
+	msec("106751991168d", -1);		/* overflow */
+	msec("9223372036854775807s", -1);
+	msec("9223372036854775807ms", 9223372036854775807LL);
+	msec("10x", -1);
+	msec("", -1);
+	msec("ms", -1);
+	msec("m", -1);
+	msec("1m1h", -1);
+	msec("1h1h", -1);
+	msec("30s5", -1);
+	msec("1ms5", -1);
+	msec("-1s", -1);
+	msec(" 1s", -1);
+	msec("1s ", -1);
+	msec("1.5s", -1);
+	msec("1 h", -1);
+}
+
+static void
+precedence(void)
+{
+	struct options	 o;
+	char		 err[256];
+	char		*argv0[] = { "mailproxy", NULL };
+	char		*argv1[] = { "mailproxy", "--proxy-timeout=5s",
+	    "--backend", "[::1]:2525", NULL };
+	char		*env[] = { "PATH=/bin", "MAILPROXY_PROTOCOL=pop3",
+	    "MAILPROXY_BACKEND=mx.example:110",
+	    "MAILPROXY_PROXY_TIMEOUT=10m", "MAILPROXY_STARTTLS=off",
+	    "MAILPROXY_RESOLVER=off", "MAILPROXY_SET_REAL_IP_FROM=",
+	    "MAILPROXY_SSL_PROTOCOLS=TLSv1.2 TLSv1.3", NULL };
+	int		 rc;
+
+	rc = parse(&o, argv0, env, err, sizeof err);
+	ok(rc == OPT_RUN, "env alone runs (%s)", err);
+	ok(o.protocol == PROTO_POP3, "env: protocol");
+	ok(o.backend != NULL && strcmp(o.backend, "mx.example:110") == 0,
+	    "env: backend");
+	ok(o.proxy_timeout == 600000, "env: proxy-timeout 10m");
+	ok(o.starttls == STARTTLS_OFF && o.resolver == NULL &&
+	    o.set_real_ip_from == NULL,
+	    "env: later options restating their default are accepted");
+
+	ok(o.timeout == 60000 && o.resolver_timeout == 30000 &&
+	    o.auth_http_timeout == 60000, "default times");
+	ok(o.proxy_buffer == (size_t)sysconf(_SC_PAGESIZE) &&
+	    o.smtp_client_buffer == o.proxy_buffer &&
+	    o.imap_client_buffer == o.proxy_buffer, "default buffers: a page");
+	ok(o.xclient == 1 && o.proxy_protocol == 0 && o.max_errors == 5 &&
+	    o.smtp_greeting_delay == 0, "default flags and counts");
+	ok(o.smtp_auth == (AUTH_PLAIN | AUTH_LOGIN) &&
+	    o.pop3_auth == AUTH_PLAIN && o.imap_auth == AUTH_PLAIN,
+	    "default auth methods");
+	ok(strcmp(o.pop3_capabilities, "TOP USER UIDL") == 0 &&
+	    strcmp(o.imap_capabilities, "IMAP4 IMAP4rev1 UIDPLUS") == 0 &&
+	    strcmp(o.smtp_capabilities, "") == 0, "default capabilities");
+	ok(o.server_name == NULL && o.client_addr == NULL &&
+	    o.auth_http == NULL, "no default names");
+
+	rc = parse(&o, argv1, env, err, sizeof err);
+	ok(rc == OPT_RUN && o.proxy_timeout == 5000, "argv wins over env");
+	ok(o.backend != NULL && strcmp(o.backend, "[::1]:2525") == 0,
+	    "argv: --name value");
+}
+
+static void
+repeatable(void)
+{
+	struct options	 o;
+	char		 err[256], item[200];
+	char		*argv[] = { "mailproxy", NULL };
+	char		*env[] = { "MAILPROXY_PROTOCOL=smtp",
+	    "MAILPROXY_BACKEND=h:25", NULL };
+	int		 i, rc = 0;
+
+	/* all repeatable options are "later": reach them with options_set */
+	parse(&o, argv, env, err, sizeof err);
+	options_set(&o, "set-real-ip-from", "10.0.0.0/8", SET_ARGV, err,
+	    sizeof err);
+	options_set(&o, "ssl-certificate", "a.pem", SET_ARGV, err, sizeof err);
+	options_set(&o, "set-real-ip-from", "192.168.0.0/16", SET_ARGV_MORE,
+	    err, sizeof err);
+	options_set(&o, "ssl-certificate", "b.pem", SET_ARGV_MORE, err,
+	    sizeof err);
+	options_set(&o, "set-real-ip-from", "::1/128", SET_ARGV_MORE, err,
+	    sizeof err);
+	ok(strcmp(o.set_real_ip_from, "10.0.0.0/8\n192.168.0.0/16\n::1/128")
+	    == 0, "repeatable joined with newlines");
+	ok(strcmp(o.ssl_certificate, "a.pem\nb.pem") == 0,
+	    "repeatable joined, interleaved with another");
+
+	options_set(&o, "set-real-ip-from", " 10.1.0.0/16\n\n10.2.0.0/16  ",
+	    SET_ENV, err, sizeof err);
+	ok(strcmp(o.set_real_ip_from, "10.1.0.0/16\n10.2.0.0/16") == 0,
+	    "repeatable from env: split at blanks and newlines");
+	options_set(&o, "set-real-ip-from", "10.3.0.0/16", SET_ARGV, err,
+	    sizeof err);
+	ok(strcmp(o.set_real_ip_from, "10.3.0.0/16") == 0,
+	    "repeatable: argv's first replaces env");
+	options_set(&o, "auth-http-header", "X-Auth-Key: s3cret\nX-A: b",
+	    SET_ENV, err, sizeof err);
+	ok(strcmp(o.auth_http_header, "X-Auth-Key: s3cret\nX-A: b") == 0,
+	    "header lines keep their blanks");
+	ok(options_set(&o, "auth-http-header", "X-A: b\r", SET_ARGV, err,
+	    sizeof err) == -1, "control character refused (%s)", err);
+
+	memset(item, 'x', sizeof item - 1);
+	item[sizeof item - 1] = '\0';
+	for (i = 0; i < 100 && rc == 0; i++)
+		rc = options_set(&o, "ssl-certificate-key", item,
+		    i ? SET_ARGV_MORE : SET_ARGV, err, sizeof err);
+	ok(rc == -1 && strstr(err, "--ssl-certificate-key: no room") == err,
+	    "repeatable storage is bounded (%s)", err);
+	ok(o.rep_len <= sizeof o.rep_buf, "rep_len within rep_buf");
+}
+
+static void
+lists(void)
+{
+	const char	*list = " TOP  USER\nUIDL-TOO-LONG-FOR-IT x ";
+	const char	*none = NULL;
+	char		 item[8];
+
+	ok(options_list_next(&list, item, sizeof item) == 3 &&
+	    strcmp(item, "TOP") == 0, "list: first word");
+	ok(options_list_next(&list, item, sizeof item) == 4 &&
+	    strcmp(item, "USER") == 0, "list: blanks and newlines separate");
+	ok(options_list_next(&list, item, sizeof item) == -1,
+	    "list: a word too long is refused");
+	ok(options_list_next(&list, item, sizeof item) == 1 &&
+	    strcmp(item, "x") == 0, "list: and skipped");
+	ok(options_list_next(&list, item, sizeof item) == 0 &&
+	    options_list_next(&list, item, sizeof item) == 0, "list: end");
+	ok(options_list_next(&none, item, sizeof item) == 0, "list: NULL");
+}
+
+static void
+refused(const char *what, char **argv, char **env, int want_rc,
+    const char *want)
+{
+	struct options	 o;
+	char		 err[256];
+	int		 rc;
+
+	rc = parse(&o, argv, env, err, sizeof err);
+	ok(rc == want_rc && strcmp(err, want) == 0, "%s: \"%s\"", what, err);
+}
+
+static void
+errors(void)
+{
+	char	*noenv[] = { NULL };
+	char	*env[] = { "MAILPROXY_PROTOCOL=smtp", "MAILPROXY_BACKEND=h:25",
+	    NULL };
+	char	*badenv[] = { "MAILPROXY_PROXY_TIMOUT=10m", NULL };
+	char	*laterenv[] = { "MAILPROXY_STARTTLS=on", NULL };
+	char	*a1[] = { "mailproxy", "--starttls=on", NULL };
+	char	*a2[] = { "mailproxy", "--resolver", "127.0.0.1", NULL };
+	char	*a3[] = { "mailproxy", "--frobnicate=1", NULL };
+	char	*a4[] = { "mailproxy", "--backend=h:25", NULL };
+	char	*a5[] = { "mailproxy", "--protocol=imap", NULL };
+	char	*a6[] = { "mailproxy", "--proxy-timeout=10x", NULL };
+	char	*a7[] = { "mailproxy", "--backend", NULL };
+	char	*a8[] = { "mailproxy", "smtp", NULL };
+	char	*a9[] = { "mailproxy", "--pop3-auth=login", NULL };
+	char	*a10[] = { "mailproxy", "--backend=::1:25", NULL };
+	char	*a11[] = { "mailproxy", "--bogus", "--help", NULL };
+	char	*a12[] = { "mailproxy", "-V", NULL };
+	char	*run[] = { "mailproxy", NULL };
+
+	refused("later option on argv", a1, env, OPT_ERROR,
+	    "--starttls: not supported yet");
+	refused("resolver other than off", a2, env, OPT_ERROR,
+	    "--resolver: not supported yet");
+	refused("later option in env", run, laterenv, OPT_ERROR,
+	    "MAILPROXY_STARTTLS: not supported yet");
+	refused("unknown option", a3, env, OPT_ERROR,
+	    "--frobnicate: unknown option (see --help)");
+	refused("unknown env variable", run, badenv, OPT_ERROR,
+	    "MAILPROXY_PROXY_TIMOUT: unknown option");
+	refused("missing protocol", a4, noenv, OPT_ERROR,
+	    "--protocol: required (smtp, pop3 or imap)");
+	refused("missing backend", a5, noenv, OPT_ERROR,
+	    "--backend: required (or --auth-http)");
+	refused("bad time", a6, env, OPT_ERROR,
+	    "--proxy-timeout: bad time \"10x\" (use 500ms, 30s, 10m, 24h, 1d)");
+	refused("missing value", a7, env, OPT_ERROR, "--backend: missing value");
+	refused("positional argument", a8, env, OPT_ERROR,
+	    "smtp: unexpected argument (options are --name=value)");
+	refused("auth method of another protocol", a9, env, OPT_ERROR,
+	    "--pop3-auth: bad method \"login\" "
+	    "(use plain, apop, cram-md5 or external)");
+	refused("unbracketed IPv6 backend", a10, env, OPT_ERROR,
+	    "--backend: bad address \"::1:25\" "
+	    "(use HOST:PORT or [IPv6]:PORT)");
+	refused("--help despite errors", a11, badenv, OPT_HELP, "");
+	refused("-V", a12, noenv, OPT_VERSION, "");
+}
+
+static void
+help(void)
+{
+	FILE	*fp;
+	char	 buf[16384];
+	size_t	 n;
+
+	if ((fp = tmpfile()) == NULL) {
+		ok(0, "tmpfile");
+		return;
+	}
+	options_help(fp);
+	rewind(fp);
+	n = fread(buf, 1, sizeof buf - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	ok(strstr(buf, "--proxy-timeout=TIME") != NULL &&
+	    strstr(buf, "(default: 24h)") != NULL, "help: an option, a default");
+	ok(strstr(buf, "--set-real-ip-from=") != NULL &&
+	    strstr(buf, "not supported yet") != NULL, "help: later options");
+}
+
+int
+main(void)
+{
+	parsers();
+	precedence();
+	repeatable();
+	lists();
+	errors();
+	help();
+	printf("1..%d\n", tests);
+	return failed != 0;
+}
