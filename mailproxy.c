@@ -24,12 +24,6 @@
 #define VERSION "0.1"
 #endif
 
-void
-creds_wipe(struct creds *c)
-{
-	explicit_bzero(c, sizeof(*c));
-}
-
 const struct proto *
 proto_find(int protocol)
 {

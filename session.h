@@ -62,7 +62,7 @@ struct session {
 	long long		 start_ms;
 };
 
-void	creds_wipe(struct creds *);
+void	creds_wipe(struct creds *);	/* proto/sasl.c */
 
 /* log.c */
 void	log_init(void);

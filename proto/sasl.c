@@ -10,6 +10,13 @@
 #include "../session.h"
 #include "sasl.h"
 
+/* Credentials live for one attempt only (nginx CVE-2025-53859). */
+void
+creds_wipe(struct creds *c)
+{
+	explicit_bzero(c, sizeof(*c));
+}
+
 /*
  * Strict base64: a multiple of four characters from the alphabet, padding
  * only at the end.  Returns 0 and the decoded length, or -1.
