@@ -217,6 +217,29 @@ conn_shutdown(struct conn *c)
 	}
 }
 
+/*
+ * Closing with unread input makes the kernel send a reset, which can destroy
+ * our last reply before the client reads it.  So: half-close, then read and
+ * drop what still comes, within a bound of time and bytes.
+ */
+void
+conn_linger(struct conn *c, long long ms, size_t max)
+{
+	unsigned char	scratch[4096];
+	long long	deadline = now_ms() + ms;
+	ssize_t		r;
+
+	conn_shutdown(c);
+	while (max > 0 && now_ms() < deadline &&
+	    wait_fd(c->rfd, POLLIN, deadline - now_ms()) == 1) {
+		r = read(c->rfd, scratch, sizeof(scratch));
+		if (r <= 0 && !(r == -1 && errno == EINTR))
+			break;
+		if (r > 0)
+			max = (size_t)r >= max ? 0 : max - r;
+	}
+}
+
 void
 conn_close(struct conn *c)
 {

@@ -43,6 +43,7 @@ ssize_t	conn_write(struct conn *, const void *, size_t);
 size_t	conn_pending(const struct conn *);
 void	conn_discard(struct conn *);
 void	conn_shutdown(struct conn *);
+void	conn_linger(struct conn *, long long ms, size_t max);
 void	conn_close(struct conn *);
 long long now_ms(void);
 

@@ -142,13 +142,17 @@ main(int argc, char *argv[], char *envp[])
 		greet_and_exit(&s, p, EX_OSERR);
 	}
 
-	if (p->client(&s) == PROTO_LOGIN) {
+	if (p->client(&s) != PROTO_LOGIN)
+		conn_linger(&s.cli, 1000, 1 << 20);
+	else {
 		strlcpy(s.user, s.creds.user, sizeof(s.user));
 		if (backend_open(&s, p) == -1)
 			status = EX_TEMPFAIL;
 		else if (p->backend(&s) != PROTO_RELAY)
 			status = EX_TEMPFAIL;
 		creds_wipe(&s.creds);
+		if (status != 0)
+			conn_linger(&s.cli, 1000, 1 << 20);
 		if (status == 0) {
 			if (relay(&s.cli, &s.be, opt.proxy_buffer,
 			    opt.proxy_timeout, &why) == -1)
