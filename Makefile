@@ -14,9 +14,10 @@ LDLIBS	+= $(shell pkg-config --libs $(PKGS))
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all
 
-SRCS	 = mailproxy.c options.c launch.c conn.c backend.c relay.c log.c \
-	   proto/smtp.c proto/smtp_parse.c proto/sasl.c proto/xclient.c \
-	   proto/proxy.c
+SRCS	 = mailproxy.c options.c launch.c session.c conn.c backend.c relay.c \
+	   log.c \
+	   proto/smtp.c proto/smtp_parse.c proto/pop3.c proto/imap.c \
+	   proto/sasl.c proto/xclient.c proto/proxy.c
 HDRS	 = $(wildcard *.h proto/*.h)
 OBJS	 = $(SRCS:%.c=obj/%.o)
 SANOBJS	 = $(SRCS:%.c=obj-san/%.o)

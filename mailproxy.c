@@ -30,6 +30,10 @@ proto_find(int protocol)
 	switch (protocol) {
 	case PROTO_SMTP:
 		return &smtp_proto;
+	case PROTO_POP3:
+		return &pop3_proto;
+	case PROTO_IMAP:
+		return &imap_proto;
 	default:
 		return NULL;
 	}
@@ -123,11 +127,6 @@ main(int argc, char *argv[], char *envp[])
 	if (launch_find(&s, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return EX_USAGE;
-	}
-	if (p == NULL) {
-		log_warnx("--protocol: %s is not supported yet",
-		    opt.protocol == PROTO_POP3 ? "pop3" : "imap");
-		greet_and_exit(&s, p, EX_USAGE);
 	}
 	if (opt.server_name == NULL) {
 		if (gethostname(host, sizeof(host)) == -1)

@@ -47,6 +47,17 @@ struct smtp_state {
 	char		to[1024];		/* whole RCPT TO line */
 };
 
+/* POP3: the APOP timestamp, also the CRAM-MD5 challenge. */
+struct pop3_state {
+	char		salt[NAME_MAX_LEN + 64];
+};
+
+/* IMAP: the tag of the client's LOGIN or AUTHENTICATE, kept for the backend. */
+struct imap_state {
+	char		tag[NAME_MAX_LEN + 1];
+	char		salt[NAME_MAX_LEN + 64];
+};
+
 struct session {
 	const struct options	*opt;
 	const char		*server_name;
@@ -55,6 +66,8 @@ struct session {
 	struct conn		 be;
 	struct creds		 creds;
 	struct smtp_state	 smtp;
+	struct pop3_state	 pop3;
+	struct imap_state	 imap;
 	int			 errors;	/* invalid commands, for max_errors */
 	char			 backend[NAME_MAX_LEN + 1]; /* for the log */
 	char			 user[CRED_MAX + 1];	/* for the log */
@@ -63,6 +76,12 @@ struct session {
 };
 
 void	creds_wipe(struct creds *);	/* proto/sasl.c */
+
+/* session.c */
+int	client_reply(struct session *, const char *);
+int	client_replyf(struct session *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	client_error(struct session *, const char *);
 
 /* log.c */
 void	log_init(void);

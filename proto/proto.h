@@ -25,6 +25,8 @@ struct proto {
 };
 
 extern const struct proto smtp_proto;
+extern const struct proto pop3_proto;
+extern const struct proto imap_proto;
 
 const struct proto	*proto_find(int);
 

@@ -84,22 +84,11 @@ static int (*const smtp_verbs[])(struct session *, struct smtp_cmd *) = {
 	[SMTP_STARTTLS] = smtp_starttls,
 };
 
-static int
-reply(struct session *s, const char *r)
-{
-	return conn_puts(&s->cli, r, s->opt->timeout);
-}
-
 /* Every refused command counts towards max_errors. */
 static int
 reply_error(struct session *s, const char *r)
 {
-	reply(s, r);
-	if (++s->errors >= s->opt->max_errors) {
-		session_outcome(s, "too many invalid commands");
-		return S_QUIT;
-	}
-	return S_COMMAND;
+	return client_error(s, r) ? S_QUIT : S_COMMAND;
 }
 
 /*
@@ -119,16 +108,13 @@ smtp_auth_methods(const struct session *s)
 static int
 smtp_greeting(struct session *s)
 {
-	char	buf[NAME_MAX_LEN + 32];
-
 	if (s->opt->smtp_greeting_delay > 0 &&
 	    conn_wait_readable(&s->cli, s->opt->smtp_greeting_delay) != 0) {
-		reply(s, REPLY_PIPELINING);
+		client_reply(s, REPLY_PIPELINING);
 		session_outcome(s, "client talked before the greeting");
 		return S_QUIT;
 	}
-	snprintf(buf, sizeof(buf), "220 %s ESMTP ready\r\n", s->server_name);
-	if (reply(s, buf) == -1) {
+	if (client_replyf(s, "220 %s ESMTP ready\r\n", s->server_name) == -1) {
 		session_outcome(s, "client went away before the greeting");
 		return S_QUIT;
 	}
@@ -150,13 +136,13 @@ smtp_client(struct session *s)
 			explicit_bzero(line, len);
 			break;
 		case LINE_TOOLONG:
-			reply(s, REPLY_TOOLONG);
+			client_reply(s, REPLY_TOOLONG);
 			session_outcome(s, "client sent a line longer than "
 			    "smtp_client_buffer (%zu)", s->opt->smtp_client_buffer);
 			state = S_QUIT;
 			break;
 		case LINE_TIMEOUT:
-			reply(s, REPLY_TIMEOUT);
+			client_reply(s, REPLY_TIMEOUT);
 			session_outcome(s, "client timed out");
 			state = S_QUIT;
 			break;
@@ -195,12 +181,9 @@ smtp_hello(struct session *s, struct smtp_cmd *cmd, int esmtp)
 static int
 smtp_helo(struct session *s, struct smtp_cmd *cmd)
 {
-	char	buf[NAME_MAX_LEN + 8];
-
 	if (smtp_hello(s, cmd, 0) == -1)
 		return reply_error(s, REPLY_ARGUMENT);
-	snprintf(buf, sizeof(buf), "250 %s\r\n", s->server_name);
-	reply(s, buf);
+	client_replyf(s, "250 %s\r\n", s->server_name);
 	return S_COMMAND;
 }
 
@@ -225,14 +208,14 @@ smtp_ehlo(struct session *s, struct smtp_cmd *cmd)
 		    methods & AUTH_LOGIN ? " LOGIN" : "");
 	if (n >= sizeof(buf)) {
 		session_outcome(s, "smtp_capabilities too long");
-		reply(s, REPLY_INTERNAL);
+		client_reply(s, REPLY_INTERNAL);
 		return S_QUIT;
 	}
 	/* the last line ends the reply: "250 " instead of "250-" */
 	for (last = buf + n - 2; last > buf && last[-1] != '\n'; last--)
 		;
 	last[3] = ' ';
-	reply(s, buf);
+	client_reply(s, buf);
 	return S_COMMAND;
 }
 
@@ -258,7 +241,7 @@ smtp_auth(struct session *s, struct smtp_cmd *cmd)
 		if (cmd->nargs == 2)
 			return smtp_auth_plain(s, (char *)cmd->arg[1].p,
 			    cmd->arg[1].len);
-		reply(s, REPLY_NEXT);
+		client_reply(s, REPLY_NEXT);
 		return S_AUTH_PLAIN;
 	}
 	if ((methods & AUTH_LOGIN) && mech->len == 5 &&
@@ -266,7 +249,7 @@ smtp_auth(struct session *s, struct smtp_cmd *cmd)
 		if (cmd->nargs == 2)
 			return smtp_auth_login_username(s,
 			    (char *)cmd->arg[1].p, cmd->arg[1].len);
-		reply(s, REPLY_USERNAME);
+		client_reply(s, REPLY_USERNAME);
 		return S_AUTH_LOGIN_USERNAME;
 	}
 	return reply_error(s, REPLY_MECHANISM);
@@ -293,7 +276,7 @@ smtp_auth_login_username(struct session *s, char *line, size_t len)
 	if (sasl_login_decode(line, len, s->creds.user,
 	    &s->creds.userlen) == -1)
 		return reply_error(s, REPLY_BASE64);
-	reply(s, REPLY_PASSWORD);
+	client_reply(s, REPLY_PASSWORD);
 	return S_AUTH_LOGIN_PASSWORD;
 }
 
@@ -329,14 +312,14 @@ smtp_mail(struct session *s, struct smtp_cmd *cmd)
 {
 	if (!(s->opt->smtp_auth & AUTH_NONE)) {
 		session_outcome(s, "client tried MAIL without AUTH");
-		reply(s, REPLY_AUTH_REQUIRED);
+		client_reply(s, REPLY_AUTH_REQUIRED);
 		return S_COMMAND;
 	}
 	if (s->smtp.from[0] != '\0')
 		return reply_error(s, REPLY_SEQUENCE);
 	if (smtp_envelope(cmd, s->smtp.from, sizeof(s->smtp.from)) == -1)
 		return reply_error(s, REPLY_ARGUMENT);
-	reply(s, REPLY_OK);
+	client_reply(s, REPLY_OK);
 	return S_COMMAND;
 }
 
@@ -357,7 +340,7 @@ smtp_rset(struct session *s, struct smtp_cmd *cmd)
 {
 	(void)cmd;
 	s->smtp.from[0] = s->smtp.to[0] = '\0';
-	reply(s, REPLY_OK);
+	client_reply(s, REPLY_OK);
 	return S_COMMAND;
 }
 
@@ -365,7 +348,7 @@ static int
 smtp_noop(struct session *s, struct smtp_cmd *cmd)
 {
 	(void)cmd;
-	reply(s, REPLY_OK);
+	client_reply(s, REPLY_OK);
 	return S_COMMAND;
 }
 
@@ -373,7 +356,7 @@ static int
 smtp_quit(struct session *s, struct smtp_cmd *cmd)
 {
 	(void)cmd;
-	reply(s, REPLY_BYE);
+	client_reply(s, REPLY_BYE);
 	session_outcome(s, "client quit before logging in");
 	return S_QUIT;
 }
@@ -617,9 +600,9 @@ static int
 be_fail(struct session *s, const struct be_reply *r)
 {
 	if (s->opt->proxy_pass_error_message && r != NULL && r->len > 0)
-		reply(s, r->text);
+		client_reply(s, r->text);
 	else
-		reply(s, REPLY_INTERNAL);
+		client_reply(s, REPLY_INTERNAL);
 	return PROTO_FAIL;
 }
 
@@ -645,7 +628,7 @@ smtp_backend(struct session *s)
 		if (step == BE_EHLO)
 			ehlo = r;
 		if (step == BE_RCPT) {
-			reply(s, r.text);
+			client_reply(s, r.text);
 			return PROTO_RELAY;
 		}
 		if ((step = be_next(s, step)) == BE_DONE)
@@ -655,7 +638,7 @@ smtp_backend(struct session *s)
 		if (step != BE_XCLIENT)
 			lines = 1;
 	}
-	reply(s, REPLY_AUTH_OK);
+	client_reply(s, REPLY_AUTH_OK);
 	return PROTO_RELAY;
 }
 
