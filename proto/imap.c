@@ -24,6 +24,6 @@ const struct proto imap_proto = {
 	"imap",
 	imap_client,
 	imap_backend,
-	"* BYE internal server error\\r\\n",
-	"* BAD internal server error\\r\\n",
+	"* BYE internal server error\r\n",
+	"* BAD internal server error\r\n",
 };

@@ -24,6 +24,6 @@ const struct proto pop3_proto = {
 	"pop3",
 	pop3_client,
 	pop3_backend,
-	"-ERR internal server error\\r\\n",
-	"-ERR internal server error\\r\\n",
+	"-ERR internal server error\r\n",
+	"-ERR internal server error\r\n",
 };
