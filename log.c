@@ -1,6 +1,6 @@
 /*
  * Logging: one line per session on stderr, which the journal takes under
- * systemd.  Under inetd stderr is the client's socket, so we use syslog.
+ * systemd.  Under inetd stderr is the client's own socket: then syslog.
  * Text from the network is made printable first; passwords never get here.
  */
 #include <sys/stat.h>
@@ -14,25 +14,28 @@
 
 #include "session.h"
 
+/* inetd hands the connection over as fds 0, 1 and 2 alike */
 static int
-stderr_is_socket(void)
+stderr_is_client(void)
 {
-	struct stat	st;
+	struct stat	in, err;
 
-	return fstat(STDERR_FILENO, &st) == 0 && S_ISSOCK(st.st_mode);
+	return fstat(STDIN_FILENO, &in) == 0 &&
+	    fstat(STDERR_FILENO, &err) == 0 && S_ISSOCK(err.st_mode) &&
+	    in.st_dev == err.st_dev && in.st_ino == err.st_ino;
 }
 
 void
 log_init(void)
 {
-	if (stderr_is_socket())
+	if (stderr_is_client())
 		openlog("mailproxy", LOG_PID, LOG_MAIL);
 }
 
 static void
 log_line(int prio, const char *line)
 {
-	if (stderr_is_socket())
+	if (stderr_is_client())
 		syslog(prio, "%s", line);
 	else
 		fprintf(stderr, "mailproxy[%ld]: %s\n", (long)getpid(), line);
