@@ -1,0 +1,138 @@
+#!/usr/bin/env bats
+# Where the client comes from (systemd, inetd, tcpserver, a pipeline), and
+# the options: argv, the environment, --help, errors with exit status 64.
+
+load lib/common
+
+setup() {
+	common_setup
+	BE=$(free_port)
+	MPPORT=$(free_port)
+	start_fake_smtp "$BE" --multi
+}
+
+q() { "$@" 2>/dev/null; }
+PLAIN=AGFsaWNlAHNlY3JldA==
+SESSION=$'EHLO client.example\nAUTH PLAIN '"$PLAIN"$'\nQUIT'
+ARGS=(--protocol=smtp --server-name=mx.test --proxy-smtp-auth=on)
+
+# a whole session: greeting, EHLO, AUTH to the backend, QUIT relayed
+session_ok() {
+	run q smtp_chat "$MPPORT" <<<"$SESSION"
+	[[ "$output" == $'220 mx.test ESMTP ready\r\n250-mx.test\r\n250 AUTH PLAIN LOGIN\r\n235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]]
+	grep -q "^AUTH PLAIN $PLAIN" "$T/fake-$BE.transcript"
+}
+
+@test "systemd-socket-activate --accept: the connection on fd 3, the client's address from it" {
+	launch_systemd "$MPPORT" "${ARGS[@]}" --backend="127.0.0.1:$BE"
+	session_ok
+	grep -q 'XCLIENT ADDR=127.0.0.1 ' "$T/fake-$BE.transcript"
+	wait_log "$T/systemd-$MPPORT.log" 'smtp client=127\.0\.0\.1:[0-9]+ user="alice"'
+}
+
+@test "systemd: options from the environment, as from an EnvironmentFile" {
+	MAILPROXY_BACKEND="127.0.0.1:$BE" MAILPROXY_PROXY_SMTP_AUTH=on \
+	    MAILPROXY_SERVER_NAME=mx.test MAILPROXY_PROTOCOL=smtp launch_systemd "$MPPORT"
+	session_ok
+}
+
+@test "systemd without Accept=yes: a listening socket is refused with the fix" {
+	spawn sd-listen systemd-socket-activate -l "127.0.0.1:$MPPORT" "$MP" "${ARGS[@]}" --backend="127.0.0.1:$BE"
+	wait_port "$MPPORT"
+	run q chat "$MPPORT" --timeout 3 </dev/null
+	wait_log "$T/sd-listen.log" 'Accept=yes'
+	grep -q 'systemd passed a listening socket: set Accept=yes' "$T/sd-listen.log"
+}
+
+@test "inetd (nowait): the socket on fds 0, 1 and 2; the log goes to syslog, not to the client" {
+	INETD_RAW_STDERR=1 launch_inetd "$MPPORT" "${ARGS[@]}" --backend="127.0.0.1:$BE"
+	session_ok
+	[[ "$output" != *mailproxy\[* ]]
+	grep -q 'XCLIENT ADDR=127.0.0.1 ' "$T/fake-$BE.transcript"
+}
+
+@test "tcpserver (UCSPI): fd 0 and fd 1" {
+	launch_tcpserver "$MPPORT" "${ARGS[@]}" --backend="127.0.0.1:$BE"
+	session_ok
+}
+
+@test "pipeline: stdin and stdout, the client address unknown" {
+	run sh -c "printf 'EHLO c\r\nAUTH PLAIN $PLAIN\r\nQUIT\r\n' | '$MP' ${ARGS[*]} --backend=127.0.0.1:$BE 2>'$T/err'"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'220 mx.test ESMTP ready\r\n250-mx.test\r\n250 AUTH PLAIN LOGIN\r\n235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
+	grep -q 'XCLIENT ADDR=\[UNAVAILABLE\] NAME=\[UNAVAILABLE\]' "$T/fake-$BE.transcript"
+	grep -q 'client=unknown user="alice"' "$T/err"
+}
+
+@test "--help lists every option of the contract with its default" {
+	run "$MP" --help
+	[ "$status" -eq 0 ]
+	for o in protocol backend auth-http client-addr proxy-buffer proxy-pass-error-message \
+	    proxy-protocol proxy-smtp-auth proxy-timeout xclient server-name timeout resolver \
+	    resolver-timeout smtp-auth smtp-capabilities smtp-greeting-delay smtp-client-buffer \
+	    pop3-auth pop3-capabilities imap-auth imap-capabilities imap-client-buffer max-errors \
+	    auth-http-header auth-http-timeout auth-http-pass-client-cert starttls ssl \
+	    ssl-certificate ssl-certificate-key ssl-protocols ssl-ciphers ssl-verify-client \
+	    ssl-client-certificate ssl-trusted-certificate set-real-ip-from listen-proxy-protocol; do
+		grep -qE -- "--$o\b" <<<"$output" || { echo "missing --$o"; false; }
+	done
+	grep -qE -- '--proxy-timeout=.*default: 24h' <<<"$output"
+	grep -qE -- '--xclient=.*default: on' <<<"$output"
+	grep -qE -- '--smtp-auth=.*default: plain login' <<<"$output"
+	grep -qE -- '--max-errors=.*default: 5' <<<"$output"
+}
+
+@test "--version" {
+	run "$MP" --version
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^mailproxy\ [0-9] ]]
+}
+
+@test "a bad option: one line naming it, exit status 64" {
+	for bad in --frobnicate=1 --proxy-timeout=10x --proxy-buffer=0 --xclient=maybe \
+	    --smtp-auth=apop --backend=nohostport --max-errors=-1 --protocol=nntp positional; do
+		run "$MP" --protocol=smtp --backend=127.0.0.1:25 "$bad"
+		[ "$status" -eq 64 ]
+		[ "${#lines[@]}" -eq 1 ]
+		name=${bad%%=*}
+		[[ "$output" == "mailproxy: $name"* ]] || [[ "$bad" == positional && "$output" == *positional* ]]
+	done
+}
+
+@test "required: the protocol, and a backend" {
+	run "$MP" --backend=127.0.0.1:25
+	[ "$status" -eq 64 ]
+	[[ "$output" == *"--protocol: required"* ]]
+	run "$MP" --protocol=smtp
+	[ "$status" -eq 64 ]
+	[[ "$output" == *"--backend: required"* ]]
+}
+
+@test "options not implemented yet are refused, never ignored" {
+	for o in --auth-http=http://127.0.0.1/auth --starttls=on --ssl=on --resolver=127.0.0.1 \
+	    --set-real-ip-from=10.0.0.0/8 --listen-proxy-protocol=on; do
+		run "$MP" --protocol=smtp --backend=127.0.0.1:25 "$o"
+		[ "$status" -eq 64 ]
+		[[ "$output" == *"not supported yet"* ]]
+	done
+	# at their defaults, as an EnvironmentFile may list them, they are fine
+	run env MAILPROXY_STARTTLS=off MAILPROXY_RESOLVER=off "$MP" --protocol=smtp --backend=127.0.0.1:25 --help
+	[ "$status" -eq 0 ]
+}
+
+@test "the environment: MAILPROXY_*, argv wins, unknown variables refused" {
+	run sh -c "printf 'QUIT\r\n' | MAILPROXY_SERVER_NAME=env.test '$MP' --protocol=smtp --backend=127.0.0.1:$BE"
+	[[ "$output" == "220 env.test ESMTP ready"* ]]
+	run sh -c "printf 'QUIT\r\n' | MAILPROXY_SERVER_NAME=env.test '$MP' --protocol=smtp --backend=127.0.0.1:$BE --server-name=argv.test"
+	[[ "$output" == "220 argv.test ESMTP ready"* ]]
+	run env MAILPROXY_PROXY_TIMOUT=1s "$MP" --protocol=smtp --backend=127.0.0.1:25
+	[ "$status" -eq 64 ]
+	[[ "$output" == *MAILPROXY_PROXY_TIMOUT* ]]
+}
+
+@test "a bad option with a client already connected: 421 4.3.0 first, exit 64" {
+	launch_tcpserver "$MPPORT" --protocol=smtp --backend="127.0.0.1:$BE" --proxy-timeout=soon
+	run q chat "$MPPORT" </dev/null
+	[ "$output" = $'421 4.3.0 Service temporarily unavailable\r' ]
+	wait_log "$T/tcpserver-$MPPORT.log" 'proxy-timeout'
+}
