@@ -164,5 +164,7 @@ main(int argc, char *argv[], char *envp[])
 	log_session(&s);
 	conn_close(&s.be);
 	conn_close(&s.cli);
+	free(s.be.buf);
+	free(s.cli.buf);
 	return status;
 }
