@@ -6,7 +6,7 @@ UNITDIR	?= $(PREFIX)/lib/systemd/system
 VERSION	 = 0.1
 
 CC	?= cc
-PKGS	 = libsystemd libbsd-overlay libcrypto
+PKGS	 = libsystemd libbsd-overlay libcrypto libcares
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -DVERSION=\"$(VERSION)\"
 CFLAGS	+= $(shell pkg-config --cflags $(PKGS))
@@ -15,9 +15,10 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all
 
 SRCS	 = mailproxy.c options.c launch.c session.c conn.c backend.c relay.c \
-	   log.c \
-	   proto/smtp.c proto/smtp_parse.c proto/pop3.c proto/imap.c \
-	   proto/sasl.c proto/xclient.c proto/proxy.c
+	   log.c resolve.c auth.c \
+	   proto/smtp.c proto/smtp_parse.c proto/pop3.c proto/pop3_parse.c \
+	   proto/imap.c proto/imap_parse.c proto/sasl.c proto/xclient.c \
+	   proto/proxy.c proto/auth_http.c
 HDRS	 = $(wildcard *.h proto/*.h)
 OBJS	 = $(SRCS:%.c=obj/%.o)
 SANOBJS	 = $(SRCS:%.c=obj-san/%.o)

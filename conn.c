@@ -163,6 +163,30 @@ conn_getline(struct conn *c, long long timeout_ms, char **line, size_t *len)
 	return LINE_OK;
 }
 
+/*
+ * Returns the next n bytes (an IMAP literal) as a pointer into the buffer,
+ * valid until the next call.  More than the buffer holds is refused, so
+ * the caller says no before the peer sends it.
+ */
+int
+conn_getn(struct conn *c, size_t n, long long timeout_ms, char **data)
+{
+	int	rc;
+
+	if (n > c->cap)
+		return LINE_TOOLONG;
+	while (c->len < n) {
+		if (c->eof)
+			return LINE_EOF;
+		if ((rc = conn_fill(c, timeout_ms)) != LINE_OK)
+			return rc;
+	}
+	*data = (char *)c->buf + c->off;
+	c->off += n;
+	c->len -= n;
+	return LINE_OK;
+}
+
 int
 conn_writeall(struct conn *c, const void *p, size_t n, long long timeout_ms)
 {

@@ -34,6 +34,7 @@ void	conn_init(struct conn *, int rfd, int wfd, unsigned char *buf,
 	    size_t cap);
 int	conn_getline(struct conn *, long long timeout_ms, char **line,
 	    size_t *len);
+int	conn_getn(struct conn *, size_t n, long long timeout_ms, char **data);
 int	conn_fill(struct conn *, long long timeout_ms);
 int	conn_wait_readable(struct conn *, long long timeout_ms);
 int	conn_writeall(struct conn *, const void *, size_t, long long timeout_ms);

@@ -96,10 +96,24 @@ endpoint_str(char *dst, size_t cap, const struct endpoint *e)
 		snprintf(dst, cap, "%s:%u", e->ip, e->port);
 }
 
+static const char *const protocol_names[] = { "-", "smtp", "pop3", "imap" };
+
+/* Each login the auth service refuses: what fail2ban and friends read. */
+void
+log_refused(const struct session *s, const char *why)
+{
+	char	line[1024], user[256], client[INET6_ADDRSTRLEN + 16];
+
+	printable(user, sizeof(user), s->user);
+	endpoint_str(client, sizeof(client), &s->client.remote);
+	snprintf(line, sizeof(line), "%s client=%s user=\"%s\" login refused: "
+	    "%s", protocol_names[s->opt->protocol], client, user, why);
+	log_line(LOG_NOTICE, line);
+}
+
 void
 log_session(const struct session *s)
 {
-	static const char *const names[] = { "-", "smtp", "pop3", "imap" };
 	char		 line[2048], user[256];
 	char		 client[INET6_ADDRSTRLEN + 16];
 	long long	 ms = now_ms() - s->start_ms;
@@ -108,7 +122,7 @@ log_session(const struct session *s)
 	endpoint_str(client, sizeof(client), &s->client.remote);
 	snprintf(line, sizeof(line), "%s client=%s user=\"%s\" backend=%s "
 	    "in=%llu out=%llu time=%lld.%03llds outcome=\"%s\"",
-	    names[s->opt->protocol], client, user,
+	    protocol_names[s->opt->protocol], client, user,
 	    s->backend[0] ? s->backend : "-", s->cli.rbytes, s->cli.wbytes,
 	    ms / 1000, ms % 1000, s->outcome[0] ? s->outcome : "ok");
 	log_line(LOG_INFO, line);

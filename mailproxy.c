@@ -12,9 +12,11 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "backend.h"
 #include "launch.h"
 #include "options.h"
+#include "proto/auth_http.h"
 #include "proto/proto.h"
 #include "proto/proxy.h"
 #include "relay.h"
@@ -54,8 +56,7 @@ backend_open(struct session *s, const struct proto *p)
 	char	err[512], hdr[PROXY_V1_MAX];
 	int	fd, n;
 
-	strlcpy(s->backend, s->opt->backend, sizeof(s->backend));
-	fd = backend_connect(s->opt->backend, s->opt->timeout, err,
+	fd = backend_connect(s->backend, s->opt->timeout, err,
 	    sizeof(err));
 	if (fd == -1) {
 		session_outcome(s, "%s", err);
@@ -79,6 +80,48 @@ backend_open(struct session *s, const struct proto *p)
 		}
 	}
 	return 0;
+}
+
+/*
+ * The login: the protocol's client side until the client has given its
+ * credentials, then whoever decides where it goes: the auth service, or
+ * the fixed backend.  A refusal with Auth-Wait lets the client try again
+ * after the wait, as nginx does; without it the session ends.
+ */
+static int
+session_login(struct session *s, const struct proto *p)
+{
+	struct auth_resp	r;
+	int			rc;
+
+	for (;;) {
+		if (p->client(s) != PROTO_LOGIN)
+			return -1;
+		s->attempt++;
+		strlcpy(s->user, s->creds.user, sizeof(s->user));
+		if (s->opt->auth_http == NULL) {
+			strlcpy(s->backend, s->opt->backend,
+			    sizeof(s->backend));
+			return 0;
+		}
+		rc = auth_ask(s, &r);
+		explicit_bzero(&r.pass, sizeof(r.pass));
+		if (rc == AUTH_OK)
+			return 0;
+		creds_wipe(&s->creds);
+		if (rc == AUTH_ERROR) {
+			client_reply(s, p->internal_error);
+			return -1;
+		}
+		log_refused(s, r.status);
+		if (r.wait < 0) {
+			session_outcome(s, "auth service refused: %s", r.status);
+			p->denied(s, r.status, r.errcode);
+			return -1;
+		}
+		sleep(r.wait);
+		p->denied(s, r.status, r.errcode);
+	}
 }
 
 static size_t
@@ -116,6 +159,12 @@ main(int argc, char *argv[], char *envp[])
 	}
 	log_init();
 	p = proto_find(opt.protocol);
+	if (rc == OPT_RUN && opt.auth_http != NULL && auth_http_url(opt.auth_http,
+	    err, sizeof(err), host, sizeof(host), &why) == -1) {
+		snprintf(err, sizeof(err), "--auth-http: bad URL \"%s\" (use "
+		    "http://HOST[:PORT][/URI])", opt.auth_http);
+		rc = OPT_ERROR;
+	}
 	if (rc == OPT_ERROR) {
 		fprintf(stderr, "mailproxy: %s\n", err);
 		/* a client already connected is told to come back later */
@@ -141,10 +190,9 @@ main(int argc, char *argv[], char *envp[])
 		greet_and_exit(&s, p, EX_OSERR);
 	}
 
-	if (p->client(&s) != PROTO_LOGIN)
+	if (session_login(&s, p) == -1)
 		conn_linger(&s.cli, 1000, 1 << 20);
 	else {
-		strlcpy(s.user, s.creds.user, sizeof(s.user));
 		if (backend_open(&s, p) == -1)
 			status = EX_TEMPFAIL;
 		else if (p->backend(&s) != PROTO_RELAY)

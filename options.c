@@ -97,10 +97,10 @@ static const struct opt opts[] = {
 	    "name in greetings and EHLO (default: the host name)" },
 	{ "timeout", T_MSEC, OFF(timeout), "60s", NULL, 0, NOW,
 	    "idle time allowed before relaying" },
-	{ "resolver", T_RESOLVER, OFF(resolver), "off", NULL, 0, LATER,
+	{ "resolver", T_RESOLVER, OFF(resolver), "off", NULL, 0, NOW,
 	    "DNS server for the client's name" },
 	{ "resolver-timeout", T_MSEC, OFF(resolver_timeout), "30s", NULL, 0,
-	    LATER, "time allowed for a DNS lookup" },
+	    NOW, "time allowed for the client's name" },
 	{ "max-errors", T_COUNT, OFF(max_errors), "5", NULL, 0, NOW,
 	    "errors before the client is dropped" },
 
@@ -128,12 +128,12 @@ static const struct opt opts[] = {
 	{ "imap-client-buffer", T_SIZE, OFF(imap_client_buffer), PAGESIZE_DEF,
 	    NULL, 0, NOW, "buffer for IMAP client commands" },
 
-	{ "auth-http", T_STRING, OFF(auth_http), NULL, "URL", 0, LATER,
+	{ "auth-http", T_STRING, OFF(auth_http), NULL, "URL", 0, 0,
 	    "checks logins and names the backend" },
 	{ "auth-http-header", T_LINES, OFF(auth_http_header), NULL,
-	    "'NAME: VALUE'", 0, LATER, "header for auth_http, repeatable" },
+	    "'NAME: VALUE'", 0, 0, "header for auth_http, repeatable" },
 	{ "auth-http-timeout", T_MSEC, OFF(auth_http_timeout), "60s", NULL, 0,
-	    LATER, "time allowed for an auth_http reply" },
+	    0, "time allowed for an auth_http reply" },
 	{ "auth-http-pass-client-cert", T_FLAG,
 	    OFF(auth_http_pass_client_cert), "off", NULL, 0, LATER,
 	    "send it the client certificate" },
@@ -612,7 +612,7 @@ set_addr(const struct opt *op, struct options *o, const char *val, int how,
 		}
 		if (addr_check(val, 0, 1) == -1)
 			return bad(why, len, op, val, strlen(val),
-			    "off, IP or IP:PORT");
+			    "off, IP, IP:PORT or [IPv6]:PORT");
 		break;
 	default:
 		if (addr_check(val, 0, 1) == -1)

@@ -4,8 +4,11 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "proto/sasl.h"
 #include "session.h"
 
 int
@@ -41,4 +44,29 @@ client_error(struct session *s, const char *r)
 		return 1;
 	}
 	return 0;
+}
+
+/* The APOP timestamp, also the CRAM-MD5 challenge: made once a session. */
+const char *
+session_salt(struct session *s)
+{
+	if (s->salt[0] == '\0' && sasl_salt(s->salt, sizeof(s->salt),
+	    arc4random(), (long long)time(NULL), s->server_name) == -1) {
+		s->salt[0] = '\0';
+		return NULL;
+	}
+	return s->salt;
+}
+
+/* The CRAM-MD5 challenge, base64 of the salt, after prefix ("334 ", "+ "). */
+int
+client_challenge(struct session *s, const char *prefix)
+{
+	const char	*salt = session_salt(s);
+	char		 b64[sizeof(s->salt) * 2];
+
+	if (salt == NULL || b64_encode((const unsigned char *)salt,
+	    strlen(salt), b64, sizeof(b64)) == -1)
+		return -1;
+	return client_replyf(s, "%s%s\r\n", prefix, b64);
 }

@@ -27,6 +27,7 @@ struct client {
 	struct endpoint	remote;
 	struct endpoint	local;
 	char		name[NAME_MAX_LEN + 1];	/* [UNAVAILABLE] until resolved */
+	int		resolved;		/* resolve_client ran */
 	const char	*launcher;		/* systemd, inetd, pipeline */
 };
 
@@ -69,6 +70,8 @@ struct session {
 	struct pop3_state	 pop3;
 	struct imap_state	 imap;
 	int			 errors;	/* invalid commands, for max_errors */
+	unsigned		 attempt;	/* logins tried, for auth_http */
+	char			 salt[NAME_MAX_LEN + 64]; /* APOP, CRAM-MD5 */
 	char			 backend[NAME_MAX_LEN + 1]; /* for the log */
 	char			 user[CRED_MAX + 1];	/* for the log */
 	char			 outcome[256];		/* for the log */
@@ -82,6 +85,8 @@ int	client_reply(struct session *, const char *);
 int	client_replyf(struct session *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	client_error(struct session *, const char *);
+int	client_challenge(struct session *, const char *);
+const char *session_salt(struct session *);
 
 /* log.c */
 void	log_init(void);
@@ -89,6 +94,7 @@ void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	session_outcome(struct session *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	log_session(const struct session *);
+void	log_refused(const struct session *, const char *);
 
 
 #endif

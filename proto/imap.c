@@ -1,29 +1,771 @@
 /*
- * IMAP: not written yet (issue 4).  Until then a IMAP session is told to come
- * back later.
+ * IMAP: the client's side before login (greeting, CAPABILITY, ID, LOGIN
+ * with atoms, quoted strings and literals, AUTHENTICATE PLAIN and LOGIN),
+ * then LOGIN at the backend under the client's own tag, as nginx's mail
+ * proxy does it.
  */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../options.h"
 #include "../session.h"
+#include "imap_parse.h"
 #include "proto.h"
+#include "sasl.h"
+
+#define REPLY_GREETING	"* OK IMAP4 ready\r\n"
+#define REPLY_NEXT	"+ OK\r\n"	/* send the literal */
+#define REPLY_SASL_NEXT	"+ \r\n"
+#define REPLY_USERNAME	"+ VXNlcm5hbWU6\r\n"
+#define REPLY_PASSWORD	"+ UGFzc3dvcmQ6\r\n"
+#define REPLY_BYE	"* BYE\r\n"
+#define REPLY_ID	"* ID NIL\r\n"
+#define REPLY_TOOLONG	"* BYE line too long\r\n"
+#define REPLY_TOOMANY	"* BYE too many invalid commands\r\n"
+#define REPLY_LITERAL	"* BYE literal too long\r\n"
+#define REPLY_TIMEOUT	"* BYE timeout, closing connection\r\n"
+#define REPLY_TEMPFAIL	"* BYE internal server error\r\n"
+#define REPLY_INTERNAL	"* BAD internal server error\r\n"
+
+/* what follows "<tag> " */
+#define TEXT_OK		"OK completed"
+#define TEXT_INVALID	"BAD invalid command"
+#define TEXT_ARGUMENTS	"BAD invalid arguments"
+#define TEXT_LITERAL	"BAD literal too long"
+#define TEXT_TOOLONG	"BAD command too long"
+#define TEXT_CANCELLED	"BAD authentication cancelled"
+#define TEXT_BASE64	"BAD cannot decode response"
+#define TEXT_MECHANISM	"NO unsupported authentication mechanism"
+#define TEXT_CRAM_MD5	"NO CRAM-MD5 needs an authentication service"
+
+/* The client's side: one function per state. */
+enum imap_client_state {
+	S_COMMAND,			/* the first line of a command */
+	S_COMMAND_MORE,			/* the line after a literal */
+	S_LITERAL,			/* a literal's bytes */
+	S_DISCARD,			/* the line after a refused literal */
+	S_AUTH_PLAIN,
+	S_AUTH_LOGIN_USERNAME,
+	S_AUTH_LOGIN_PASSWORD,
+	S_AUTH_CRAM_MD5,
+	S_LOGIN,			/* go to the backend */
+	S_QUIT				/* close */
+};
+
+/* The command being read, across its literals. */
+struct imap_client {
+	struct session		*s;
+	struct imap_parser	 p;
+};
+
+static int	imap_command(struct imap_client *, char *, size_t);
+static int	imap_command_more(struct imap_client *, char *, size_t);
+static int	imap_literal(struct imap_client *, char *, size_t);
+static int	imap_discard(struct imap_client *, char *, size_t);
+static int	imap_auth_plain(struct imap_client *, char *, size_t);
+static int	imap_auth_login_username(struct imap_client *, char *, size_t);
+static int	imap_auth_login_password(struct imap_client *, char *, size_t);
+static int	imap_auth_cram_md5(struct imap_client *, char *, size_t);
+
+static int (*const imap_states[])(struct imap_client *, char *, size_t) = {
+	[S_COMMAND] = imap_command,
+	[S_COMMAND_MORE] = imap_command_more,
+	[S_LITERAL] = imap_literal,
+	[S_DISCARD] = imap_discard,
+	[S_AUTH_PLAIN] = imap_auth_plain,
+	[S_AUTH_LOGIN_USERNAME] = imap_auth_login_username,
+	[S_AUTH_LOGIN_PASSWORD] = imap_auth_login_password,
+	[S_AUTH_CRAM_MD5] = imap_auth_cram_md5,
+};
+
+static int	imap_capability(struct imap_client *, struct imap_cmd *);
+static int	imap_noop(struct imap_client *, struct imap_cmd *);
+static int	imap_logout(struct imap_client *, struct imap_cmd *);
+static int	imap_id(struct imap_client *, struct imap_cmd *);
+static int	imap_login(struct imap_client *, struct imap_cmd *);
+static int	imap_authenticate(struct imap_client *, struct imap_cmd *);
+static int	imap_starttls(struct imap_client *, struct imap_cmd *);
+
+static int (*const imap_verbs[])(struct imap_client *, struct imap_cmd *) = {
+	[IMAP_CAPABILITY] = imap_capability,
+	[IMAP_NOOP] = imap_noop,
+	[IMAP_LOGOUT] = imap_logout,
+	[IMAP_ID] = imap_id,
+	[IMAP_LOGIN] = imap_login,
+	[IMAP_AUTHENTICATE] = imap_authenticate,
+	[IMAP_STARTTLS] = imap_starttls,
+};
+
+/* "<tag> OK completed", after the untagged lines, if any. */
+static int
+reply_ok(struct session *s, const char *untagged, const char *tag)
+{
+	if (untagged[0] != '\0')
+		client_reply(s, untagged);
+	client_replyf(s, "%s " TEXT_OK "\r\n", tag);
+	return S_COMMAND;
+}
+
+/* Every refused command counts towards max_errors; "*" when untagged. */
+static int
+reply_error(struct session *s, const char *tag, const char *text)
+{
+	char	buf[NAME_MAX_LEN + 64];	/* s->imap.tag and a text */
+
+	snprintf(buf, sizeof(buf), "%s %s\r\n", tag, text);
+	if (client_error(s, buf)) {
+		client_reply(s, REPLY_TOOMANY);
+		return S_QUIT;
+	}
+	return S_COMMAND;
+}
+
+/*
+ * The SASL methods we may offer.  The backend checks the password at our
+ * LOGIN, so PLAIN and LOGIN are always safe; CRAM-MD5 proves the password
+ * without sending it, so only an auth service can check the digest and
+ * give us the password for the backend; EXTERNAL waits for TLS.
+ */
+static unsigned
+imap_auth_methods(const struct session *s)
+{
+	unsigned	m = s->opt->imap_auth & (AUTH_PLAIN | AUTH_LOGIN);
+
+	if (s->opt->auth_http != NULL)
+		m |= s->opt->imap_auth & AUTH_CRAM_MD5;
+	return m;
+}
+
+static int
+imap_greeting(struct session *s)
+{
+	if (client_reply(s, REPLY_GREETING) == -1) {
+		session_outcome(s, "client went away before the greeting");
+		return S_QUIT;
+	}
+	return S_COMMAND;
+}
 
 static int
 imap_client(struct session *s)
 {
-	session_outcome(s, "imap is not supported yet");
-	client_reply(s, imap_proto.tempfail);
-	return PROTO_DONE;
+	struct imap_client	 ic;
+	char			*line;
+	size_t			 len;
+	int			 state, rc;
+
+	memset(&ic, 0, sizeof(ic));
+	ic.s = s;
+	/* after a refused attempt the client goes on where it was */
+	state = s->attempt == 0 ? imap_greeting(s) : S_COMMAND;
+	while (state != S_LOGIN && state != S_QUIT) {
+		if (state == S_LITERAL) {
+			len = ic.p.literal;
+			rc = conn_getn(&s->cli, len, s->opt->timeout, &line);
+		} else
+			rc = conn_getline(&s->cli, s->opt->timeout, &line,
+			    &len);
+		switch (rc) {
+		case LINE_OK:
+			state = imap_states[state](&ic, line, len);
+			explicit_bzero(line, len);
+			break;
+		case LINE_TOOLONG:
+			client_reply(s, REPLY_TOOLONG);
+			session_outcome(s, "client sent a line longer than "
+			    "imap_client_buffer (%zu)",
+			    s->opt->imap_client_buffer);
+			state = S_QUIT;
+			break;
+		case LINE_TIMEOUT:
+			client_reply(s, REPLY_TIMEOUT);
+			session_outcome(s, "client timed out");
+			state = S_QUIT;
+			break;
+		default:
+			session_outcome(s, "client closed the connection");
+			state = S_QUIT;
+			break;
+		}
+	}
+	explicit_bzero(&ic, sizeof(ic));
+	return state == S_LOGIN ? PROTO_LOGIN : PROTO_DONE;
+}
+
+/* Where the parser left the command: run it, read more, or refuse it. */
+static int
+imap_parsed(struct imap_client *ic, int rc)
+{
+	struct session	*s = ic->s;
+	struct imap_cmd	*cmd = &ic->p.cmd;
+	int		 state;
+
+	switch (rc) {
+	case IMAP_PARSE_DONE:
+		state = imap_verbs[cmd->verb](ic, cmd);
+		explicit_bzero(cmd, sizeof(*cmd));
+		return state;
+	case IMAP_PARSE_LITERAL:
+		if (ic->p.sync)
+			client_reply(s, REPLY_NEXT);
+		return S_LITERAL;
+	case IMAP_PARSE_MORE:
+		return S_COMMAND_MORE;
+	}
+	explicit_bzero(cmd->store, sizeof(cmd->store));
+	switch (ic->p.error) {
+	case IMAP_ERR_TAG:
+		return reply_error(s, "*", TEXT_INVALID);
+	case IMAP_ERR_COMMAND:
+		return reply_error(s, cmd->tag, TEXT_INVALID);
+	case IMAP_ERR_TOOLONG:
+		return reply_error(s, cmd->tag, TEXT_TOOLONG);
+	case IMAP_ERR_LITERAL:
+		if (reply_error(s, cmd->tag, TEXT_LITERAL) == S_QUIT)
+			return S_QUIT;
+		if (ic->p.sync)		/* the client waits, sends nothing */
+			return S_COMMAND;
+		/* LITERAL+: its bytes are on their way; we won't read them */
+		client_reply(s, REPLY_LITERAL);
+		session_outcome(s, "client sent a LITERAL+ literal of %zu "
+		    "bytes (imap_client_buffer %zu)", ic->p.literal,
+		    s->opt->imap_client_buffer);
+		return S_QUIT;
+	default:
+		return reply_error(s, cmd->tag, TEXT_ARGUMENTS);
+	}
+}
+
+static int
+imap_command(struct imap_client *ic, char *line, size_t len)
+{
+	imap_parse_init(&ic->p, ic->s->opt->imap_client_buffer);
+	return imap_parsed(ic, imap_parse_line(&ic->p, line, len));
+}
+
+static int
+imap_command_more(struct imap_client *ic, char *line, size_t len)
+{
+	return imap_parsed(ic, imap_parse_line(&ic->p, line, len));
+}
+
+static int
+imap_literal(struct imap_client *ic, char *data, size_t len)
+{
+	int	state;
+
+	state = imap_parsed(ic, imap_parse_literal(&ic->p, data, len));
+	/* refused (a NUL in it): the line after it is still the command's */
+	return state == S_COMMAND ? S_DISCARD : state;
+}
+
+static int
+imap_discard(struct imap_client *ic, char *line, size_t len)
+{
+	(void)ic;
+	(void)line;
+	(void)len;
+	return S_COMMAND;
+}
+
+/* Adds " word" unless the list has it already. */
+static size_t
+cap_add(char *buf, size_t n, size_t cap, const char *word)
+{
+	size_t	wlen = strlen(word);
+	char	*p;
+
+	for (p = buf; (p = strcasestr(p, word)) != NULL; p += wlen)
+		if (p > buf && p[-1] == ' ' &&
+		    (p[wlen] == ' ' || p[wlen] == '\0'))
+			return n;
+	if (n < cap)
+		n += snprintf(buf + n, cap - n, " %s", word);
+	return n;
+}
+
+/*
+ * imap_capabilities, then what our own parser accepts (LITERAL+ and
+ * SASL-IR), then the AUTH= methods.  STARTTLS comes with TLS.
+ */
+static int
+imap_capability(struct imap_client *ic, struct imap_cmd *cmd)
+{
+	struct session	*s = ic->s;
+	char		 buf[4096], item[512];
+	const char	*list = s->opt->imap_capabilities;
+	unsigned	 methods = imap_auth_methods(s);
+	size_t		 n;
+
+	if (cmd->nargs != 0)
+		return reply_error(s, cmd->tag, TEXT_ARGUMENTS);
+	n = strlcpy(buf, "* CAPABILITY", sizeof(buf));
+	while (n < sizeof(buf) && options_list_next(&list, item,
+	    sizeof(item)) > 0)
+		n += snprintf(buf + n, sizeof(buf) - n, " %s", item);
+	n = cap_add(buf, n, sizeof(buf), "LITERAL+");
+	n = cap_add(buf, n, sizeof(buf), "SASL-IR");
+	if (methods & AUTH_PLAIN)
+		n = cap_add(buf, n, sizeof(buf), "AUTH=PLAIN");
+	if (methods & AUTH_LOGIN)
+		n = cap_add(buf, n, sizeof(buf), "AUTH=LOGIN");
+	if (methods & AUTH_CRAM_MD5)
+		n = cap_add(buf, n, sizeof(buf), "AUTH=CRAM-MD5");
+	if (n + 2 >= sizeof(buf)) {
+		session_outcome(s, "imap_capabilities too long");
+		client_reply(s, REPLY_INTERNAL);
+		return S_QUIT;
+	}
+	memcpy(buf + n, "\r\n", 3);
+	return reply_ok(s, buf, cmd->tag);
+}
+
+static int
+imap_noop(struct imap_client *ic, struct imap_cmd *cmd)
+{
+	if (cmd->nargs != 0)
+		return reply_error(ic->s, cmd->tag, TEXT_ARGUMENTS);
+	return reply_ok(ic->s, "", cmd->tag);
+}
+
+static int
+imap_logout(struct imap_client *ic, struct imap_cmd *cmd)
+{
+	if (cmd->nargs != 0)
+		return reply_error(ic->s, cmd->tag, TEXT_ARGUMENTS);
+	reply_ok(ic->s, REPLY_BYE, cmd->tag);
+	session_outcome(ic->s, "client logged out before logging in");
+	return S_QUIT;
+}
+
+/* RFC 2971: the client's identity is noted by nobody; we tell none. */
+static int
+imap_id(struct imap_client *ic, struct imap_cmd *cmd)
+{
+	if (cmd->nargs != 1 || (cmd->arg[0].type != IMAP_LIST &&
+	    !(cmd->arg[0].type == IMAP_ATOM &&
+	    strcasecmp(cmd->arg[0].p, "NIL") == 0)))
+		return reply_error(ic->s, cmd->tag, TEXT_ARGUMENTS);
+	return reply_ok(ic->s, REPLY_ID, cmd->tag);
+}
+
+/* The tag of the command that logs in: the backend's LOGIN uses it too. */
+static void
+keep_tag(struct session *s, const struct imap_cmd *cmd)
+{
+	strlcpy(s->imap.tag, cmd->tag, sizeof(s->imap.tag));
+}
+
+/* LOGIN user pass: astrings (atoms, quoted strings or literals). */
+static int
+imap_login(struct imap_client *ic, struct imap_cmd *cmd)
+{
+	struct session	*s = ic->s;
+	struct imap_arg	*user = &cmd->arg[0], *pass = &cmd->arg[1];
+
+	if (cmd->nargs != 2 || user->type == IMAP_LIST ||
+	    pass->type == IMAP_LIST || user->len == 0 ||
+	    user->len > CRED_MAX || pass->len > CRED_MAX)
+		return reply_error(s, cmd->tag, TEXT_ARGUMENTS);
+	creds_wipe(&s->creds);
+	memcpy(s->creds.user, user->p, user->len + 1);
+	s->creds.userlen = user->len;
+	memcpy(s->creds.pass, pass->p, pass->len + 1);
+	s->creds.passlen = pass->len;
+	s->creds.method = AUTH_PLAIN;
+	keep_tag(s, cmd);
+	return S_LOGIN;
+}
+
+/* A SASL exchange that failed: the tagged answer, fresh credentials. */
+static int
+auth_error(struct imap_client *ic, const char *text)
+{
+	creds_wipe(&ic->s->creds);
+	return reply_error(ic->s, ic->s->imap.tag, text);
+}
+
+static int
+imap_authenticate(struct imap_client *ic, struct imap_cmd *cmd)
+{
+	struct session	*s = ic->s;
+	struct imap_arg	*mech = &cmd->arg[0], *ir = &cmd->arg[1];
+	unsigned	 methods = imap_auth_methods(s);
+
+	if (cmd->nargs == 0 || mech->type != IMAP_ATOM ||
+	    (cmd->nargs == 2 && ir->type != IMAP_ATOM))
+		return reply_error(s, cmd->tag, TEXT_ARGUMENTS);
+	creds_wipe(&s->creds);
+	keep_tag(s, cmd);
+	/* RFC 4959: "=" is an empty initial response */
+	if (cmd->nargs == 2 && strcmp(ir->p, "=") == 0) {
+		ir->p[0] = '\0';
+		ir->len = 0;
+	}
+	if ((methods & AUTH_PLAIN) && strcasecmp(mech->p, "PLAIN") == 0) {
+		if (cmd->nargs == 2)
+			return imap_auth_plain(ic, ir->p, ir->len);
+		client_reply(s, REPLY_SASL_NEXT);
+		return S_AUTH_PLAIN;
+	}
+	if ((methods & AUTH_LOGIN) && strcasecmp(mech->p, "LOGIN") == 0) {
+		if (cmd->nargs == 2)
+			return imap_auth_login_username(ic, ir->p, ir->len);
+		client_reply(s, REPLY_USERNAME);
+		return S_AUTH_LOGIN_USERNAME;
+	}
+	/* the auth service checks the digest and gives us the password */
+	if ((methods & AUTH_CRAM_MD5) && strcasecmp(mech->p, "CRAM-MD5") == 0) {
+		if (cmd->nargs != 1)
+			return reply_error(s, cmd->tag, TEXT_ARGUMENTS);
+		if (client_challenge(s, "+ ") == -1) {
+			session_outcome(s, "server_name too long for a "
+			    "CRAM-MD5 challenge");
+			client_reply(s, REPLY_INTERNAL);
+			return S_QUIT;
+		}
+		return S_AUTH_CRAM_MD5;
+	}
+	if ((s->opt->imap_auth & AUTH_CRAM_MD5) &&
+	    strcasecmp(mech->p, "CRAM-MD5") == 0) {
+		log_warnx("AUTHENTICATE CRAM-MD5 refused: it needs an "
+		    "authentication service (--auth-http), which knows the "
+		    "secret");
+		return reply_error(s, cmd->tag, TEXT_CRAM_MD5);
+	}
+	return reply_error(s, cmd->tag, TEXT_MECHANISM);
+}
+
+static int
+imap_auth_plain(struct imap_client *ic, char *line, size_t len)
+{
+	struct session	*s = ic->s;
+
+	if (sasl_is_cancel(line, len))
+		return auth_error(ic, TEXT_CANCELLED);
+	if (sasl_plain_decode(line, len, &s->creds) == -1)
+		return auth_error(ic, TEXT_BASE64);
+	s->creds.method = AUTH_PLAIN;
+	return S_LOGIN;
+}
+
+static int
+imap_auth_login_username(struct imap_client *ic, char *line, size_t len)
+{
+	struct session	*s = ic->s;
+
+	if (sasl_is_cancel(line, len))
+		return auth_error(ic, TEXT_CANCELLED);
+	if (sasl_login_decode(line, len, s->creds.user,
+	    &s->creds.userlen) == -1)
+		return auth_error(ic, TEXT_BASE64);
+	client_reply(s, REPLY_PASSWORD);
+	return S_AUTH_LOGIN_PASSWORD;
+}
+
+static int
+imap_auth_login_password(struct imap_client *ic, char *line, size_t len)
+{
+	struct session	*s = ic->s;
+
+	if (sasl_is_cancel(line, len))
+		return auth_error(ic, TEXT_CANCELLED);
+	if (sasl_login_decode(line, len, s->creds.pass,
+	    &s->creds.passlen) == -1)
+		return auth_error(ic, TEXT_BASE64);
+	s->creds.method = AUTH_LOGIN;
+	return S_LOGIN;
+}
+
+/* RFC 2195: base64 of "user digest"; the auth service checks the digest. */
+static int
+imap_auth_cram_md5(struct imap_client *ic, char *line, size_t len)
+{
+	if (sasl_is_cancel(line, len))
+		return auth_error(ic, TEXT_CANCELLED);
+	if (sasl_cram_decode(line, len, &ic->s->creds) == -1)
+		return auth_error(ic, TEXT_BASE64);
+	return S_LOGIN;
+}
+
+/* STARTTLS arrives with the TLS issue; until then it is not offered. */
+static int
+imap_starttls(struct imap_client *ic, struct imap_cmd *cmd)
+{
+	return reply_error(ic->s, cmd->tag, TEXT_INVALID);
+}
+
+/*
+ * The backend dialogue: read the greeting, then LOGIN under the client's
+ * tag, sent in parts when a value needs a synchronizing literal (each
+ * part after the backend's "+").  Untagged responses to LOGIN (a
+ * CAPABILITY, an ALERT) are kept and passed to the client before the
+ * tagged OK, as nginx passes on what the backend said.
+ */
+enum be_step {
+	BE_GREETING,		/* read "* OK" */
+	BE_LOGIN,		/* LOGIN, up to its first literal */
+	BE_LITERAL,		/* the backend said "+": the next part */
+	BE_DONE
+};
+
+static const char *const be_step_names[] = {
+	"the greeting", "LOGIN", "LOGIN after a literal", "done"
+};
+
+struct be_resp {
+	int	 status;	/* enum imap_status */
+	int	 tagged;
+	char	*line;		/* in the backend's buffer, no CRLF */
+	size_t	 len;
+};
+
+/* Untagged responses to LOGIN, for the client. */
+struct be_untagged {
+	char	 buf[4096];
+	size_t	 len;
+	size_t	 dropped;	/* bytes that did not fit */
+};
+
+static int
+be_getline(struct session *s, int step, char **line, size_t *len)
+{
+	switch (conn_getline(&s->be, s->opt->timeout, line, len)) {
+	case LINE_OK:
+		return 0;
+	case LINE_TIMEOUT:
+		session_outcome(s, "backend %s timed out (%s)", s->backend,
+		    be_step_names[step]);
+		return -1;
+	case LINE_TOOLONG:
+		session_outcome(s, "backend %s sent a line longer than "
+		    "proxy_buffer (%s)", s->backend, be_step_names[step]);
+		return -1;
+	default:
+		session_outcome(s, "backend %s closed the connection (%s)",
+		    s->backend, be_step_names[step]);
+		return -1;
+	}
+}
+
+/* Appends p and end when they fit; 1 when they do not (nothing added). */
+static int
+untagged_add(struct be_untagged *u, const char *p, size_t len,
+    const char *end, size_t *size)
+{
+	size_t	elen = strlen(end);
+
+	*size += len + elen;
+	if (u->len + len + elen > sizeof(u->buf))
+		return 1;
+	memcpy(u->buf + u->len, p, len);
+	memcpy(u->buf + u->len + len, end, elen);
+	u->len += len + elen;
+	return 0;
+}
+
+/*
+ * Keeps one untagged response, with the literals a data response may
+ * carry ("{n}" at the end of a line: n bytes and another line follow; in
+ * a status response it is only text).  A response that does not fit is
+ * dropped whole, never cut.
+ */
+static int
+be_untagged(struct session *s, int step, struct be_untagged *u,
+    const struct be_resp *r)
+{
+	char	*line = r->line;
+	size_t	 len = r->len;
+	size_t	 start = u->len, size = 0, n;
+	char	*data;
+	int	 over;
+
+	over = untagged_add(u, line, len, "\r\n", &size);
+	while (r->status == IMAP_DATA && imap_literal_suffix(line, len, &n)) {
+		if (conn_getn(&s->be, n, s->opt->timeout, &data) != LINE_OK) {
+			session_outcome(s, "backend %s sent a bad literal (%s)",
+			    s->backend, be_step_names[step]);
+			return -1;
+		}
+		over |= untagged_add(u, data, n, "", &size);
+		if (be_getline(s, step, &line, &len) == -1)
+			return -1;
+		over |= untagged_add(u, line, len, "\r\n", &size);
+	}
+	if (over) {
+		u->len = start;
+		u->dropped += size;
+	}
+	return 0;
+}
+
+/*
+ * The backend's answer to a step.  After the greeting, untagged data and
+ * warnings ("* OK", "* NO", "* BAD") are kept for the client and the next
+ * line is read; a BYE, a continuation or a tagged line answers the step.
+ */
+static int
+be_reply(struct session *s, int step, struct be_untagged *u,
+    struct be_resp *r)
+{
+	for (;;) {
+		if (be_getline(s, step, &r->line, &r->len) == -1)
+			return -1;
+		r->status = imap_resp_parse(r->line, r->len, s->imap.tag,
+		    &r->tagged);
+		if (step == BE_GREETING || r->tagged ||
+		    (r->status != IMAP_DATA && r->status != IMAP_OK &&
+		    r->status != IMAP_NO && r->status != IMAP_BAD))
+			return 0;
+		if (be_untagged(s, step, u, r) == -1)
+			return -1;
+	}
+}
+
+static int
+be_send(struct session *s, const char *p, size_t len)
+{
+	if (conn_writeall(&s->be, p, len, s->opt->timeout) == -1) {
+		session_outcome(s, "backend %s went away", s->backend);
+		return -1;
+	}
+	return 0;
+}
+
+/* Sends part k of LOGIN: up to its k-th literal's "{n}\r\n", or the end. */
+static int
+be_command(struct session *s, int step, const struct imap_login *l, int k)
+{
+	size_t	from, to;
+
+	if (step == BE_GREETING)
+		return 0;
+	from = k == 0 ? 0 : l->breaks[k - 1];
+	to = k < l->nbreaks ? l->breaks[k] : l->len;
+	return be_send(s, l->buf + from, to - from);
+}
+
+/* more: a literal follows what was sent, so "+" is the answer we want. */
+static int
+be_accepts(int step, int more, const struct be_resp *r)
+{
+	if (step == BE_GREETING)
+		return !r->tagged && r->status == IMAP_OK;
+	if (more)
+		return !r->tagged && r->status == IMAP_CONTINUE;
+	return r->tagged && r->status == IMAP_OK;
+}
+
+/* The next step; more: a part of LOGIN after a literal is still to go. */
+static int
+be_next(int step, int more)
+{
+	if (step == BE_GREETING)
+		return BE_LOGIN;
+	return more ? BE_LITERAL : BE_DONE;
+}
+
+/* A status line that says no: a tagged NO or BAD, a BYE, an untagged NO. */
+static int
+be_refusal(const struct be_resp *r)
+{
+	if (r->tagged)
+		return r->status == IMAP_NO || r->status == IMAP_BAD;
+	return r->status == IMAP_BYE || r->status == IMAP_NO;
+}
+
+/*
+ * A failed step: with proxy_pass_error_message the backend's own refusal
+ * (its tagged NO or BAD, or a BYE), else nginx's internal error.
+ */
+static int
+be_fail(struct session *s, const struct be_resp *r)
+{
+	if (s->opt->proxy_pass_error_message && r != NULL && be_refusal(r)) {
+		conn_writeall(&s->cli, r->line, r->len, s->opt->timeout);
+		client_reply(s, "\r\n");
+	} else
+		client_reply(s, REPLY_INTERNAL);
+	return PROTO_FAIL;
+}
+
+static int
+be_refused(struct session *s, int step, const struct be_resp *r)
+{
+	const char	*what = be_refusal(r) ? "a refusal" :
+	    r->status == IMAP_PREAUTH ? "PREAUTH (a login was expected)" :
+	    "a malformed reply";
+
+	session_outcome(s, "backend %s answered %s with %s: %.*s",
+	    s->backend, be_step_names[step], what,
+	    (int)(r->len > 120 ? 120 : r->len), r->line);
+	return be_fail(s, r);
+}
+
+/* The client gets what the backend answered its LOGIN, under its tag. */
+static void
+be_logged_in(struct session *s, const struct be_untagged *u,
+    const struct be_resp *r)
+{
+	if (u->dropped > 0)
+		log_warnx("backend %s: %zu bytes of untagged responses to "
+		    "LOGIN dropped", s->backend, u->dropped);
+	if (u->len > 0)
+		conn_writeall(&s->cli, u->buf, u->len, s->opt->timeout);
+	conn_writeall(&s->cli, r->line, r->len, s->opt->timeout);
+	client_reply(s, "\r\n");
 }
 
 static int
 imap_backend(struct session *s)
 {
-	(void)s;
-	return PROTO_FAIL;
+	struct imap_login	l;
+	struct be_untagged	u;
+	struct be_resp		r;
+	int			step, k = 0, more = 0, rc = PROTO_FAIL;
+
+	memset(&u, 0, sizeof(u));
+	if (imap_login_build(s->imap.tag, s->creds.user, s->creds.userlen,
+	    s->creds.pass, s->creds.passlen, &l) == -1) {
+		session_outcome(s, "LOGIN for the backend too long");
+		be_fail(s, NULL);
+		goto done;
+	}
+	for (step = BE_GREETING; step != BE_DONE; step = be_next(step, more)) {
+		if (step == BE_LITERAL)
+			k++;
+		if (be_command(s, step, &l, k) == -1 ||
+		    be_reply(s, step, &u, &r) == -1) {
+			be_fail(s, NULL);
+			goto done;
+		}
+		more = step != BE_GREETING && k < l.nbreaks;
+		if (!be_accepts(step, more, &r)) {
+			be_refused(s, step, &r);
+			goto done;
+		}
+	}
+	rc = PROTO_RELAY;
+	be_logged_in(s, &u, &r);
+done:
+	explicit_bzero(&l, sizeof(l));
+	return rc;
+}
+
+/* "<tag> NO <text>", under the tag of the refused LOGIN or AUTHENTICATE */
+static void
+imap_denied(struct session *s, const char *text, const char *code)
+{
+	(void)code;
+	client_replyf(s, "%s NO %s\r\n", s->imap.tag, text);
 }
 
 const struct proto imap_proto = {
 	"imap",
 	imap_client,
 	imap_backend,
-	"* BYE internal server error\r\n",
-	"* BAD internal server error\r\n",
+	REPLY_TEMPFAIL,
+	REPLY_INTERNAL,
+	imap_denied,
 };

@@ -1,29 +1,595 @@
 /*
- * POP3: not written yet (issue 4).  Until then a POP3 session is told to come
- * back later.
+ * POP3: the client's side of the AUTHORIZATION state (greeting, CAPA,
+ * USER/PASS, AUTH PLAIN/LOGIN), then the dialogue with the backend
+ * (greeting, USER, PASS), as nginx's mail proxy does it.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "../options.h"
 #include "../session.h"
+#include "pop3_parse.h"
 #include "proto.h"
+#include "sasl.h"
+
+#define REPLY_GREETING	"+OK POP3 ready\r\n"
+#define REPLY_OK	"+OK\r\n"
+#define REPLY_CAPA	"+OK Capability list follows\r\n"
+#define REPLY_METHODS	"+OK methods supported:\r\n"
+#define REPLY_NEXT	"+ \r\n"
+#define REPLY_USERNAME	"+ VXNlcm5hbWU6\r\n"
+#define REPLY_PASSWORD	"+ UGFzc3dvcmQ6\r\n"
+#define REPLY_INVALID	"-ERR invalid command\r\n"
+#define REPLY_ARGUMENT	"-ERR invalid argument\r\n"
+#define REPLY_BASE64	"-ERR cannot decode response\r\n"
+#define REPLY_CANCELLED	"-ERR authentication cancelled\r\n"
+#define REPLY_MECHANISM	"-ERR unrecognized authentication type\r\n"
+#define REPLY_TOOLONG	"-ERR line too long\r\n"
+#define REPLY_TIMEOUT	"-ERR timeout, closing connection\r\n"
+#define REPLY_INTERNAL	"-ERR internal server error\r\n"
+
+/* The client's side: one function per state. */
+enum pop3_client_state {
+	S_START,			/* AUTHORIZATION, no USER yet */
+	S_USER,				/* USER given, PASS expected */
+	S_AUTH_PLAIN,
+	S_AUTH_LOGIN_USERNAME,
+	S_AUTH_LOGIN_PASSWORD,
+	S_AUTH_CRAM_MD5,
+	S_LOGIN,			/* go to the backend */
+	S_QUIT				/* close */
+};
+
+static int	pop3_start(struct session *, char *, size_t);
+static int	pop3_user_given(struct session *, char *, size_t);
+static int	pop3_auth_plain(struct session *, char *, size_t);
+static int	pop3_auth_login_username(struct session *, char *, size_t);
+static int	pop3_auth_login_password(struct session *, char *, size_t);
+static int	pop3_auth_cram_md5(struct session *, char *, size_t);
+
+static int (*const pop3_states[])(struct session *, char *, size_t) = {
+	[S_START] = pop3_start,
+	[S_USER] = pop3_user_given,
+	[S_AUTH_PLAIN] = pop3_auth_plain,
+	[S_AUTH_LOGIN_USERNAME] = pop3_auth_login_username,
+	[S_AUTH_LOGIN_PASSWORD] = pop3_auth_login_password,
+	[S_AUTH_CRAM_MD5] = pop3_auth_cram_md5,
+};
+
+static int	pop3_user(struct session *, struct pop3_cmd *, int);
+static int	pop3_pass(struct session *, struct pop3_cmd *, int);
+static int	pop3_apop(struct session *, struct pop3_cmd *, int);
+static int	pop3_auth(struct session *, struct pop3_cmd *, int);
+static int	pop3_capa(struct session *, struct pop3_cmd *, int);
+static int	pop3_noop(struct session *, struct pop3_cmd *, int);
+static int	pop3_quit(struct session *, struct pop3_cmd *, int);
+static int	pop3_stls(struct session *, struct pop3_cmd *, int);
+static int	pop3_unknown(struct session *, struct pop3_cmd *, int);
+
+#define BEFORE_USER	(1 << S_START)
+#define AFTER_USER	(1 << S_USER)
+
+/* Each verb, and the states in which it is a valid command (as nginx). */
+static const struct {
+	int		(*fn)(struct session *, struct pop3_cmd *, int);
+	unsigned	states;
+} pop3_verbs[] = {
+	[POP3_UNKNOWN] = { pop3_unknown, BEFORE_USER | AFTER_USER },
+	[POP3_USER] = { pop3_user, BEFORE_USER },
+	[POP3_PASS] = { pop3_pass, AFTER_USER },
+	[POP3_APOP] = { pop3_apop, BEFORE_USER },
+	[POP3_AUTH] = { pop3_auth, BEFORE_USER },
+	[POP3_CAPA] = { pop3_capa, BEFORE_USER | AFTER_USER },
+	[POP3_NOOP] = { pop3_noop, BEFORE_USER | AFTER_USER },
+	[POP3_QUIT] = { pop3_quit, BEFORE_USER | AFTER_USER },
+	[POP3_STLS] = { pop3_stls, BEFORE_USER },
+};
+
+/*
+ * Every refused command counts towards max_errors and, as in nginx, sends
+ * the client back to the start: a USER given before is forgotten.
+ */
+static int
+reply_error(struct session *s, const char *r)
+{
+	creds_wipe(&s->creds);
+	return client_error(s, r) ? S_QUIT : S_START;
+}
+
+/*
+ * APOP and CRAM-MD5 prove the password without sending it, so the proxy
+ * must get the password itself from an auth service to log in at the
+ * backend; EXTERNAL needs the service to vouch for the certificate.  The
+ * greeting carries the APOP timestamp only when that can work: with
+ * pop3_auth apop or cram-md5 and an auth service.
+ */
+static int
+pop3_salt_needed(const struct session *s)
+{
+	return (s->opt->pop3_auth & (AUTH_APOP | AUTH_CRAM_MD5)) &&
+	    s->opt->auth_http != NULL;
+}
+
+static int
+pop3_greeting(struct session *s)
+{
+	int	rc;
+
+	if (!pop3_salt_needed(s))
+		rc = client_reply(s, REPLY_GREETING);
+	else if (session_salt(s) == NULL) {
+		session_outcome(s, "server_name too long for the APOP "
+		    "timestamp");
+		client_reply(s, REPLY_INTERNAL);
+		return S_QUIT;
+	} else
+		rc = client_replyf(s, "+OK POP3 ready %s\r\n", s->salt);
+	if (rc == -1) {
+		session_outcome(s, "client went away before the greeting");
+		return S_QUIT;
+	}
+	return S_START;
+}
 
 static int
 pop3_client(struct session *s)
 {
-	session_outcome(s, "pop3 is not supported yet");
-	client_reply(s, pop3_proto.tempfail);
-	return PROTO_DONE;
+	char	*line;
+	size_t	 len;
+	int	 state;
+
+	state = s->attempt == 0 ? pop3_greeting(s) : S_START;
+	while (state != S_LOGIN && state != S_QUIT) {
+		switch (conn_getline(&s->cli, s->opt->timeout, &line, &len)) {
+		case LINE_OK:
+			state = pop3_states[state](s, line, len);
+			explicit_bzero(line, len);
+			break;
+		case LINE_TOOLONG:
+			client_reply(s, REPLY_TOOLONG);
+			session_outcome(s, "client sent a line longer than "
+			    "the client buffer (%zu bytes)", s->cli.cap);
+			state = S_QUIT;
+			break;
+		case LINE_TIMEOUT:
+			client_reply(s, REPLY_TIMEOUT);
+			session_outcome(s, "client timed out");
+			state = S_QUIT;
+			break;
+		default:
+			session_outcome(s, "client closed the connection");
+			state = S_QUIT;
+			break;
+		}
+	}
+	if (state != S_LOGIN)
+		creds_wipe(&s->creds);
+	return state == S_LOGIN ? PROTO_LOGIN : PROTO_DONE;
+}
+
+static int
+pop3_command(struct session *s, char *line, size_t len, int state)
+{
+	struct pop3_cmd	cmd;
+
+	if (pop3_cmd_parse(line, len, &cmd) == -1 ||
+	    !(pop3_verbs[cmd.verb].states & (1U << state)))
+		return reply_error(s, REPLY_INVALID);
+	return pop3_verbs[cmd.verb].fn(s, &cmd, state);
+}
+
+static int
+pop3_start(struct session *s, char *line, size_t len)
+{
+	return pop3_command(s, line, len, S_START);
+}
+
+static int
+pop3_user_given(struct session *s, char *line, size_t len)
+{
+	return pop3_command(s, line, len, S_USER);
+}
+
+/*
+ * The credentials go to the backend on a command line of their own, so a
+ * CR or LF decoded from base64 would smuggle in a command of the client's
+ * choosing.
+ */
+static int
+pop3_login(struct session *s, unsigned method)
+{
+	if (memchr(s->creds.user, '\r', s->creds.userlen) != NULL ||
+	    memchr(s->creds.user, '\n', s->creds.userlen) != NULL ||
+	    memchr(s->creds.pass, '\r', s->creds.passlen) != NULL ||
+	    memchr(s->creds.pass, '\n', s->creds.passlen) != NULL)
+		return reply_error(s, REPLY_ARGUMENT);
+	s->creds.method = method;
+	return S_LOGIN;
+}
+
+/* Copies one command argument into a credential buffer of CRED_MAX + 1. */
+static int
+cred_copy(const struct pop3_cmd *cmd, char *dst, size_t *dstlen)
+{
+	if (cmd->nargs != 1 || cmd->arg[0].len > CRED_MAX)
+		return -1;
+	memcpy(dst, cmd->arg[0].p, cmd->arg[0].len);
+	dst[cmd->arg[0].len] = '\0';
+	*dstlen = cmd->arg[0].len;
+	return 0;
+}
+
+/* pop3_auth plain: USER/PASS and AUTH PLAIN and LOGIN, as nginx. */
+static int
+pop3_user(struct session *s, struct pop3_cmd *cmd, int state)
+{
+	(void)state;
+	if (!(s->opt->pop3_auth & AUTH_PLAIN))
+		return reply_error(s, REPLY_INVALID);
+	creds_wipe(&s->creds);
+	if (cred_copy(cmd, s->creds.user, &s->creds.userlen) == -1)
+		return reply_error(s, REPLY_ARGUMENT);
+	client_reply(s, REPLY_OK);
+	return S_USER;
+}
+
+static int
+pop3_pass(struct session *s, struct pop3_cmd *cmd, int state)
+{
+	(void)state;
+	if (cred_copy(cmd, s->creds.pass, &s->creds.passlen) == -1)
+		return reply_error(s, REPLY_ARGUMENT);
+	return pop3_login(s, AUTH_PLAIN);
+}
+
+/*
+ * APOP and CRAM-MD5 prove the password without sending it: only an auth
+ * service can check the digest and hand us the password for the backend.
+ * EXTERNAL waits for TLS client certificates.
+ */
+static int
+pop3_unavailable(struct session *s, const char *method)
+{
+	char	reply[128];
+
+	log_warnx("%s refused: it needs an auth service (--auth-http)%s",
+	    method, strcmp(method, "EXTERNAL") == 0 ?
+	    " and TLS, which is not supported yet" : "");
+	snprintf(reply, sizeof(reply), "-ERR %s not available: needs an "
+	    "auth service\r\n", method);
+	return reply_error(s, reply);
+}
+
+/* The SASL mechanisms we can take, for CAPA and AUTH. */
+static unsigned
+pop3_mechanisms(const struct session *s)
+{
+	unsigned	m = s->opt->pop3_auth & AUTH_PLAIN ? AUTH_PLAIN |
+			    AUTH_LOGIN : 0;
+
+	if (s->opt->auth_http != NULL)
+		m |= s->opt->pop3_auth & AUTH_CRAM_MD5;
+	return m;
+}
+
+/* APOP name digest: the service checks the digest against the timestamp. */
+static int
+pop3_apop(struct session *s, struct pop3_cmd *cmd, int state)
+{
+	(void)state;
+	if (!(s->opt->pop3_auth & AUTH_APOP))
+		return reply_error(s, REPLY_INVALID);
+	if (s->opt->auth_http == NULL || s->salt[0] == '\0')
+		return pop3_unavailable(s, "APOP");
+	creds_wipe(&s->creds);
+	if (cmd->nargs != 2 || cmd->arg[0].len > CRED_MAX ||
+	    !sasl_digest_valid(cmd->arg[1].p, cmd->arg[1].len))
+		return reply_error(s, REPLY_ARGUMENT);
+	memcpy(s->creds.user, cmd->arg[0].p, cmd->arg[0].len);
+	s->creds.userlen = cmd->arg[0].len;
+	memcpy(s->creds.pass, cmd->arg[1].p, 32);
+	s->creds.passlen = 32;
+	return pop3_login(s, AUTH_APOP);
+}
+
+static int
+mech_is(const struct pop3_arg *a, const char *name)
+{
+	return a->len == strlen(name) && strncasecmp(a->p, name, a->len) == 0;
+}
+
+/* AUTH alone lists the mechanisms (RFC 1734 as nginx answers it). */
+static int
+pop3_auth(struct session *s, struct pop3_cmd *cmd, int state)
+{
+	unsigned	 m = pop3_mechanisms(s), plain = m & AUTH_PLAIN;
+	struct pop3_arg	*mech = &cmd->arg[0];
+
+	(void)state;
+	if (cmd->nargs == 0) {
+		client_replyf(s, REPLY_METHODS "%s%s.\r\n",
+		    plain ? "PLAIN\r\nLOGIN\r\n" : "",
+		    m & AUTH_CRAM_MD5 ? "CRAM-MD5\r\n" : "");
+		return S_START;
+	}
+	creds_wipe(&s->creds);
+	if (plain && mech_is(mech, "PLAIN")) {
+		if (cmd->nargs == 2)
+			return pop3_auth_plain(s, (char *)cmd->arg[1].p,
+			    cmd->arg[1].len);
+		client_reply(s, REPLY_NEXT);
+		return S_AUTH_PLAIN;
+	}
+	if (plain && mech_is(mech, "LOGIN")) {
+		if (cmd->nargs == 2)
+			return pop3_auth_login_username(s,
+			    (char *)cmd->arg[1].p, cmd->arg[1].len);
+		client_reply(s, REPLY_USERNAME);
+		return S_AUTH_LOGIN_USERNAME;
+	}
+	if ((m & AUTH_CRAM_MD5) && mech_is(mech, "CRAM-MD5")) {
+		if (cmd->nargs != 1)
+			return reply_error(s, REPLY_ARGUMENT);
+		if (client_challenge(s, "+ ") == -1) {
+			session_outcome(s, "server_name too long for a "
+			    "CRAM-MD5 challenge");
+			client_reply(s, REPLY_INTERNAL);
+			return S_QUIT;
+		}
+		return S_AUTH_CRAM_MD5;
+	}
+	if ((s->opt->pop3_auth & AUTH_CRAM_MD5) && mech_is(mech, "CRAM-MD5"))
+		return pop3_unavailable(s, "CRAM-MD5");
+	if ((s->opt->pop3_auth & AUTH_EXTERNAL) && mech_is(mech, "EXTERNAL"))
+		return pop3_unavailable(s, "EXTERNAL");
+	return reply_error(s, REPLY_MECHANISM);
+}
+
+static int
+pop3_auth_plain(struct session *s, char *line, size_t len)
+{
+	if (sasl_is_cancel(line, len))
+		return reply_error(s, REPLY_CANCELLED);
+	if (sasl_plain_decode(line, len, &s->creds) == -1)
+		return reply_error(s, REPLY_BASE64);
+	return pop3_login(s, AUTH_PLAIN);
+}
+
+static int
+pop3_auth_login_username(struct session *s, char *line, size_t len)
+{
+	if (sasl_is_cancel(line, len))
+		return reply_error(s, REPLY_CANCELLED);
+	if (sasl_login_decode(line, len, s->creds.user,
+	    &s->creds.userlen) == -1)
+		return reply_error(s, REPLY_BASE64);
+	client_reply(s, REPLY_PASSWORD);
+	return S_AUTH_LOGIN_PASSWORD;
+}
+
+static int
+pop3_auth_login_password(struct session *s, char *line, size_t len)
+{
+	if (sasl_is_cancel(line, len))
+		return reply_error(s, REPLY_CANCELLED);
+	if (sasl_login_decode(line, len, s->creds.pass,
+	    &s->creds.passlen) == -1)
+		return reply_error(s, REPLY_BASE64);
+	return pop3_login(s, AUTH_LOGIN);
+}
+
+static int
+pop3_auth_cram_md5(struct session *s, char *line, size_t len)
+{
+	if (sasl_is_cancel(line, len))
+		return reply_error(s, REPLY_CANCELLED);
+	if (sasl_cram_decode(line, len, &s->creds) == -1) {
+		creds_wipe(&s->creds);
+		return reply_error(s, REPLY_BASE64);
+	}
+	return pop3_login(s, AUTH_CRAM_MD5);
+}
+
+/*
+ * The pop3_capabilities items, one a line, then the SASL line; USER is
+ * left out when USER/PASS is not allowed (pop3_auth without plain), since
+ * a client must not be offered what it will be refused.
+ */
+static int
+pop3_capa(struct session *s, struct pop3_cmd *cmd, int state)
+{
+	char		 buf[4096], item[512];
+	const char	*list = s->opt->pop3_capabilities;
+	unsigned	 m = pop3_mechanisms(s), plain = m & AUTH_PLAIN;
+	size_t		 n;
+	int		 rc;
+
+	(void)cmd;
+	n = strlcpy(buf, REPLY_CAPA, sizeof(buf));
+	while (n < sizeof(buf) &&
+	    (rc = options_list_next(&list, item, sizeof(item))) != 0) {
+		if (rc == -1 || (!plain && strcasecmp(item, "USER") == 0))
+			continue;
+		n += snprintf(buf + n, sizeof(buf) - n, "%s\r\n", item);
+	}
+	if (n < sizeof(buf) && m != 0)
+		n += snprintf(buf + n, sizeof(buf) - n, "SASL%s%s\r\n",
+		    plain ? " PLAIN LOGIN" : "",
+		    m & AUTH_CRAM_MD5 ? " CRAM-MD5" : "");
+	if (n < sizeof(buf))
+		n += strlcpy(buf + n, ".\r\n", sizeof(buf) - n);
+	if (n >= sizeof(buf)) {
+		session_outcome(s, "pop3_capabilities too long");
+		client_reply(s, REPLY_INTERNAL);
+		return S_QUIT;
+	}
+	client_reply(s, buf);
+	return state;
+}
+
+static int
+pop3_noop(struct session *s, struct pop3_cmd *cmd, int state)
+{
+	(void)cmd;
+	client_reply(s, REPLY_OK);
+	return state;
+}
+
+static int
+pop3_quit(struct session *s, struct pop3_cmd *cmd, int state)
+{
+	(void)cmd;
+	(void)state;
+	client_reply(s, REPLY_OK);
+	session_outcome(s, "client quit before logging in");
+	return S_QUIT;
+}
+
+/* STLS arrives with the TLS issue; until then it is not offered. */
+static int
+pop3_stls(struct session *s, struct pop3_cmd *cmd, int state)
+{
+	return pop3_unknown(s, cmd, state);
+}
+
+static int
+pop3_unknown(struct session *s, struct pop3_cmd *cmd, int state)
+{
+	(void)cmd;
+	(void)state;
+	return reply_error(s, REPLY_INVALID);
+}
+
+/*
+ * The backend dialogue: read the greeting, send USER, send PASS; every
+ * step wants "+OK".  The backend's answer to PASS goes to the client as
+ * the answer to its own login, and the relay starts.
+ */
+enum be_step {
+	BE_GREETING,
+	BE_USER,
+	BE_PASS,
+	BE_DONE
+};
+
+static const char *const be_step_names[] = { "greeting", "USER", "PASS" };
+
+/* Reads one status line: POP3_OK, POP3_ERR, or -1 (logged). */
+static int
+be_read(struct session *s, int step, char **line, size_t *len)
+{
+	int	rc, st;
+
+	rc = conn_getline(&s->be, s->opt->timeout, line, len);
+	if (rc == LINE_TIMEOUT) {
+		session_outcome(s, "backend %s timed out waiting for the %s "
+		    "reply", s->backend, be_step_names[step]);
+		return -1;
+	}
+	if (rc == LINE_TOOLONG) {
+		session_outcome(s, "backend %s sent a %s reply longer than "
+		    "proxy_buffer", s->backend, be_step_names[step]);
+		return -1;
+	}
+	if (rc != LINE_OK) {
+		session_outcome(s, "backend %s closed the connection before "
+		    "the %s reply", s->backend, be_step_names[step]);
+		return -1;
+	}
+	if ((st = pop3_reply_status(*line, *len)) == -1) {
+		session_outcome(s, "backend %s sent a malformed %s reply: %s",
+		    s->backend, be_step_names[step], *line);
+		return -1;
+	}
+	return st;
+}
+
+static int
+be_command(struct session *s, int step)
+{
+	char	buf[sizeof("USER \r\n") + CRED_MAX];
+	int	n, rc;
+
+	if (step == BE_USER)
+		n = snprintf(buf, sizeof(buf), "USER %s\r\n", s->creds.user);
+	else
+		n = snprintf(buf, sizeof(buf), "PASS %s\r\n", s->creds.pass);
+	rc = 0;
+	if (n < 0 || (size_t)n >= sizeof(buf) ||
+	    conn_writeall(&s->be, buf, n, s->opt->timeout) == -1) {
+		session_outcome(s, "backend %s went away before %s",
+		    s->backend, be_step_names[step]);
+		rc = -1;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return rc;
+}
+
+/* One of the backend's lines, passed on to the client as it came. */
+static int
+client_line(struct session *s, const char *line, size_t len)
+{
+	char	buf[1024];
+
+	if (len + 2 > sizeof(buf))
+		return conn_writeall(&s->cli, line, len, s->opt->timeout) ==
+		    -1 ? -1 : client_reply(s, "\r\n");
+	memcpy(buf, line, len);
+	memcpy(buf + len, "\r\n", 2);
+	return conn_writeall(&s->cli, buf, len + 2, s->opt->timeout);
+}
+
+/* A failed step: the backend's -ERR line, or the internal error. */
+static int
+be_fail(struct session *s, const char *line, size_t len)
+{
+	if (s->opt->proxy_pass_error_message && line != NULL)
+		client_line(s, line, len);
+	else
+		client_reply(s, REPLY_INTERNAL);
+	return PROTO_FAIL;
 }
 
 static int
 pop3_backend(struct session *s)
 {
-	(void)s;
-	return PROTO_FAIL;
+	char	*line = NULL;
+	size_t	 len = 0;
+	int	 step, st;
+
+	for (step = BE_GREETING; step != BE_DONE; step++) {
+		if (step != BE_GREETING && be_command(s, step) == -1)
+			return be_fail(s, NULL, 0);
+		if ((st = be_read(s, step, &line, &len)) == -1)
+			return be_fail(s, NULL, 0);
+		if (st != POP3_OK) {
+			session_outcome(s, "backend %s refused %s: %s",
+			    s->backend, be_step_names[step], line);
+			return be_fail(s, line, len);
+		}
+	}
+	if (client_line(s, line, len) == -1) {
+		session_outcome(s, "client went away while logging in");
+		return PROTO_FAIL;
+	}
+	return PROTO_RELAY;
+}
+
+static void
+pop3_denied(struct session *s, const char *text, const char *code)
+{
+	(void)code;
+	client_replyf(s, "-ERR %s\r\n", text);
 }
 
 const struct proto pop3_proto = {
 	"pop3",
 	pop3_client,
 	pop3_backend,
-	"-ERR internal server error\r\n",
-	"-ERR internal server error\r\n",
+	REPLY_INTERNAL,
+	REPLY_INTERNAL,
+	pop3_denied,
 };

@@ -17,11 +17,15 @@ enum {
 
 struct proto {
 	const char	*name;
+	/* called again after a refused attempt: greets only the first time */
 	int		(*client)(struct session *);
 	int		(*backend)(struct session *);
 	/* a temporary failure before or after the handshake; closes */
 	const char	*tempfail;
 	const char	*internal_error;
+	/* the auth service said no: tell the client, in its protocol */
+	void		(*denied)(struct session *, const char *text,
+			    const char *code);
 };
 
 extern const struct proto smtp_proto;

@@ -3,10 +3,12 @@
  * straight into struct creds, which the caller wipes when the attempt ends;
  * temporary copies here are wiped before returning.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
+#include "../options.h"
 #include "../session.h"
 #include "sasl.h"
 
@@ -141,4 +143,63 @@ int
 sasl_is_cancel(const char *line, size_t len)
 {
 	return len == 1 && line[0] == '*';
+}
+
+/*
+ * The APOP timestamp and CRAM-MD5 challenge, "<random.time@server_name>"
+ * as nginx makes it.  Returns its length, or -1 when out is too small.
+ */
+int
+sasl_salt(char *out, size_t outcap, unsigned long rnd, long long t,
+    const char *server_name)
+{
+	int	n;
+
+	n = snprintf(out, outcap, "<%lu.%lld@%s>", rnd, t, server_name);
+	if (n < 0 || (size_t)n >= outcap)
+		return -1;
+	return n;
+}
+
+/* An APOP or CRAM-MD5 digest: 32 hex digits. */
+int
+sasl_digest_valid(const char *d, size_t len)
+{
+	size_t	i;
+
+	if (len != 32)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((d[i] >= '0' && d[i] <= '9') ||
+		    (d[i] >= 'a' && d[i] <= 'f') || (d[i] >= 'A' && d[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+/* The CRAM-MD5 answer (RFC 2195): base64 of "user SP digest". */
+int
+sasl_cram_decode(const char *b64, size_t len, struct creds *c)
+{
+	char	buf[CRED_MAX + 40], *sp;
+	size_t	n;
+	int	rc = -1;
+
+	if (b64_decode(b64, len, (unsigned char *)buf, sizeof(buf) - 1,
+	    &n) == -1)
+		goto done;
+	buf[n] = '\0';
+	if ((sp = memrchr(buf, ' ', n)) == NULL || sp == buf ||
+	    (size_t)(sp - buf) > CRED_MAX || memchr(buf, '\0', n) != NULL ||
+	    !sasl_digest_valid(sp + 1, buf + n - sp - 1))
+		goto done;
+	c->userlen = sp - buf;
+	memcpy(c->user, buf, c->userlen);
+	c->user[c->userlen] = '\0';
+	c->passlen = 32;
+	memcpy(c->pass, sp + 1, 33);
+	c->method = AUTH_CRAM_MD5;
+	rc = 0;
+done:
+	explicit_bzero(buf, sizeof(buf));
+	return rc;
 }

@@ -19,5 +19,9 @@ int	sasl_login_decode(const char *b64, size_t len, char *out,
 	    size_t *outlen);
 int	sasl_plain_encode(const struct creds *, char *out, size_t outcap);
 int	sasl_is_cancel(const char *line, size_t len);
+int	sasl_salt(char *out, size_t outcap, unsigned long rnd, long long t,
+	    const char *server_name);
+int	sasl_cram_decode(const char *b64, size_t len, struct creds *);
+int	sasl_digest_valid(const char *, size_t);
 
 #endif

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "../options.h"
+#include "../resolve.h"
 #include "../session.h"
 #include "proto.h"
 #include "sasl.h"
@@ -44,6 +45,7 @@ enum smtp_client_state {
 	S_AUTH_PLAIN,
 	S_AUTH_LOGIN_USERNAME,
 	S_AUTH_LOGIN_PASSWORD,
+	S_AUTH_CRAM_MD5,
 	S_LOGIN,			/* go to the backend */
 	S_QUIT				/* close */
 };
@@ -52,12 +54,14 @@ static int	smtp_command(struct session *, char *, size_t);
 static int	smtp_auth_plain(struct session *, char *, size_t);
 static int	smtp_auth_login_username(struct session *, char *, size_t);
 static int	smtp_auth_login_password(struct session *, char *, size_t);
+static int	smtp_auth_cram_md5(struct session *, char *, size_t);
 
 static int (*const smtp_states[])(struct session *, char *, size_t) = {
 	[S_COMMAND] = smtp_command,
 	[S_AUTH_PLAIN] = smtp_auth_plain,
 	[S_AUTH_LOGIN_USERNAME] = smtp_auth_login_username,
 	[S_AUTH_LOGIN_PASSWORD] = smtp_auth_login_password,
+	[S_AUTH_CRAM_MD5] = smtp_auth_cram_md5,
 };
 
 static int	smtp_helo(struct session *, struct smtp_cmd *);
@@ -94,15 +98,18 @@ reply_error(struct session *s, const char *r)
 /*
  * The methods we may offer.  With a fixed backend and no auth service
  * nobody would check the password, so we offer AUTH only when the backend
- * checks it itself (proxy_smtp_auth).  CRAM-MD5 and EXTERNAL need an auth
- * service.
+ * checks it itself (proxy_smtp_auth).  CRAM-MD5 needs an auth service: it
+ * hands us the password the backend login needs.  EXTERNAL waits for TLS.
  */
 static unsigned
 smtp_auth_methods(const struct session *s)
 {
-	if (!s->opt->proxy_smtp_auth && s->opt->auth_http == NULL)
-		return 0;
-	return s->opt->smtp_auth & (AUTH_PLAIN | AUTH_LOGIN);
+	if (s->opt->auth_http != NULL)
+		return s->opt->smtp_auth & (AUTH_PLAIN | AUTH_LOGIN |
+		    AUTH_CRAM_MD5);
+	if (s->opt->proxy_smtp_auth)
+		return s->opt->smtp_auth & (AUTH_PLAIN | AUTH_LOGIN);
+	return 0;
 }
 
 static int
@@ -128,7 +135,7 @@ smtp_client(struct session *s)
 	size_t	 len;
 	int	 state;
 
-	state = smtp_greeting(s);
+	state = s->attempt == 0 ? smtp_greeting(s) : S_COMMAND;
 	while (state != S_LOGIN && state != S_QUIT) {
 		switch (conn_getline(&s->cli, s->opt->timeout, &line, &len)) {
 		case LINE_OK:
@@ -203,9 +210,10 @@ smtp_ehlo(struct session *s, struct smtp_cmd *cmd)
 	    sizeof(item)) > 0)
 		n += snprintf(buf + n, sizeof(buf) - n, "250-%s\r\n", item);
 	if (n < sizeof(buf) && methods != 0)
-		n += snprintf(buf + n, sizeof(buf) - n, "250 AUTH%s%s\r\n",
+		n += snprintf(buf + n, sizeof(buf) - n, "250 AUTH%s%s%s\r\n",
 		    methods & AUTH_PLAIN ? " PLAIN" : "",
-		    methods & AUTH_LOGIN ? " LOGIN" : "");
+		    methods & AUTH_LOGIN ? " LOGIN" : "",
+		    methods & AUTH_CRAM_MD5 ? " CRAM-MD5" : "");
 	if (n >= sizeof(buf)) {
 		session_outcome(s, "smtp_capabilities too long");
 		client_reply(s, REPLY_INTERNAL);
@@ -252,7 +260,29 @@ smtp_auth(struct session *s, struct smtp_cmd *cmd)
 		client_reply(s, REPLY_USERNAME);
 		return S_AUTH_LOGIN_USERNAME;
 	}
+	if ((methods & AUTH_CRAM_MD5) && cmd->nargs == 1 && mech->len == 8 &&
+	    strncasecmp(mech->p, "CRAM-MD5", 8) == 0) {
+		if (client_challenge(s, "334 ") == -1) {
+			session_outcome(s, "server_name too long for a "
+			    "CRAM-MD5 challenge");
+			client_reply(s, REPLY_INTERNAL);
+			return S_QUIT;
+		}
+		return S_AUTH_CRAM_MD5;
+	}
 	return reply_error(s, REPLY_MECHANISM);
+}
+
+static int
+smtp_auth_cram_md5(struct session *s, char *line, size_t len)
+{
+	if (sasl_is_cancel(line, len))
+		return reply_error(s, REPLY_CANCELLED);
+	if (sasl_cram_decode(line, len, &s->creds) == -1) {
+		creds_wipe(&s->creds);
+		return reply_error(s, REPLY_BASE64);
+	}
+	return S_LOGIN;
 }
 
 static int
@@ -526,6 +556,7 @@ be_xclient(struct session *s, const struct be_reply *ehlo)
 		    "--xclient=off", s->backend);
 		return -1;
 	}
+	resolve_client(s);
 	if (!cl->remote.known)
 		strlcpy(addr, "[UNAVAILABLE]", sizeof(addr));
 	else
@@ -642,10 +673,19 @@ smtp_backend(struct session *s)
 	return PROTO_RELAY;
 }
 
+/* Auth-Error-Code, or nginx's default, then the service's text. */
+static void
+smtp_denied(struct session *s, const char *text, const char *code)
+{
+	client_replyf(s, "%s %s\r\n", code[0] != '\0' ? code : "535 5.7.0",
+	    text);
+}
+
 const struct proto smtp_proto = {
 	"smtp",
 	smtp_client,
 	smtp_backend,
 	REPLY_TEMPFAIL,
 	REPLY_INTERNAL,
+	smtp_denied,
 };

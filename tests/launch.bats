@@ -109,7 +109,7 @@ session_ok() {
 }
 
 @test "options not implemented yet are refused, never ignored" {
-	for o in --auth-http=http://127.0.0.1/auth --starttls=on --ssl=on --resolver=127.0.0.1 \
+	for o in --auth-http-pass-client-cert=on --starttls=on --ssl=on \
 	    --set-real-ip-from=10.0.0.0/8 --listen-proxy-protocol=on; do
 		run "$MP" --protocol=smtp --backend=127.0.0.1:25 "$o"
 		[ "$status" -eq 64 ]

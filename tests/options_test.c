@@ -276,7 +276,7 @@ errors(void)
 	char	*badenv[] = { "MAILPROXY_PROXY_TIMOUT=10m", NULL };
 	char	*laterenv[] = { "MAILPROXY_STARTTLS=on", NULL };
 	char	*a1[] = { "mailproxy", "--starttls=on", NULL };
-	char	*a2[] = { "mailproxy", "--resolver", "127.0.0.1", NULL };
+	char	*a2[] = { "mailproxy", "--resolver", "bogus", NULL };
 	char	*a3[] = { "mailproxy", "--frobnicate=1", NULL };
 	char	*a4[] = { "mailproxy", "--backend=h:25", NULL };
 	char	*a5[] = { "mailproxy", "--protocol=imap", NULL };
@@ -291,8 +291,9 @@ errors(void)
 
 	refused("later option on argv", a1, env, OPT_ERROR,
 	    "--starttls: not supported yet");
-	refused("resolver other than off", a2, env, OPT_ERROR,
-	    "--resolver: not supported yet");
+	refused("resolver not an address", a2, env, OPT_ERROR,
+	    "--resolver: bad address \"bogus\" (use off, IP, IP:PORT or "
+	    "[IPv6]:PORT)");
 	refused("later option in env", run, laterenv, OPT_ERROR,
 	    "MAILPROXY_STARTTLS: not supported yet");
 	refused("unknown option", a3, env, OPT_ERROR,

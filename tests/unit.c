@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "../session.h"
+#include "../resolve.h"
+#include "../proto/imap_parse.h"
+#include "../proto/pop3_parse.h"
 #include "../proto/proxy.h"
 #include "../proto/sasl.h"
 #include "../proto/smtp_parse.h"
@@ -136,6 +139,379 @@ test_smtp(void)
 	    "EHLO keyword must match whole");
 }
 
+static void
+test_pop3(void)
+{
+	struct pop3_cmd	cmd;
+	char		salt[64];
+	const char	*l;
+
+	l = "user  a b\"c\\ ";
+	ok(pop3_cmd_parse(l, strlen(l), &cmd) == 0 && cmd.verb == POP3_USER &&
+	    cmd.nargs == 1 && cmd.arg[0].len == 8 &&
+	    memcmp(cmd.arg[0].p, " a b\"c\\ ", 8) == 0,
+	    "USER: the rest of the line after one space, any case");
+	l = "PASS p\xe9 s";
+	ok(pop3_cmd_parse(l, strlen(l), &cmd) == 0 && cmd.verb == POP3_PASS &&
+	    cmd.nargs == 1 && cmd.arg[0].len == 4, "PASS keeps 8-bit bytes");
+	ok(pop3_cmd_parse("PASS", 4, &cmd) == 0 && cmd.nargs == 0 &&
+	    pop3_cmd_parse("PASS ", 5, &cmd) == 0 && cmd.nargs == 0,
+	    "PASS without an argument");
+	ok(pop3_cmd_parse("AUTH  PLAIN  AGFs", 17, &cmd) == 0 &&
+	    cmd.verb == POP3_AUTH && cmd.nargs == 2 && cmd.arg[0].len == 5 &&
+	    cmd.arg[1].len == 4, "AUTH mechanism and initial response");
+	ok(pop3_cmd_parse("APOP a b c", 10, &cmd) == -1,
+	    "too many arguments refused");
+	ok(pop3_cmd_parse("USER a\0b", 8, &cmd) == -1 &&
+	    pop3_cmd_parse("USER a\rb", 8, &cmd) == -1 &&
+	    pop3_cmd_parse("NOOP\x7f", 5, &cmd) == -1, "NUL, CR, DEL refused");
+	ok(pop3_cmd_parse("RETR 1", 6, &cmd) == 0 &&
+	    cmd.verb == POP3_UNKNOWN && pop3_cmd_parse("", 0, &cmd) == 0 &&
+	    cmd.verb == POP3_UNKNOWN && pop3_cmd_parse("CAPABILITY", 10,
+	    &cmd) == 0 && cmd.verb == POP3_UNKNOWN, "unknown verbs");
+	ok(pop3_cmd_parse("stls", 4, &cmd) == 0 && cmd.verb == POP3_STLS &&
+	    pop3_cmd_parse("Quit", 4, &cmd) == 0 && cmd.verb == POP3_QUIT,
+	    "verbs in any case");
+	ok(pop3_reply_status("+OK", 3) == POP3_OK &&
+	    pop3_reply_status("+OK Logged in.", 14) == POP3_OK,
+	    "+OK, alone or with text");
+	ok(pop3_reply_status("-ERR", 4) == POP3_ERR &&
+	    pop3_reply_status("-ERR [AUTH] no", 14) == POP3_ERR, "-ERR");
+	ok(pop3_reply_status("+OKAY", 5) == -1 &&
+	    pop3_reply_status("* OK", 4) == -1 &&
+	    pop3_reply_status("+ ", 2) == -1 &&
+	    pop3_reply_status("", 0) == -1, "anything else is malformed");
+	ok(sasl_salt(salt, sizeof(salt), 4711, 1700000000, "mx.test") ==
+	    25 && strcmp(salt, "<4711.1700000000@mx.test>") == 0,
+	    "APOP timestamp");
+	ok(sasl_salt(salt, 20, 4711, 1700000000, "mx.test") == -1,
+	    "APOP timestamp too long for the buffer");
+}
+
+/* A DNS reply to one question, built for test_resolve. */
+struct dnsbuf {
+	unsigned char	b[1024];
+	size_t		n;
+};
+
+static void
+dns_put16(struct dnsbuf *d, unsigned v)
+{
+	d->b[d->n++] = v >> 8;
+	d->b[d->n++] = v & 0xff;
+}
+
+static void
+dns_put_name(struct dnsbuf *d, const char *dotted)
+{
+	const char	*dot;
+	size_t		 len;
+
+	for (; *dotted != '\0'; dotted += len + (dot != NULL)) {
+		dot = strchr(dotted, '.');
+		len = dot != NULL ? (size_t)(dot - dotted) : strlen(dotted);
+		d->b[d->n++] = len;
+		memcpy(d->b + d->n, dotted, len);
+		d->n += len;
+	}
+	d->b[d->n++] = 0;
+}
+
+/* header and question; the answers follow */
+static void
+dns_reply(struct dnsbuf *d, const char *qname, unsigned type, unsigned an)
+{
+	d->n = 0;
+	dns_put16(d, 0x1234);
+	dns_put16(d, 0x8180);
+	dns_put16(d, 1);
+	dns_put16(d, an);
+	dns_put16(d, 0);
+	dns_put16(d, 0);
+	dns_put_name(d, qname);
+	dns_put16(d, type);
+	dns_put16(d, 1);
+}
+
+/* one record; owner NULL: a pointer to the question's name */
+static void
+dns_rr(struct dnsbuf *d, const char *owner, unsigned type, const void *rdata,
+    size_t rdlen)
+{
+	if (owner == NULL)
+		dns_put16(d, 0xc00c);
+	else
+		dns_put_name(d, owner);
+	dns_put16(d, type);
+	dns_put16(d, 1);
+	dns_put16(d, 0);
+	dns_put16(d, 60);
+	dns_put16(d, rdlen);
+	memcpy(d->b + d->n, rdata, rdlen);
+	d->n += rdlen;
+}
+
+static void
+dns_rr_name(struct dnsbuf *d, const char *owner, unsigned type,
+    const char *name)
+{
+	struct dnsbuf	r = { .n = 0 };
+
+	dns_put_name(&r, name);
+	dns_rr(d, owner, type, r.b, r.n);
+}
+
+static void
+test_resolve(void)
+{
+	static const char qv4[] = "1.0.0.127.in-addr.arpa";
+	struct dnsbuf	 d;
+	unsigned char	 a4[4] = { 127, 0, 0, 1 }, a6[16] = { 0 };
+	unsigned char	 other[4] = { 127, 0, 0, 2 };
+	char		 name[256], big[300], qname[80];
+	const char	*good[] = { "client.example.test", "a", "A-b.C9",
+	    "xn--p1ai", "123.example", "a.b1", "0a", NULL };
+	const char	*bad[] = { "", ".", "a..b", ".a", "a.", "-a.test",
+	    "a-.test", "a_b.test", "a b.test", "a=b.test", "a+b.test",
+	    "a\r\nb.test", "a\\.b.test", "1.2.3.4", "example.123",
+	    "caf\xc3\xa9.test", "a/b.test", "a*.test", NULL };
+	int		 i, allgood = 1, allbad = 1;
+
+	for (i = 0; good[i] != NULL; i++)
+		allgood &= hostname_valid(good[i], strlen(good[i]));
+	ok(allgood, "host names: letters, digits, inner hyphens, dots");
+	for (i = 0; bad[i] != NULL; i++)
+		if (hostname_valid(bad[i], strlen(bad[i])))
+			allbad = 0;
+	ok(allbad, "not host names: empty labels, edge hyphens, _ = + "
+	    "space CRLF \\ / *, numeric last label, 8-bit");
+	ok(hostname_valid("ab\0c.test", 9) == 0, "a NUL inside refused");
+	ok(hostname_valid("abc def", 3) == 1, "only len bytes are read");
+	memset(big, 'a', sizeof(big));
+	ok(hostname_valid(big, 63) && !hostname_valid(big, 64),
+	    "a label of 63 bytes, not 64");
+	for (i = 63; i < 253; i += 64)
+		big[i] = '.';
+	ok(hostname_valid(big, 253) && !hostname_valid(big, 254) &&
+	    !hostname_valid(big, 255), "a name of 253 bytes, not more");
+
+	ok(ptr_qname(AF_INET, a4, qname, sizeof(qname)) == 0 &&
+	    strcmp(qname, qv4) == 0, "PTR name of an IPv4 address");
+	a6[0] = 0x20;
+	a6[1] = 0x01;
+	a6[2] = 0x0d;
+	a6[3] = 0xb8;
+	a6[15] = 0x7f;
+	ok(ptr_qname(AF_INET6, a6, qname, sizeof(qname)) == 0 &&
+	    strcmp(qname, "f.7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	    "8.b.d.0.1.0.0.2.ip6.arpa") == 0, "PTR name of an IPv6 address");
+	ok(ptr_qname(AF_INET6, a6, qname, 72) == -1 &&
+	    ptr_qname(AF_INET, a4, qname, 22) == -1, "PTR name too long");
+
+	dns_reply(&d, qv4, 12, 1);
+	dns_rr_name(&d, NULL, 12, "client.example.test");
+	ok(ptr_answer(d.b, d.n, name, sizeof(name)) == 1 &&
+	    strcmp(name, "client.example.test") == 0, "PTR answer");
+	ok(ptr_answer(d.b, d.n - 1, name, sizeof(name)) == -1,
+	    "PTR answer cut short");
+	ok(ptr_answer(d.b, 11, name, sizeof(name)) == -1, "header cut short");
+	dns_reply(&d, qv4, 12, 2);
+	dns_rr_name(&d, "2.0.0.127.in-addr.arpa", 12, "other.example.test");
+	dns_rr_name(&d, NULL, 5, "1.0-25.0.0.127.in-addr.arpa");
+	ok(ptr_answer(d.b, d.n, name, sizeof(name)) == 0,
+	    "a PTR of another name is not the answer");
+	dns_rr_name(&d, "1.0-25.0.0.127.in-addr.arpa", 12, "client.example.test");
+	d.b[7] = 3;
+	ok(ptr_answer(d.b, d.n, name, sizeof(name)) == 1 &&
+	    strcmp(name, "client.example.test") == 0, "PTR through a CNAME");
+	dns_reply(&d, qv4, 12, 1);
+	dns_rr(&d, NULL, 12, "\003a b\004test\000", 10);
+	ok(ptr_answer(d.b, d.n, name, sizeof(name)) == 1 &&
+	    !hostname_valid(name, strlen(name)), "a bad PTR name is read, "
+	    "then refused");
+	dns_reply(&d, qv4, 12, 1);
+	dns_rr(&d, NULL, 12, "\003abc\300\377", 6);
+	ok(ptr_answer(d.b, d.n, name, sizeof(name)) == -1,
+	    "a compression pointer out of the reply");
+	dns_reply(&d, qv4, 12, 1);
+	dns_rr(&d, NULL, 12, "\003abc\000", 5);
+	d.n -= 5;
+	d.b[d.n - 1] = 50;
+	ok(ptr_answer(d.b, d.n, name, sizeof(name)) == -1,
+	    "an rdlength past the end");
+
+	dns_reply(&d, "client.example.test", 1, 2);
+	dns_rr(&d, NULL, 1, other, 4);
+	dns_rr(&d, NULL, 1, a4, 4);
+	ok(addr_answer(d.b, d.n, AF_INET, a4) == 1 &&
+	    addr_answer(d.b, d.n, AF_INET, (unsigned char [4]){ 10 }) == 0,
+	    "A answer holds the address, or not");
+	dns_reply(&d, "client.example.test", 1, 1);
+	dns_rr(&d, "evil.example.test", 1, a4, 4);
+	ok(addr_answer(d.b, d.n, AF_INET, a4) == 0,
+	    "an A of another name does not count");
+	dns_reply(&d, "client.example.test", 28, 1);
+	dns_rr(&d, NULL, 28, a6, 16);
+	ok(addr_answer(d.b, d.n, AF_INET6, a6) == 1 &&
+	    addr_answer(d.b, d.n, AF_INET, a6) == 0, "AAAA answer");
+}
+
+static void
+test_imap(void)
+{
+	struct imap_parser	 p;
+	struct imap_login	 l;
+	char			 out[64], big[IMAP_LOGIN_MAX + 1];
+	const char		*s;
+	size_t			 n;
+	int			 tagged;
+
+	imap_parse_init(&p, 4096);
+	s = "a1 login alice secret";
+	ok(imap_parse_line(&p, s, strlen(s)) == IMAP_PARSE_DONE &&
+	    strcmp(p.cmd.tag, "a1") == 0 && p.cmd.verb == IMAP_LOGIN &&
+	    p.cmd.nargs == 2 && p.cmd.arg[0].type == IMAP_ATOM &&
+	    strcmp(p.cmd.arg[1].p, "secret") == 0, "LOGIN with atoms");
+	imap_parse_init(&p, 4096);
+	s = "a LOGIN \"al ice\" \"p a\\\"s\\\\s\"";
+	ok(imap_parse_line(&p, s, strlen(s)) == IMAP_PARSE_DONE &&
+	    p.cmd.arg[0].type == IMAP_STRING &&
+	    strcmp(p.cmd.arg[0].p, "al ice") == 0 &&
+	    strcmp(p.cmd.arg[1].p, "p a\"s\\s") == 0, "quoted, with escapes");
+	imap_parse_init(&p, 4096);
+	ok(imap_parse_line(&p, "a LOGIN {5}", 11) == IMAP_PARSE_LITERAL &&
+	    p.sync && p.literal == 5 &&
+	    imap_parse_literal(&p, "alice", 5) == IMAP_PARSE_MORE &&
+	    imap_parse_line(&p, " {6+}", 5) == IMAP_PARSE_LITERAL &&
+	    !p.sync && p.literal == 6 &&
+	    imap_parse_literal(&p, "se\r\net", 6) == IMAP_PARSE_MORE &&
+	    imap_parse_line(&p, "", 0) == IMAP_PARSE_DONE &&
+	    p.cmd.nargs == 2 && strcmp(p.cmd.arg[0].p, "alice") == 0 &&
+	    p.cmd.arg[1].len == 6 && memcmp(p.cmd.arg[1].p, "se\r\net", 6) == 0,
+	    "literals: {n} synchronizing, {n+} not, CR LF kept");
+	imap_parse_init(&p, 100);
+	ok(imap_parse_line(&p, "a LOGIN {101}", 13) == IMAP_PARSE_ERROR &&
+	    p.error == IMAP_ERR_LITERAL && p.sync, "literal over the limit");
+	imap_parse_init(&p, 100);
+	ok(imap_parse_line(&p, "a LOGIN {99999999999999999999999+}", 34) ==
+	    IMAP_PARSE_ERROR && p.error == IMAP_ERR_LITERAL && !p.sync,
+	    "huge LITERAL+ literal: refused, no overflow");
+	imap_parse_init(&p, 8192);
+	ok(imap_parse_line(&p, "a LOGIN {3000}", 14) == IMAP_PARSE_ERROR &&
+	    p.error == IMAP_ERR_LITERAL, "literal longer than an argument");
+	imap_parse_init(&p, 8192);
+	ok(imap_parse_line(&p, "a ID (\"x\" {3000}", 16) ==
+	    IMAP_PARSE_LITERAL, "a long literal inside a list is fine");
+	imap_parse_init(&p, 4096);
+	ok(imap_parse_line(&p, "a LOGIN {3}", 11) == IMAP_PARSE_LITERAL &&
+	    imap_parse_literal(&p, "a\0b", 3) == IMAP_PARSE_ERROR &&
+	    p.error == IMAP_ERR_SYNTAX, "NUL in a literal");
+	imap_parse_init(&p, 20);
+	ok(imap_parse_line(&p, "a ID ({5+}", 10) == IMAP_PARSE_LITERAL &&
+	    imap_parse_literal(&p, "xxxxx", 5) == IMAP_PARSE_MORE &&
+	    imap_parse_line(&p, " yyyyy)", 7) == IMAP_PARSE_ERROR &&
+	    p.error == IMAP_ERR_TOOLONG, "lines and literals bounded together");
+	imap_parse_init(&p, 4096);
+	ok(imap_parse_line(&p, "a* NOOP", 7) == IMAP_PARSE_ERROR &&
+	    p.error == IMAP_ERR_TAG, "* is no tag character");
+	imap_parse_init(&p, 4096);
+	ok(imap_parse_line(&p, " NOOP", 5) == IMAP_PARSE_ERROR &&
+	    p.error == IMAP_ERR_TAG && imap_tag_valid("a]b", 3) &&
+	    !imap_tag_valid("+", 1) && !imap_tag_valid("a{", 2) &&
+	    !imap_tag_valid("a%", 2) && !imap_tag_valid("a\x80", 2),
+	    "tag characters");
+	memset(big, 'x', IMAP_TAG_MAX + 1);
+	ok(imap_tag_valid(big, IMAP_TAG_MAX) &&
+	    !imap_tag_valid(big, IMAP_TAG_MAX + 1), "tag length");
+	imap_parse_init(&p, 4096);
+	ok(imap_parse_line(&p, "t7 SELECT INBOX", 15) == IMAP_PARSE_ERROR &&
+	    p.error == IMAP_ERR_COMMAND && strcmp(p.cmd.tag, "t7") == 0,
+	    "unknown command keeps the tag");
+	imap_parse_init(&p, 4096);
+	ok(imap_parse_line(&p, "t8 NO\0OP", 8) == IMAP_PARSE_ERROR &&
+	    p.error == IMAP_ERR_COMMAND && strcmp(p.cmd.tag, "t8") == 0,
+	    "NUL in a command");
+	imap_parse_init(&p, 4096);
+	s = "a ID (\"name\" \"x\" (\"nested\") NIL)";
+	ok(imap_parse_line(&p, s, strlen(s)) == IMAP_PARSE_DONE &&
+	    p.cmd.verb == IMAP_ID && p.cmd.nargs == 1 &&
+	    p.cmd.arg[0].type == IMAP_LIST, "ID with a nested list");
+	imap_parse_init(&p, 4096);
+	ok(imap_parse_line(&p, "a ID (", 6) == IMAP_PARSE_ERROR &&
+	    p.error == IMAP_ERR_SYNTAX, "unbalanced list");
+	imap_parse_init(&p, 4096);
+	ok(imap_parse_line(&p, "a LOGIN a b c", 13) == IMAP_PARSE_ERROR &&
+	    p.error == IMAP_ERR_SYNTAX, "too many arguments");
+	imap_parse_init(&p, 4096);
+	ok(imap_parse_line(&p, "a LOGIN \"a\\x\" b", 15) == IMAP_PARSE_ERROR,
+	    "only \\\" and \\\\ escape");
+	imap_parse_init(&p, 4096);
+	ok(imap_parse_line(&p, "a LOGIN \"a\"\"b\"", 14) == IMAP_PARSE_ERROR,
+	    "two strings without a space");
+	imap_parse_init(&p, 4096);
+	ok(imap_parse_line(&p, "a LOGIN a\"b c", 13) == IMAP_PARSE_ERROR,
+	    "a quote inside an atom");
+	imap_parse_init(&p, 4096);
+	ok(imap_parse_line(&p, "a LOGIN {5} x", 13) == IMAP_PARSE_ERROR,
+	    "a literal must end the line");
+
+	ok(imap_resp_parse("* OK [CAPABILITY X] hi", 22, "a", &tagged) ==
+	    IMAP_OK && !tagged, "untagged OK");
+	ok(imap_resp_parse("a ok done", 9, "a", &tagged) == IMAP_OK && tagged,
+	    "tagged OK, any case");
+	ok(imap_resp_parse("a NO [AUTHENTICATIONFAILED] x", 29, "a",
+	    &tagged) == IMAP_NO && tagged, "tagged NO");
+	ok(imap_resp_parse("b OK done", 9, "a", &tagged) == IMAP_MALFORMED &&
+	    imap_resp_parse("a BYE", 5, "a", &tagged) == IMAP_MALFORMED &&
+	    imap_resp_parse("a OKAY", 6, "a", &tagged) == IMAP_MALFORMED &&
+	    imap_resp_parse("*", 1, "a", &tagged) == IMAP_MALFORMED &&
+	    imap_resp_parse("a", 1, "a", &tagged) == IMAP_MALFORMED &&
+	    imap_resp_parse("* OK\0x", 6, "a", &tagged) == IMAP_MALFORMED,
+	    "other tags, tagged BYE, NUL: malformed");
+	ok(imap_resp_parse("+ go", 4, "a", &tagged) == IMAP_CONTINUE &&
+	    imap_resp_parse("+", 1, "a", &tagged) == IMAP_CONTINUE &&
+	    imap_resp_parse("+x", 2, "a", &tagged) == IMAP_MALFORMED,
+	    "continuations");
+	ok(imap_resp_parse("* CAPABILITY IMAP4rev1", 22, "a", &tagged) ==
+	    IMAP_DATA && imap_resp_parse("* PREAUTH hi", 12, "a",
+	    &tagged) == IMAP_PREAUTH, "untagged data and PREAUTH");
+	ok(imap_literal_suffix("* 1 FETCH (BODY[] {12}", 22, &n) && n == 12 &&
+	    imap_literal_suffix("x {0+}", 6, &n) && n == 0 &&
+	    !imap_literal_suffix("x {a}", 5, &n) &&
+	    !imap_literal_suffix("x {}", 4, &n) &&
+	    !imap_literal_suffix("12}", 3, &n), "literal at a line's end");
+
+	ok(imap_quote("p a\"s\\s", 7, out, sizeof(out)) == 11 &&
+	    strcmp(out, "\"p a\\\"s\\\\s\"") == 0, "quote escapes \" and \\");
+	ok(imap_quote("", 0, out, sizeof(out)) == 2 && strcmp(out, "\"\"") == 0,
+	    "empty string");
+	ok(imap_quote("p\xe4ss", 4, out, sizeof(out)) == -1 &&
+	    imap_quote("a\r\nb", 4, out, sizeof(out)) == -1 &&
+	    imap_quote("a\x7f", 2, out, sizeof(out)) == -1,
+	    "8-bit, CR, LF, DEL need a literal");
+	ok(imap_login_build("a1", "alice", 5, "secret", 6, &l) == 0 &&
+	    l.nbreaks == 0 && l.len == 27 &&
+	    memcmp(l.buf, "a1 LOGIN \"alice\" \"secret\"\r\n", 27) == 0,
+	    "LOGIN quoted");
+	ok(imap_login_build("a", "alice", 5, "p\xe4ss!", 5, &l) == 0 &&
+	    l.nbreaks == 1 && l.breaks[0] == 21 && l.len == 28 &&
+	    memcmp(l.buf, "a LOGIN \"alice\" {5}\r\np\xe4ss!\r\n", 28) == 0,
+	    "LOGIN with a literal password, split after {5}");
+	ok(imap_login_build("a", "j\xfcrgen", 6, "p\r\n", 3, &l) == 0 &&
+	    l.nbreaks == 2 && l.breaks[0] == 13 && l.breaks[1] == 25 &&
+	    l.len == 30 && memcmp(l.buf,
+	    "a LOGIN {6}\r\nj\xfcrgen {3}\r\np\r\n\r\n", 30) == 0,
+	    "LOGIN with two literals");
+	memset(big, '"', sizeof(big));
+	ok(imap_login_build("a", "u", 1, big, IMAP_LOGIN_MAX, &l) == 0 &&
+	    l.len == 12 + 2 * IMAP_LOGIN_MAX + 4 &&
+	    imap_login_build("a", "u", 1, big, IMAP_LOGIN_MAX + 1, &l) == -1,
+	    "the longest password fits, a longer one is refused");
+	ok(imap_login_build("a*", "u", 1, "p", 1, &l) == -1 &&
+	    imap_login_build("", "u", 1, "p", 1, &l) == -1,
+	    "no LOGIN under a bad tag");
+}
+
 int
 main(void)
 {
@@ -143,6 +519,9 @@ main(void)
 	test_proxy();
 	test_sasl();
 	test_smtp();
+	test_pop3();
+	test_imap();
+	test_resolve();
 	printf("1..%d\n", n);
 	return failed != 0;
 }

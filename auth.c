@@ -1,0 +1,204 @@
+/*
+ * The auth_http exchange: one HTTP/1.0 request over a fresh connection,
+ * one bounded response, all within auth_http_timeout.  The service checks
+ * the login and names the backend, exactly as it does for nginx.
+ */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "backend.h"
+#include "proto/auth_http.h"
+#include "resolve.h"
+#include "session.h"
+
+static const char *
+auth_method(unsigned m)
+{
+	switch (m) {
+	case AUTH_APOP:
+		return "apop";
+	case AUTH_CRAM_MD5:
+		return "cram-md5";
+	case AUTH_EXTERNAL:
+		return "external";
+	case AUTH_NONE:
+		return "none";
+	default:
+		return "plain";		/* PLAIN, LOGIN and USER/PASS alike */
+	}
+}
+
+static void
+auth_request(struct session *s, struct auth_req *q, const char *host,
+    const char *uri)
+{
+	static const char *const names[] = { "", "smtp", "pop3", "imap" };
+
+	memset(q, 0, sizeof(*q));
+	q->host = host;
+	q->uri = uri;
+	q->method = auth_method(s->creds.method);
+	q->user = s->creds.user;
+	q->userlen = s->creds.userlen;
+	q->pass = s->creds.pass;
+	q->passlen = s->creds.passlen;
+	if (s->creds.method == AUTH_APOP || s->creds.method == AUTH_CRAM_MD5)
+		q->salt = s->salt;
+	q->protocol = names[s->opt->protocol];
+	q->attempt = s->attempt;
+	q->client_ip = s->client.remote.known ? s->client.remote.ip : "unknown";
+	q->headers = s->opt->auth_http_header;
+	if (s->opt->protocol == PROTO_SMTP) {
+		/* nginx resolves SMTP clients only, and says so */
+		resolve_client(s);
+		q->client_host = s->client.name;
+		/* the envelope, for a session without AUTH only */
+		if (s->creds.method == AUTH_NONE) {
+			q->smtp_helo = s->smtp.helo;
+			q->smtp_from = s->smtp.from;
+			q->smtp_to = s->smtp.to;
+		}
+	}
+}
+
+/* Auth-Server must be an address, as in nginx: no resolving here. */
+static int
+auth_backend(struct session *s, const struct auth_resp *r)
+{
+	unsigned char	 bin[16];
+	const char	*errstr;
+
+	strtonum(r->port, 1, 65535, &errstr);
+	if (errstr != NULL) {
+		session_outcome(s, "auth service sent a bad Auth-Port \"%s\"",
+		    r->port);
+		return -1;
+	}
+	if (inet_pton(AF_INET, r->server, bin) == 1)
+		snprintf(s->backend, sizeof(s->backend), "%s:%s", r->server,
+		    r->port);
+	else if (inet_pton(AF_INET6, r->server, bin) == 1)
+		snprintf(s->backend, sizeof(s->backend), "[%s]:%s", r->server,
+		    r->port);
+	else {
+		session_outcome(s, "auth service sent a bad Auth-Server \"%s\": "
+		    "it must be an IP address", r->server);
+		return -1;
+	}
+	return 0;
+}
+
+/* The backend login uses Auth-User and Auth-Pass when the service sends them. */
+static int
+auth_creds(struct session *s, const struct auth_resp *r)
+{
+	if (r->userlen > 0) {
+		memcpy(s->creds.user, r->user, r->userlen + 1);
+		s->creds.userlen = r->userlen;
+	}
+	if (r->passlen > 0) {
+		memcpy(s->creds.pass, r->pass, r->passlen + 1);
+		s->creds.passlen = r->passlen;
+	} else if (s->creds.method == AUTH_APOP ||
+	    s->creds.method == AUTH_CRAM_MD5) {
+		/* we hold a digest, which no backend takes as a password */
+		session_outcome(s, "auth service sent no Auth-Pass after %s",
+		    auth_method(s->creds.method));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+auth_exchange(struct session *s, const char *hostport, const char *req,
+    size_t reqlen, struct auth_resp *r)
+{
+	char		 buf[AUTH_HTTP_RESPONSE_MAX + 1], err[256];
+	struct conn	 c;
+	long long	 deadline = now_ms() + s->opt->auth_http_timeout;
+	int		 fd, rc = 0;
+	ssize_t		 n;
+
+	if ((fd = backend_connect(hostport, s->opt->auth_http_timeout, err,
+	    sizeof(err))) == -1) {
+		session_outcome(s, "auth service: %s", err);
+		return -1;
+	}
+	conn_init(&c, fd, fd, NULL, 0);
+	if (conn_writeall(&c, req, reqlen, deadline - now_ms()) == -1) {
+		session_outcome(s, "auth service %s: cannot send", hostport);
+		close(fd);
+		return -1;
+	}
+	c.len = 0;
+	while (rc == 0) {
+		size_t have = c.rbytes;
+
+		if (have == sizeof(buf) - 1 || now_ms() >= deadline ||
+		    conn_wait_readable(&c, deadline - now_ms()) != 1) {
+			session_outcome(s, "auth service %s %s", hostport,
+			    have == sizeof(buf) - 1 ? "sent too much" :
+			    "timed out");
+			rc = -1;
+			break;
+		}
+		n = conn_read(&c, buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0) {
+			rc = auth_http_response(buf, have, r);
+			if (rc != 1) {
+				session_outcome(s, "auth service %s closed the "
+				    "connection mid-response", hostport);
+				rc = -1;
+			}
+			break;
+		}
+		if ((rc = auth_http_response(buf, c.rbytes, r)) == -1)
+			session_outcome(s, "auth service %s sent a malformed "
+			    "response", hostport);
+	}
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	return rc == 1 ? 0 : -1;
+}
+
+int
+auth_ask(struct session *s, struct auth_resp *r)
+{
+	struct auth_req	 q;
+	char		 hostport[300], host[256], req[8192];
+	const char	*uri;
+	int		 n, rc = AUTH_ERROR, tries;
+
+	if (auth_http_url(s->opt->auth_http, hostport, sizeof(hostport), host,
+	    sizeof(host), &uri) == -1) {
+		session_outcome(s, "bad --auth-http URL");
+		return AUTH_ERROR;
+	}
+	auth_request(s, &q, host, uri);
+	if ((n = auth_http_request(&q, req, sizeof(req))) == -1) {
+		session_outcome(s, "auth_http request too large");
+		return AUTH_ERROR;
+	}
+	/* "Auth-Status: WAIT" asks us to come back: a few times at most */
+	for (tries = 0; tries < 5; tries++) {
+		if (auth_exchange(s, hostport, req, n, r) == -1)
+			break;
+		if (r->again) {
+			sleep(r->wait > 0 ? r->wait : 1);
+			continue;
+		}
+		if (!r->ok)
+			rc = AUTH_DENIED;
+		else if (auth_backend(s, r) == 0 && auth_creds(s, r) == 0)
+			rc = AUTH_OK;
+		break;
+	}
+	explicit_bzero(req, sizeof(req));
+	return rc;
+}

@@ -1,0 +1,240 @@
+/*
+ * The auth_http request, as nginx writes it, and a strict, bounded parser
+ * of the response.  Nothing here does I/O.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth_http.h"
+
+/* "http://host[:port][/uri]": hostport to connect to, host for Host:. */
+int
+auth_http_url(const char *url, char *hostport, size_t hpcap, char *host,
+    size_t hostcap, const char **uri)
+{
+	const char	*end;
+	size_t		 n, hn;
+	int		 w;
+
+	if (strncasecmp(url, "http://", 7) == 0)
+		url += 7;
+	n = strcspn(url, "/");
+	*uri = url[n] == '\0' ? "/" : url + n;
+	if (url[0] == '[') {
+		if ((end = memchr(url, ']', n)) == NULL)
+			return -1;
+		hn = end - url + 1;
+	} else {
+		end = memchr(url, ':', n);
+		hn = end != NULL ? (size_t)(end - url) : n;
+	}
+	if (hn == 0 || hn >= hostcap || (hn < n && url[hn] != ':'))
+		return -1;
+	memcpy(host, url, hn);
+	host[hn] = '\0';
+	if (hn < n)
+		w = snprintf(hostport, hpcap, "%.*s", (int)n, url);
+	else
+		w = snprintf(hostport, hpcap, "%.*s:80", (int)n, url);
+	return w < 0 || (size_t)w >= hpcap ? -1 : 0;
+}
+
+struct buf {
+	char	*p;
+	size_t	 cap, len;
+	int	 full;
+};
+
+static void
+put(struct buf *b, const char *s, size_t n)
+{
+	if (b->full || b->len + n >= b->cap) {
+		b->full = 1;
+		return;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+puts_(struct buf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+static void
+header(struct buf *b, const char *name, const char *value)
+{
+	puts_(b, name);
+	puts_(b, ": ");
+	puts_(b, value);
+	put(b, "\r\n", 2);
+}
+
+/* nginx's NGX_ESCAPE_MAIL_AUTH: control bytes, space and '%' as %XX */
+static void
+escaped(struct buf *b, const char *name, const char *s, size_t n)
+{
+	static const char	hex[] = "0123456789ABCDEF";
+	char			e[3];
+	size_t			i;
+
+	puts_(b, name);
+	puts_(b, ": ");
+	for (i = 0; i < n; i++) {
+		unsigned char ch = s[i];
+
+		if (ch <= ' ' || ch == '%') {
+			e[0] = '%';
+			e[1] = hex[ch >> 4];
+			e[2] = hex[ch & 15];
+			put(b, e, 3);
+		} else
+			put(b, s + i, 1);
+	}
+	put(b, "\r\n", 2);
+}
+
+/* Returns the request's length, or -1 when it does not fit. */
+int
+auth_http_request(const struct auth_req *r, char *out, size_t outcap)
+{
+	struct buf	 b = { out, outcap, 0, 0 };
+	const char	*h, *nl;
+	char		 n[16];
+
+	puts_(&b, "GET ");
+	puts_(&b, r->uri);
+	puts_(&b, " HTTP/1.0\r\n");
+	header(&b, "Host", r->host);
+	header(&b, "Auth-Method", r->method);
+	escaped(&b, "Auth-User", r->user, r->userlen);
+	escaped(&b, "Auth-Pass", r->pass, r->passlen);
+	if (r->salt != NULL)
+		header(&b, "Auth-Salt", r->salt);
+	header(&b, "Auth-Protocol", r->protocol);
+	snprintf(n, sizeof(n), "%u", r->attempt);
+	header(&b, "Auth-Login-Attempt", n);
+	header(&b, "Client-IP", r->client_ip);
+	if (r->client_host != NULL)
+		header(&b, "Client-Host", r->client_host);
+	if (r->smtp_helo != NULL) {
+		/* whole command lines, as nginx sends them: no CR or LF here */
+		header(&b, "Auth-SMTP-Helo", r->smtp_helo);
+		header(&b, "Auth-SMTP-From", r->smtp_from);
+		header(&b, "Auth-SMTP-To", r->smtp_to);
+	}
+	for (h = r->headers; h != NULL && *h != '\0'; h = nl + (*nl != '\0')) {
+		nl = h + strcspn(h, "\n");
+		if (nl > h) {
+			put(&b, h, nl - h);
+			put(&b, "\r\n", 2);
+		}
+	}
+	put(&b, "\r\n", 2);
+	return b.full ? -1 : (int)b.len;
+}
+
+static int
+field(const char *name, size_t namelen, const char *want)
+{
+	return namelen == strlen(want) && strncasecmp(name, want, namelen) == 0;
+}
+
+static int
+copy(char *dst, size_t cap, const char *v, size_t n, size_t *len)
+{
+	if (n >= cap)
+		return -1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return 0;
+}
+
+/* One "Name: value" header into r; -1 when malformed or out of bounds. */
+static int
+response_header(const char *name, size_t namelen, const char *v, size_t n,
+    struct auth_resp *r)
+{
+	const char	*errstr;
+	char		 num[16];
+
+	if (field(name, namelen, "Auth-Status")) {
+		if (n == 2 && memcmp(v, "OK", 2) == 0)
+			r->ok = 1;
+		else if (n == 4 && memcmp(v, "WAIT", 4) == 0)
+			r->again = 1;
+		else
+			return copy(r->status, sizeof(r->status), v, n, NULL);
+	} else if (field(name, namelen, "Auth-Server"))
+		return copy(r->server, sizeof(r->server), v, n, NULL);
+	else if (field(name, namelen, "Auth-Port"))
+		return copy(r->port, sizeof(r->port), v, n, NULL);
+	else if (field(name, namelen, "Auth-User"))
+		return copy(r->user, sizeof(r->user), v, n, &r->userlen);
+	else if (field(name, namelen, "Auth-Pass"))
+		return copy(r->pass, sizeof(r->pass), v, n, &r->passlen);
+	else if (field(name, namelen, "Auth-Error-Code"))
+		return copy(r->errcode, sizeof(r->errcode), v, n, NULL);
+	else if (field(name, namelen, "Auth-Wait")) {
+		if (copy(num, sizeof(num), v, n, NULL) == -1)
+			return -1;
+		r->wait = strtonum(num, 0, 3600, &errstr);
+		if (errstr != NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Parses a whole response: an optional "HTTP/..." status line (ignored, as
+ * nginx does), headers, an empty line.  Returns 1 when complete, 0 when
+ * more is needed, -1 when malformed.
+ */
+int
+auth_http_response(const char *buf, size_t len, struct auth_resp *r)
+{
+	const char	*p = buf, *end = buf + len, *nl, *colon, *v, *ve;
+	size_t		 i;
+
+	memset(r, 0, sizeof(*r));
+	r->wait = -1;
+	if (len > AUTH_HTTP_RESPONSE_MAX)
+		return -1;
+	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+		if ((nl = memchr(p, '\n', len)) == NULL)
+			return 0;
+		p = nl + 1;
+	}
+	for (;;) {
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			return 0;
+		ve = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+		if (ve == p)
+			return 1;
+		if ((colon = memchr(p, ':', ve - p)) == NULL || colon == p)
+			return -1;
+		for (i = 0; p + i < colon; i++) {
+			unsigned char ch = p[i];
+
+			if (!((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') &&
+			    !(ch >= '0' && ch <= '9') && ch != '-')
+				return -1;
+		}
+		for (v = colon + 1; v < ve && *v == ' '; v++)
+			;
+		while (ve > v && ve[-1] == ' ')
+			ve--;
+		for (i = 0; v + i < ve; i++)
+			if ((unsigned char)v[i] < ' ' || v[i] == 0x7f)
+				return -1;
+		if (response_header(p, colon - p, v, ve - v, r) == -1)
+			return -1;
+		p = nl + 1;
+	}
+}

@@ -1,0 +1,31 @@
+/* POP3 commands from the client and replies from the backend: pure parsers. */
+#ifndef POP3_PARSE_H
+#define POP3_PARSE_H
+
+#include <stddef.h>
+
+enum pop3_verb {
+	POP3_UNKNOWN, POP3_USER, POP3_PASS, POP3_APOP, POP3_AUTH, POP3_CAPA,
+	POP3_NOOP, POP3_QUIT, POP3_STLS
+};
+
+#define POP3_MAXARGS	2	/* APOP name digest, AUTH mechanism response */
+
+struct pop3_arg {
+	const char	*p;
+	size_t		 len;
+};
+
+struct pop3_cmd {
+	int		verb;
+	int		nargs;
+	struct pop3_arg	arg[POP3_MAXARGS];
+};
+
+/* pop3_reply_status results */
+enum { POP3_OK, POP3_ERR };
+
+int	pop3_cmd_parse(const char *line, size_t len, struct pop3_cmd *);
+int	pop3_reply_status(const char *line, size_t len);
+
+#endif

@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""fake_smtp.py - a scriptable fake SMTP backend for mailproxy's tests.
+
+Listens on 127.0.0.1:PORT, appends every byte it receives, verbatim, to a
+transcript file (flushed after each read), and answers like a sane ESMTP
+server unless told otherwise:
+
+  greeting  220 fake.example.test ESMTP fake_smtp
+  EHLO      250-fake.example.test / PIPELINING / SIZE / 8BITMIME /
+            XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT /
+            AUTH PLAIN LOGIN / 250 ENHANCEDSTATUSCODES
+  XCLIENT   220 (back to the greeting state, as Postfix does)
+  HELO MAIL RCPT RSET NOOP -> 250;  VRFY -> 252
+  AUTH PLAIN <b64> -> 235; AUTH PLAIN -> 334 then 235; AUTH LOGIN -> 334 x2, 235
+  DATA      354, then 250 after the lone "."  (key EOM overrides that 250)
+  QUIT      221 and close;  anything else -> 500
+
+Usage:
+  fake_smtp.py PORT TRANSCRIPT [options]
+    --multi                 accept connections until killed (default: one)
+    --ready FILE            create FILE once listening (tests wait for it)
+    --reply VERB=TEXT       override the reply to VERB (repeatable; repeating
+                            a VERB queues replies: 1st use, 2nd use, ..., the
+                            last one sticks).  TEXT lines are split on a
+                            literal "\\n"; CRLF is added.  VERB AUTH is the
+                            final reply of an AUTH exchange, EOM the reply
+                            after the message's final ".".
+    --greeting TEXT         the greeting line(s)
+    --proxy                 expect a PROXY v1 line or v2 header first; it is
+                            recorded (as all bytes are) and also logged
+    --delay-greeting SECS   sleep before the greeting
+    --close                 close each connection right after accept
+    --silent                read and record, never answer
+    --log FILE              event log (connect/close/proxy), default stderr
+
+Stdlib only.
+"""
+import argparse
+import os
+import socket
+import sys
+import threading
+import time
+
+DEFAULT_EHLO = [
+    "250-fake.example.test",
+    "250-PIPELINING",
+    "250-SIZE 10240000",
+    "250-8BITMIME",
+    "250-XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT",
+    "250-AUTH PLAIN LOGIN",
+    "250 ENHANCEDSTATUSCODES",
+]
+DEFAULTS = {
+    "HELO": ["250 fake.example.test"],
+    "XCLIENT": ["220 fake.example.test ESMTP fake_smtp"],
+    "MAIL": ["250 2.1.0 Ok"],
+    "RCPT": ["250 2.1.5 Ok"],
+    "RSET": ["250 2.0.0 Ok"],
+    "NOOP": ["250 2.0.0 Ok"],
+    "VRFY": ["252 2.0.0 Cannot VRFY"],
+    "DATA": ["354 End data with <CR><LF>.<CR><LF>"],
+    "EOM": ["250 2.0.0 Ok: queued as FAKE"],
+    "AUTH": ["235 2.7.0 Authentication successful"],
+    "QUIT": ["221 2.0.0 Bye"],
+    "UNKNOWN": ["500 5.5.2 Error: command not recognized"],
+}
+PROXY_V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+
+lock = threading.Lock()
+
+
+class Script:
+    """Replies per verb; a queue per overridden verb, the last one sticks."""
+
+    def __init__(self, overrides):
+        self.queues = {}
+        for verb, text in overrides:
+            self.queues.setdefault(verb, []).append(text.split("\\n"))
+        self.used = {}
+
+    def reply(self, verb, default):
+        with lock:
+            q = self.queues.get(verb)
+            if not q:
+                return default
+            n = self.used.get(verb, 0)
+            self.used[verb] = n + 1
+            return q[min(n, len(q) - 1)]
+
+
+class Session:
+    def __init__(self, conn, peer, args, script, transcript, log):
+        self.conn, self.peer, self.args = conn, peer, args
+        self.script, self.transcript, self.log = script, transcript, log
+        self.buf = b""
+        self.eof = False
+
+    def record(self, data):
+        with lock:
+            self.transcript.write(data)
+            self.transcript.flush()
+
+    def fill(self):
+        """Read more bytes into buf; False on EOF/reset."""
+        if self.eof:
+            return False
+        try:
+            data = self.conn.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            self.eof = True
+            return False
+        self.record(data)
+        self.buf += data
+        return True
+
+    def readline(self):
+        while b"\n" not in self.buf:
+            if not self.fill():
+                return None
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.rstrip(b"\r")
+
+    def send(self, lines):
+        if self.args.silent:
+            return
+        data = "".join(l + "\r\n" for l in lines).encode("latin-1")
+        try:
+            self.conn.sendall(data)
+        except OSError:
+            self.eof = True
+
+    def read_proxy(self):
+        while len(self.buf) < 16:
+            if self.buf.startswith(b"PROXY ") and b"\n" in self.buf:
+                break
+            if not self.fill():
+                return
+        if self.buf.startswith(PROXY_V2_SIG):
+            need = 16 + int.from_bytes(self.buf[14:16], "big")
+            while len(self.buf) < need and self.fill():
+                pass
+            hdr, self.buf = self.buf[:need], self.buf[need:]
+            self.log("proxy v2 %s" % hdr.hex())
+        elif self.buf.startswith(b"PROXY "):
+            line = self.readline()
+            self.log("proxy v1 %r" % line)
+        else:
+            self.log("proxy missing: %r" % self.buf[:16])
+
+    def run(self):
+        a = self.args
+        self.log("connect %s:%d" % self.peer)
+        if a.close:
+            return
+        if a.proxy:
+            self.read_proxy()
+        if a.delay_greeting:
+            time.sleep(a.delay_greeting)
+        greeting = a.greeting.split("\\n") if a.greeting else [
+            "220 fake.example.test ESMTP fake_smtp"]
+        self.send(greeting)
+        while not self.eof:
+            line = self.readline()
+            if line is None:
+                break
+            if a.silent:
+                continue
+            words = line.split(None, 2)
+            verb = words[0].decode("latin-1").upper() if words else ""
+            if verb == "EHLO":
+                self.send(self.script.reply("EHLO", DEFAULT_EHLO))
+            elif verb == "AUTH":
+                self.auth(words)
+            elif verb == "DATA":
+                r = self.script.reply("DATA", DEFAULTS["DATA"])
+                self.send(r)
+                if r[-1].startswith("354"):
+                    self.data()
+            elif verb == "QUIT":
+                self.send(self.script.reply("QUIT", DEFAULTS["QUIT"]))
+                break
+            elif verb in DEFAULTS and verb not in ("EOM", "UNKNOWN"):
+                self.send(self.script.reply(verb, DEFAULTS[verb]))
+            else:
+                self.send(self.script.reply(verb, DEFAULTS["UNKNOWN"]))
+
+    def auth(self, words):
+        mech = words[1].decode("latin-1").upper() if len(words) > 1 else ""
+        if mech == "PLAIN" and len(words) < 3:
+            self.send(["334 "])
+            if self.readline() is None:
+                return
+        elif mech == "LOGIN":
+            if len(words) < 3:
+                self.send(["334 VXNlcm5hbWU6"])
+                if self.readline() is None:
+                    return
+            self.send(["334 UGFzc3dvcmQ6"])
+            if self.readline() is None:
+                return
+        elif mech != "PLAIN":
+            self.send(["504 5.5.4 Unsupported authentication mechanism"])
+            return
+        self.send(self.script.reply("AUTH", DEFAULTS["AUTH"]))
+
+    def data(self):
+        while True:
+            line = self.readline()
+            if line is None:
+                return
+            if line == b".":
+                self.send(self.script.reply("EOM", DEFAULTS["EOM"]))
+                return
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("port", type=int)
+    p.add_argument("transcript")
+    p.add_argument("--multi", action="store_true")
+    p.add_argument("--ready")
+    p.add_argument("--reply", action="append", default=[])
+    p.add_argument("--greeting")
+    p.add_argument("--proxy", action="store_true")
+    p.add_argument("--delay-greeting", type=float, default=0)
+    p.add_argument("--close", action="store_true")
+    p.add_argument("--silent", action="store_true")
+    p.add_argument("--log")
+    a = p.parse_args()
+    overrides = []
+    for r in a.reply:
+        verb, sep, text = r.partition("=")
+        if not sep:
+            p.error("--reply wants VERB=TEXT, got %r" % r)
+        overrides.append((verb.upper(), text))
+    script = Script(overrides)
+    logf = open(a.log, "a", buffering=1) if a.log else sys.stderr
+
+    def log(msg):
+        with lock:
+            logf.write("fake_smtp[%d] %s\n" % (os.getpid(), msg))
+            logf.flush()
+
+    transcript = open(a.transcript, "ab")
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", a.port))
+    srv.listen(16)
+    if a.ready:
+        open(a.ready, "w").write("%d\n" % os.getpid())
+    log("listening on 127.0.0.1:%d" % a.port)
+
+    def serve(conn, peer):
+        try:
+            Session(conn, peer, a, script, transcript, log).run()
+        finally:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+            log("close %s:%d" % peer)
+
+    while True:
+        conn, peer = srv.accept()
+        if not a.multi:
+            srv.close()
+            serve(conn, peer)
+            return
+        threading.Thread(target=serve, args=(conn, peer), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
