@@ -1,8 +1,8 @@
 /*
  * IMAP: the client's side before login (greeting, CAPABILITY, ID, LOGIN
- * with atoms, quoted strings and literals, AUTHENTICATE PLAIN and LOGIN),
- * then LOGIN at the backend under the client's own tag, as nginx's mail
- * proxy does it.
+ * with atoms, quoted strings and literals, AUTHENTICATE PLAIN, LOGIN and,
+ * with an auth service, CRAM-MD5), then LOGIN at the backend under the
+ * client's own tag, as nginx's mail proxy does it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -87,6 +87,7 @@ static int	imap_login(struct imap_client *, struct imap_cmd *);
 static int	imap_authenticate(struct imap_client *, struct imap_cmd *);
 static int	imap_starttls(struct imap_client *, struct imap_cmd *);
 
+/* IMAP_UNKNOWN never parses: the parser refuses it. */
 static int (*const imap_verbs[])(struct imap_client *, struct imap_cmd *) = {
 	[IMAP_CAPABILITY] = imap_capability,
 	[IMAP_NOOP] = imap_noop,
