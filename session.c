@@ -34,6 +34,44 @@ client_replyf(struct session *s, const char *fmt, ...)
 	return n;
 }
 
+/*
+ * The next line from the client (n < 0), or the next n bytes (an IMAP
+ * literal, which may be empty).
+ * A line longer than the buffer and a silent client get the protocol's
+ * reply; then, as at EOF, the dialogue ends: -1.
+ */
+int
+client_read(struct session *s, ssize_t n, char **line, size_t *len,
+    const char *toolong, const char *timeout)
+{
+	static const char *const bound[] = { "", "smtp_client_buffer",
+	    "the client buffer", "imap_client_buffer" };
+	int	rc;
+
+	if (n >= 0) {
+		rc = conn_getn(&s->cli, n, s->opt->timeout, line);
+		*len = n;
+	} else
+		rc = conn_getline(&s->cli, s->opt->timeout, line, len);
+	switch (rc) {
+	case LINE_OK:
+		return 0;
+	case LINE_TOOLONG:
+		client_reply(s, toolong);
+		session_outcome(s, "client sent a line longer than %s (%zu)",
+		    bound[s->opt->protocol], s->cli.cap);
+		break;
+	case LINE_TIMEOUT:
+		client_reply(s, timeout);
+		session_outcome(s, "client timed out");
+		break;
+	default:
+		session_outcome(s, "client closed the connection");
+		break;
+	}
+	return -1;
+}
+
 /* Sends an error reply; 1 when max_errors is reached and we must close. */
 int
 client_error(struct session *s, const char *r)

@@ -81,6 +81,8 @@ struct session {
 void	creds_wipe(struct creds *);	/* proto/sasl.c */
 
 /* session.c */
+int	client_read(struct session *, ssize_t, char **, size_t *,
+	    const char *, const char *);
 int	client_reply(struct session *, const char *);
 int	client_replyf(struct session *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));

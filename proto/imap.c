@@ -154,41 +154,19 @@ imap_client(struct session *s)
 	struct imap_client	 ic;
 	char			*line;
 	size_t			 len;
-	int			 state, rc;
+	int			 state;
 
 	memset(&ic, 0, sizeof(ic));
 	ic.s = s;
 	/* after a refused attempt the client goes on where it was */
 	state = s->attempt == 0 ? imap_greeting(s) : S_COMMAND;
 	while (state != S_LOGIN && state != S_QUIT) {
-		if (state == S_LITERAL) {
-			len = ic.p.literal;
-			rc = conn_getn(&s->cli, len, s->opt->timeout, &line);
-		} else
-			rc = conn_getline(&s->cli, s->opt->timeout, &line,
-			    &len);
-		switch (rc) {
-		case LINE_OK:
-			state = imap_states[state](&ic, line, len);
-			explicit_bzero(line, len);
+		if (client_read(s, state == S_LITERAL ?
+		    (ssize_t)ic.p.literal : -1,
+		    &line, &len, REPLY_TOOLONG, REPLY_TIMEOUT) == -1)
 			break;
-		case LINE_TOOLONG:
-			client_reply(s, REPLY_TOOLONG);
-			session_outcome(s, "client sent a line longer than "
-			    "imap_client_buffer (%zu)",
-			    s->opt->imap_client_buffer);
-			state = S_QUIT;
-			break;
-		case LINE_TIMEOUT:
-			client_reply(s, REPLY_TIMEOUT);
-			session_outcome(s, "client timed out");
-			state = S_QUIT;
-			break;
-		default:
-			session_outcome(s, "client closed the connection");
-			state = S_QUIT;
-			break;
-		}
+		state = imap_states[state](&ic, line, len);
+		explicit_bzero(line, len);
 	}
 	explicit_bzero(&ic, sizeof(ic));
 	return state == S_LOGIN ? PROTO_LOGIN : PROTO_DONE;

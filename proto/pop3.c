@@ -143,27 +143,11 @@ pop3_client(struct session *s)
 
 	state = s->attempt == 0 ? pop3_greeting(s) : S_START;
 	while (state != S_LOGIN && state != S_QUIT) {
-		switch (conn_getline(&s->cli, s->opt->timeout, &line, &len)) {
-		case LINE_OK:
-			state = pop3_states[state](s, line, len);
-			explicit_bzero(line, len);
+		if (client_read(s, -1, &line, &len, REPLY_TOOLONG,
+		    REPLY_TIMEOUT) == -1)
 			break;
-		case LINE_TOOLONG:
-			client_reply(s, REPLY_TOOLONG);
-			session_outcome(s, "client sent a line longer than "
-			    "the client buffer (%zu bytes)", s->cli.cap);
-			state = S_QUIT;
-			break;
-		case LINE_TIMEOUT:
-			client_reply(s, REPLY_TIMEOUT);
-			session_outcome(s, "client timed out");
-			state = S_QUIT;
-			break;
-		default:
-			session_outcome(s, "client closed the connection");
-			state = S_QUIT;
-			break;
-		}
+		state = pop3_states[state](s, line, len);
+		explicit_bzero(line, len);
 	}
 	if (state != S_LOGIN)
 		creds_wipe(&s->creds);

@@ -137,27 +137,11 @@ smtp_client(struct session *s)
 
 	state = s->attempt == 0 ? smtp_greeting(s) : S_COMMAND;
 	while (state != S_LOGIN && state != S_QUIT) {
-		switch (conn_getline(&s->cli, s->opt->timeout, &line, &len)) {
-		case LINE_OK:
-			state = smtp_states[state](s, line, len);
-			explicit_bzero(line, len);
+		if (client_read(s, -1, &line, &len, REPLY_TOOLONG,
+		    REPLY_TIMEOUT) == -1)
 			break;
-		case LINE_TOOLONG:
-			client_reply(s, REPLY_TOOLONG);
-			session_outcome(s, "client sent a line longer than "
-			    "smtp_client_buffer (%zu)", s->opt->smtp_client_buffer);
-			state = S_QUIT;
-			break;
-		case LINE_TIMEOUT:
-			client_reply(s, REPLY_TIMEOUT);
-			session_outcome(s, "client timed out");
-			state = S_QUIT;
-			break;
-		default:
-			session_outcome(s, "client closed the connection");
-			state = S_QUIT;
-			break;
-		}
+		state = smtp_states[state](s, line, len);
+		explicit_bzero(line, len);
 	}
 	return state == S_LOGIN ? PROTO_LOGIN : PROTO_DONE;
 }

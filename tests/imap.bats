@@ -252,6 +252,12 @@ print(s.recv(100).decode().strip())' "$MPPORT" "$T/big"
 	[ "$(transcript)" = $'a LOGIN "alice" "secret"\r\nb LOGOUT\r' ]
 }
 
+@test "an empty literal is read as empty, not as the next line" {
+	backend; mp
+	run q chat "$MPPORT" --expect-greeting --lockstep imap <<<$'@raw a LOGIN {5+}\\r\\nalice {0+}\\r\\n\\r\\n\n@wait ^a \nb LOGOUT'
+	[ "$(transcript)" = $'a LOGIN "alice" ""\r\nb LOGOUT\r' ]
+}
+
 @test "8-bit credentials go to the backend as synchronizing literals, after its +" {
 	backend; mp
 	run q chat "$MPPORT" --expect-greeting --lockstep imap <<<$'a LOGIN j\xfcrgen {5}\n@raw p\\xe4ss!\\r\\n\n@wait ^a \nb LOGOUT'
@@ -515,7 +521,7 @@ EOF
 }
 
 @test "a refused attempt with Auth-Wait: the client tries again, greeted once" {
-	backend; auth --wait 0
+	backend; auth --wait 1
 	launch_tcpserver "$MPPORT" --protocol=imap --auth-http="http://127.0.0.1:$AP/"
 	run q imap_chat "$MPPORT" <<<$'a LOGIN alice wrong\nb LOGIN alice secret\nc LOGOUT'
 	[ "$output" = "$G"$'a NO Invalid login or password\r\nb OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n* BYE fake_imap logging out\r\nc OK LOGOUT completed\r' ]
