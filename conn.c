@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -206,6 +208,23 @@ conn_writeall(struct conn *c, const void *p, size_t n, long long timeout_ms)
 		n -= w;
 	}
 	return 0;
+}
+
+/* Formats one line and writes it; the buffer may hold a password: wiped. */
+int
+conn_vprintf(struct conn *c, long long timeout_ms, const char *fmt,
+    va_list ap)
+{
+	char	buf[2048];
+	int	n;
+
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		n = -1;
+	else
+		n = conn_writeall(c, buf, n, timeout_ms);
+	explicit_bzero(buf, sizeof(buf));
+	return n;
 }
 
 int

@@ -6,6 +6,7 @@
 #ifndef CONN_H
 #define CONN_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -39,6 +40,8 @@ int	conn_fill(struct conn *, long long timeout_ms);
 int	conn_wait_readable(struct conn *, long long timeout_ms);
 int	conn_writeall(struct conn *, const void *, size_t, long long timeout_ms);
 int	conn_puts(struct conn *, const char *, long long timeout_ms);
+int	conn_vprintf(struct conn *, long long timeout_ms, const char *,
+	    va_list);
 ssize_t	conn_read(struct conn *, void *, size_t);
 ssize_t	conn_write(struct conn *, const void *, size_t);
 size_t	conn_pending(const struct conn *);

@@ -20,18 +20,38 @@ client_reply(struct session *s, const char *r)
 int
 client_replyf(struct session *s, const char *fmt, ...)
 {
-	char	buf[2048];
 	va_list	ap;
-	int	n;
+	int	rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	rc = conn_vprintf(&s->cli, s->opt->timeout, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf))
+	return rc;
+}
+
+/* A command for the backend; a failure is recorded for the log. */
+int
+backend_send(struct session *s, const char *p, size_t len)
+{
+	if (conn_writeall(&s->be, p, len, s->opt->timeout) == -1) {
+		session_outcome(s, "backend %s went away", s->backend);
 		return -1;
-	n = conn_writeall(&s->cli, buf, n, s->opt->timeout);
-	explicit_bzero(buf, sizeof(buf));
-	return n;
+	}
+	return 0;
+}
+
+int
+backend_sendf(struct session *s, const char *fmt, ...)
+{
+	va_list	ap;
+	int	rc;
+
+	va_start(ap, fmt);
+	rc = conn_vprintf(&s->be, s->opt->timeout, fmt, ap);
+	va_end(ap);
+	if (rc == -1)
+		session_outcome(s, "backend %s went away", s->backend);
+	return rc;
 }
 
 /*

@@ -87,6 +87,9 @@ int	client_reply(struct session *, const char *);
 int	client_replyf(struct session *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	client_error(struct session *, const char *);
+int	backend_send(struct session *, const char *, size_t);
+int	backend_sendf(struct session *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 int	client_challenge(struct session *, const char *);
 const char *session_salt(struct session *);
 

@@ -9,15 +9,23 @@
 
 #include "auth_http.h"
 
-/* "http://host[:port][/uri]": hostport to connect to, host for Host:. */
+/*
+ * "[http://]host[:port][/uri]": hostport to connect to, host for Host:.
+ * The URL goes into the request as it is: no blanks or control bytes,
+ * and a port, when given, is a number (so "https://..." is refused).
+ */
 int
 auth_http_url(const char *url, char *hostport, size_t hpcap, char *host,
     size_t hostcap, const char **uri)
 {
-	const char	*end;
+	const char	*end, *errstr, *p;
+	char		 port[8];
 	size_t		 n, hn;
 	int		 w;
 
+	for (p = url; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return -1;
 	if (strncasecmp(url, "http://", 7) == 0)
 		url += 7;
 	n = strcspn(url, "/");
@@ -32,6 +40,15 @@ auth_http_url(const char *url, char *hostport, size_t hpcap, char *host,
 	}
 	if (hn == 0 || hn >= hostcap || (hn < n && url[hn] != ':'))
 		return -1;
+	if (hn < n) {
+		if (n - hn - 1 == 0 || n - hn - 1 >= sizeof(port))
+			return -1;
+		memcpy(port, url + hn + 1, n - hn - 1);
+		port[n - hn - 1] = '\0';
+		strtonum(port, 1, 65535, &errstr);
+		if (errstr != NULL)
+			return -1;
+	}
 	memcpy(host, url, hn);
 	host[hn] = '\0';
 	if (hn < n)
@@ -156,7 +173,24 @@ copy(char *dst, size_t cap, const char *v, size_t n, size_t *len)
 	return 0;
 }
 
-/* One "Name: value" header into r; -1 when malformed or out of bounds. */
+/* A value that reaches the client, the log or a number: text only. */
+static int
+text(char *dst, size_t cap, const char *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)v[i] < ' ' || v[i] == 0x7f)
+			return -1;
+	return copy(dst, cap, v, n, NULL);
+}
+
+/*
+ * One "Name: value" header into r; -1 when malformed or out of bounds.
+ * Auth-User and Auth-Pass are taken as they come (a password may hold a
+ * tab, and nginx passes it on as it is); header_line kept NUL, CR and LF
+ * out of them.
+ */
 static int
 response_header(const char *name, size_t namelen, const char *v, size_t n,
     struct auth_resp *r)
@@ -170,37 +204,69 @@ response_header(const char *name, size_t namelen, const char *v, size_t n,
 		else if (n == 4 && memcmp(v, "WAIT", 4) == 0)
 			r->again = 1;
 		else
-			return copy(r->status, sizeof(r->status), v, n, NULL);
+			return text(r->status, sizeof(r->status), v, n);
 	} else if (field(name, namelen, "Auth-Server"))
-		return copy(r->server, sizeof(r->server), v, n, NULL);
+		return text(r->server, sizeof(r->server), v, n);
 	else if (field(name, namelen, "Auth-Port"))
-		return copy(r->port, sizeof(r->port), v, n, NULL);
+		return text(r->port, sizeof(r->port), v, n);
 	else if (field(name, namelen, "Auth-User"))
 		return copy(r->user, sizeof(r->user), v, n, &r->userlen);
 	else if (field(name, namelen, "Auth-Pass"))
 		return copy(r->pass, sizeof(r->pass), v, n, &r->passlen);
 	else if (field(name, namelen, "Auth-Error-Code"))
-		return copy(r->errcode, sizeof(r->errcode), v, n, NULL);
+		return text(r->errcode, sizeof(r->errcode), v, n);
 	else if (field(name, namelen, "Auth-Wait")) {
+		/* one nginx cannot read it ignores: the refusal then closes */
 		if (copy(num, sizeof(num), v, n, NULL) == -1)
-			return -1;
+			return 0;
 		r->wait = strtonum(num, 0, 3600, &errstr);
 		if (errstr != NULL)
-			return -1;
+			r->wait = -1;
 	}
 	return 0;
 }
 
 /*
+ * Could p..e be (the start of) a header line: a name of letters, digits
+ * and '-', a colon, a value without NUL or CR?  *colon is NULL when the
+ * colon has not come yet.
+ */
+static int
+header_line(const char *p, const char *e, const char **colon)
+{
+	const char	*q;
+
+	for (q = p; q < e && *q != ':'; q++) {
+		unsigned char ch = *q;
+
+		if (!((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') &&
+		    !(ch >= '0' && ch <= '9') && ch != '-')
+			return 0;
+	}
+	if (q == e) {
+		*colon = NULL;
+		return 1;
+	}
+	if (q == p)
+		return 0;
+	*colon = q;
+	for (q++; q < e; q++)
+		if (*q == '\0' || *q == '\r')
+			return 0;
+	return 1;
+}
+
+/*
  * Parses a whole response: an optional "HTTP/..." status line (ignored, as
  * nginx does), headers, an empty line.  Returns 1 when complete, 0 when
- * more is needed, -1 when malformed.
+ * more is needed, -1 when malformed (as soon as a line cannot be a header,
+ * even before its end: a service talking garbage is told from one that
+ * hangs up in the middle).
  */
 int
 auth_http_response(const char *buf, size_t len, struct auth_resp *r)
 {
 	const char	*p = buf, *end = buf + len, *nl, *colon, *v, *ve;
-	size_t		 i;
 
 	memset(r, 0, sizeof(*r));
 	r->wait = -1;
@@ -212,27 +278,22 @@ auth_http_response(const char *buf, size_t len, struct auth_resp *r)
 		p = nl + 1;
 	}
 	for (;;) {
-		if ((nl = memchr(p, '\n', end - p)) == NULL)
-			return 0;
-		ve = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
-		if (ve == p)
+		nl = memchr(p, '\n', end - p);
+		ve = nl != NULL ? nl : end;
+		if (ve > p && ve[-1] == '\r')
+			ve--;
+		if (nl != NULL && ve == p)
 			return 1;
-		if ((colon = memchr(p, ':', ve - p)) == NULL || colon == p)
+		if (!header_line(p, ve, &colon))
 			return -1;
-		for (i = 0; p + i < colon; i++) {
-			unsigned char ch = p[i];
-
-			if (!((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') &&
-			    !(ch >= '0' && ch <= '9') && ch != '-')
-				return -1;
-		}
+		if (nl == NULL)
+			return 0;
+		if (colon == NULL)
+			return -1;
 		for (v = colon + 1; v < ve && *v == ' '; v++)
 			;
 		while (ve > v && ve[-1] == ' ')
 			ve--;
-		for (i = 0; v + i < ve; i++)
-			if ((unsigned char)v[i] < ' ' || v[i] == 0x7f)
-				return -1;
 		if (response_header(p, colon - p, v, ve - v, r) == -1)
 			return -1;
 		p = nl + 1;

@@ -602,16 +602,6 @@ be_reply(struct session *s, int step, struct be_untagged *u,
 	}
 }
 
-static int
-be_send(struct session *s, const char *p, size_t len)
-{
-	if (conn_writeall(&s->be, p, len, s->opt->timeout) == -1) {
-		session_outcome(s, "backend %s went away", s->backend);
-		return -1;
-	}
-	return 0;
-}
-
 /* Sends part k of LOGIN: up to its k-th literal's "{n}\r\n", or the end. */
 static int
 be_command(struct session *s, int step, const struct imap_login *l, int k)
@@ -622,7 +612,7 @@ be_command(struct session *s, int step, const struct imap_login *l, int k)
 		return 0;
 	from = k == 0 ? 0 : l->breaks[k - 1];
 	to = k < l->nbreaks ? l->breaks[k] : l->len;
-	return be_send(s, l->buf + from, to - from);
+	return backend_send(s, l->buf + from, to - from);
 }
 
 /* more: a literal follows what was sent, so "+" is the answer we want. */

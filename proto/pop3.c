@@ -494,22 +494,9 @@ be_read(struct session *s, int step, char **line, size_t *len)
 static int
 be_command(struct session *s, int step)
 {
-	char	buf[sizeof("USER \r\n") + CRED_MAX];
-	int	n, rc;
-
 	if (step == BE_USER)
-		n = snprintf(buf, sizeof(buf), "USER %s\r\n", s->creds.user);
-	else
-		n = snprintf(buf, sizeof(buf), "PASS %s\r\n", s->creds.pass);
-	rc = 0;
-	if (n < 0 || (size_t)n >= sizeof(buf) ||
-	    conn_writeall(&s->be, buf, n, s->opt->timeout) == -1) {
-		session_outcome(s, "backend %s went away before %s",
-		    s->backend, be_step_names[step]);
-		rc = -1;
-	}
-	explicit_bzero(buf, sizeof(buf));
-	return rc;
+		return backend_sendf(s, "USER %s\r\n", s->creds.user);
+	return backend_sendf(s, "PASS %s\r\n", s->creds.pass);
 }
 
 /* One of the backend's lines, passed on to the client as it came. */

@@ -463,35 +463,6 @@ be_read(struct session *s, struct be_reply *r)
 }
 
 static int
-be_send(struct session *s, const char *line, size_t len)
-{
-	if (conn_writeall(&s->be, line, len, s->opt->timeout) == -1) {
-		session_outcome(s, "backend %s went away", s->backend);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-be_sendf(struct session *s, const char *fmt, ...)
-{
-	char	buf[2048];
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf)) {
-		session_outcome(s, "command for the backend too long");
-		return -1;
-	}
-	n = be_send(s, buf, n);
-	explicit_bzero(buf, sizeof(buf));
-	return n;
-}
-
-static int
 be_next(const struct session *s, int step)
 {
 	const struct options *o = s->opt;
@@ -561,7 +532,7 @@ be_xclient(struct session *s, const struct be_reply *ehlo)
 		session_outcome(s, "XCLIENT attribute too long");
 		return -1;
 	}
-	return be_send(s, buf, strlen(buf)) == -1 ? -1 : lines;
+	return backend_send(s, buf, strlen(buf)) == -1 ? -1 : lines;
 }
 
 static int
@@ -572,23 +543,23 @@ be_command(struct session *s, int step, const struct be_reply *ehlo)
 
 	switch (step) {
 	case BE_EHLO:
-		return be_sendf(s, "%s %s\r\n", s->smtp.esmtp ||
+		return backend_sendf(s, "%s %s\r\n", s->smtp.esmtp ||
 		    s->opt->xclient ? "EHLO" : "HELO", s->server_name);
 	case BE_XCLIENT:
 		return be_xclient(s, ehlo);
 	case BE_CLIENT_HELO:
-		return be_sendf(s, "%s %s\r\n", s->smtp.esmtp ? "EHLO" : "HELO",
+		return backend_sendf(s, "%s %s\r\n", s->smtp.esmtp ? "EHLO" : "HELO",
 		    s->smtp.helo);
 	case BE_AUTH:
 		if (sasl_plain_encode(&s->creds, b64, sizeof(b64)) == -1)
 			return -1;
-		rc = be_sendf(s, "AUTH PLAIN %s\r\n", b64);
+		rc = backend_sendf(s, "AUTH PLAIN %s\r\n", b64);
 		explicit_bzero(b64, sizeof(b64));
 		return rc;
 	case BE_MAIL:
-		return be_sendf(s, "%s\r\n", s->smtp.from);
+		return backend_sendf(s, "%s\r\n", s->smtp.from);
 	case BE_RCPT:
-		return be_sendf(s, "%s\r\n", s->smtp.to);
+		return backend_sendf(s, "%s\r\n", s->smtp.to);
 	}
 	return -1;
 }
