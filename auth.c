@@ -74,6 +74,11 @@ auth_backend(struct session *s, const struct auth_resp *r)
 	unsigned char	 bin[16];
 	const char	*errstr;
 
+	if (r->server[0] == '\0' || r->port[0] == '\0') {
+		session_outcome(s, "auth service said OK without Auth-Server "
+		    "and Auth-Port");
+		return -1;
+	}
 	strtonum(r->port, 1, 65535, &errstr);
 	if (errstr != NULL) {
 		session_outcome(s, "auth service sent a bad Auth-Port \"%s\"",
@@ -127,7 +132,9 @@ auth_exchange(struct session *s, const char *hostport, const char *req,
 
 	if ((fd = backend_connect(hostport, s->opt->auth_http_timeout, err,
 	    sizeof(err))) == -1) {
-		session_outcome(s, "auth service: %s", err);
+		/* err names the address as "backend HOST:PORT: why" */
+		session_outcome(s, "auth service %s", strncmp(err, "backend ",
+		    8) == 0 ? err + 8 : err);
 		return -1;
 	}
 	conn_init(&c, fd, fd, NULL, 0);
@@ -153,7 +160,8 @@ auth_exchange(struct session *s, const char *hostport, const char *req,
 			rc = auth_http_response(buf, have, r);
 			if (rc != 1) {
 				session_outcome(s, "auth service %s closed the "
-				    "connection mid-response", hostport);
+				    "connection %s", hostport, have == 0 ?
+				    "without answering" : "mid-response");
 				rc = -1;
 			}
 			break;
@@ -185,15 +193,29 @@ auth_ask(struct session *s, struct auth_resp *r)
 		session_outcome(s, "auth_http request too large");
 		return AUTH_ERROR;
 	}
-	/* "Auth-Status: WAIT" asks us to come back: a few times at most */
+	/*
+	 * "Auth-Status: WAIT" asks us to come back: a few times at most, and
+	 * never at once (nginx asks again at once without Auth-Wait).
+	 */
 	for (tries = 0; tries < 5; tries++) {
 		if (auth_exchange(s, hostport, req, n, r) == -1)
 			break;
 		if (r->again) {
-			sleep(r->wait > 0 ? r->wait : 1);
+			if (tries == 4)
+				session_outcome(s, "auth service answered "
+				    "WAIT %d times", tries + 1);
+			else
+				sleep(r->wait > 0 ? r->wait : 1);
 			continue;
 		}
-		if (!r->ok)
+		/*
+		 * nginx takes a response without Auth-Status (or with an
+		 * empty one) as OK; a broken service must not let logins
+		 * through, so that is a failure here.
+		 */
+		if (!r->ok && r->status[0] == '\0')
+			session_outcome(s, "auth service sent no Auth-Status");
+		else if (!r->ok)
 			rc = AUTH_DENIED;
 		else if (auth_backend(s, r) == 0 && auth_creds(s, r) == 0)
 			rc = AUTH_OK;

@@ -102,12 +102,14 @@ static const char *const protocol_names[] = { "-", "smtp", "pop3", "imap" };
 void
 log_refused(const struct session *s, const char *why)
 {
-	char	line[1024], user[256], client[INET6_ADDRSTRLEN + 16];
+	char	line[1024], user[256], text[512];
+	char	client[INET6_ADDRSTRLEN + 16];
 
 	printable(user, sizeof(user), s->user);
+	printable(text, sizeof(text), why);
 	endpoint_str(client, sizeof(client), &s->client.remote);
 	snprintf(line, sizeof(line), "%s client=%s user=\"%s\" login refused: "
-	    "%s", protocol_names[s->opt->protocol], client, user, why);
+	    "%s", protocol_names[s->opt->protocol], client, user, text);
 	log_line(LOG_NOTICE, line);
 }
 

@@ -86,7 +86,10 @@ backend_open(struct session *s, const struct proto *p)
  * The login: the protocol's client side until the client has given its
  * credentials, then whoever decides where it goes: the auth service, or
  * the fixed backend.  A refusal with Auth-Wait lets the client try again
- * after the wait, as nginx does; without it the session ends.
+ * after the wait, as nginx does; without it (or with "Auth-Wait: 0",
+ * which nginx reads the same way) the session ends.  Returns 0 when the
+ * backend is known, -1 when the session ended (the client left or was
+ * refused), EX_TEMPFAIL when the auth service failed us.
  */
 static int
 session_login(struct session *s, const struct proto *p)
@@ -111,10 +114,10 @@ session_login(struct session *s, const struct proto *p)
 		creds_wipe(&s->creds);
 		if (rc == AUTH_ERROR) {
 			client_reply(s, p->internal_error);
-			return -1;
+			return EX_TEMPFAIL;
 		}
 		log_refused(s, r.status);
-		if (r.wait < 0) {
+		if (r.wait <= 0) {
 			session_outcome(s, "auth service refused: %s", r.status);
 			p->denied(s, r.status, r.errcode);
 			return -1;
@@ -190,9 +193,10 @@ main(int argc, char *argv[], char *envp[])
 		greet_and_exit(&s, p, EX_OSERR);
 	}
 
-	if (session_login(&s, p) == -1)
+	if ((rc = session_login(&s, p)) != 0) {
+		status = rc > 0 ? rc : 0;
 		conn_linger(&s.cli, 1000, 1 << 20);
-	else {
+	} else {
 		if (backend_open(&s, p) == -1)
 			status = EX_TEMPFAIL;
 		else if (p->backend(&s) != PROTO_RELAY)

@@ -1047,8 +1047,8 @@ options_help(FILE *fp)
 	}
 
 	fprintf(fp,
-	    "usage: mailproxy --protocol=smtp|pop3|imap --backend=HOST:PORT "
-	    "[--NAME=VALUE ...]\n"
+	    "usage: mailproxy --protocol=smtp|pop3|imap "
+	    "--backend=HOST:PORT|--auth-http=URL [--NAME=VALUE ...]\n"
 	    "       mailproxy --help | --version\n"
 	    "\n"
 	    "Each option may also be set in the environment as MAILPROXY_NAME,\n"

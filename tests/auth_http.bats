@@ -1,0 +1,694 @@
+#!/usr/bin/env bats
+# auth_http through the real binary under tcpserver: the request the fake
+# auth service (tests/lib/fake_auth_http.py) records, byte for byte, as
+# nginx 1.22 sends it (see tests/nginx_harness.bats), what each answer of
+# the service does to the client, and what the fake backends
+# (tests/lib/fake_{smtp,pop3,imap}.py) receive.  The fake servers and one
+# tcpserver per protocol start once per file; each test empties the
+# records and says, in a control file read at each connection, how
+# mailproxy runs (see mp).
+
+load lib/common
+
+# One auth service per behaviour, all naming the same fake backends.
+SERVICES="ok any rename fail code wait1 wait0 waitstatus badserver badport garbage nostatus bigheaders close slow"
+
+# service_args NAME: set $a to the fake_auth_http.py arguments of NAME
+service_args() {
+	local u=(--users "$F/users")
+	case $1 in
+	ok) a=("${u[@]}") ;;
+	any) a=() ;;			# no users: anyone may log in
+	rename) a=("${u[@]}" --rename-user carol --escape-pass) ;;
+	fail) a=(--mode fail) ;;
+	code) a=(--mode fail --error-code "535 5.7.8") ;;
+	wait1) a=("${u[@]}" --wait 1) ;;
+	wait0) a=("${u[@]}" --wait 0) ;;
+	waitstatus) a=("${u[@]}" --mode wait-status) ;;
+	badserver) a=("${u[@]}" --mode badserver) ;;
+	badport) a=("${u[@]}" --backend-smtp 127.0.0.1:0 --backend-pop3 127.0.0.1:0
+		--backend-imap 127.0.0.1:0) ;;	# Auth-Port: 0
+	slow) a=("${u[@]}" --mode slow --slow-secs 5) ;;
+	*) a=(--mode "$1") ;;		# garbage nostatus bigheaders close
+	esac
+}
+
+setup_file() {
+	local name a p port
+	T=$BATS_FILE_TMPDIR
+	export F=$BATS_FILE_TMPDIR
+	# bob's password has a space, a '%' and an 8-bit byte; cr's a CR,
+	# which the service can not send back as Auth-Pass (it leaves it out)
+	printf 'alice:secret\nbob:p a%%s\351x\ncr:x\ry\n' >"$F/users"
+	BE_SMTP=$(free_port) BE_POP3=$(free_port) BE_IMAP=$(free_port)
+	export BE_SMTP BE_POP3 BE_IMAP
+	start_fake_smtp "$BE_SMTP" --multi
+	for p in pop3:$BE_POP3 imap:$BE_IMAP; do
+		spawn "fake-${p#*:}" "$PYTHON" "$TESTLIB/fake_${p%%:*}.py" "${p#*:}" \
+			"$F/fake-${p#*:}.transcript" --ready "$F/fake-${p#*:}.ready" --multi
+	done
+	for name in $SERVICES; do
+		port=$(free_port)
+		export "AP_$name=$port"
+		service_args "$name"
+		spawn "auth-$name" "$PYTHON" "$TESTLIB/fake_auth_http.py" "$port" \
+			--requests "$F/auth-$name.requests" --ready "$F/auth-$name.ready" \
+			--log "$F/auth-$name.log" --backend-smtp "127.0.0.1:$BE_SMTP" \
+			--backend-pop3 "127.0.0.1:$BE_POP3" --backend-imap "127.0.0.1:$BE_IMAP" "${a[@]}"
+	done
+	wait_for_file "$F/fake-$BE_POP3.ready" && wait_for_file "$F/fake-$BE_IMAP.ready" || return 1
+	for name in $SERVICES; do
+		wait_for_file "$F/auth-$name.ready" || return 1
+	done
+	# nothing listens here
+	AP_none=$(free_port)
+	export AP_none
+	# mailproxy under tcpserver, one per protocol, through $F/mp.sh
+	mp_wrapper >"$F/mp.sh"
+	chmod 755 "$F/mp.sh"
+	for p in smtp pop3 imap; do
+		port=$(free_port)
+		export "PORT_$p=$port"
+		LAUNCH_CMD=$F/mp.sh launch_tcpserver "$port" "$F/ctl-$p" || return 1
+	done
+}
+
+# mp_wrapper: the script tcpserver runs for each connection, with a control
+# file as its argument: the first line is the log (mailproxy's stderr,
+# then "exit STATUS"), the other lines are mailproxy's arguments.
+mp_wrapper() {
+	cat <<EOF
+#!/bin/bash
+{ read -r log; mapfile -t args; } <"\$1"
+echo start >>"\$log"
+$(printf '%q' "$MP") "\${args[@]}" 2>>"\$log"
+rc=\$?
+echo "exit \$rc" >>"\$log"
+exit \$rc
+EOF
+}
+
+teardown_file() {
+	T=$BATS_FILE_TMPDIR stop_launchers
+}
+
+setup() {
+	common_setup
+	local f
+	for f in "$F"/auth-*.requests "$F"/auth-*.log "$F"/fake-*.transcript "$F"/fake-*.log; do
+		: >"$f"
+	done
+	rm -f "$T/sasl.salts" "$T/sasl.times"
+}
+
+teardown() {
+	common_teardown
+	# the sanitizer build reports on stderr, which is the log
+	! grep -E 'Sanitizer|runtime error' "$T/mp.log" 2>/dev/null
+}
+
+# mp PROTO SERVICE ARGS...: from now on $MPPORT runs mailproxy for PROTO
+# asking the auth service SERVICE (no --backend: the service names it)
+mp() {
+	local proto=$1 port=AP_$2
+	shift 2
+	mp_args "$proto" --protocol="$proto" --auth-http="http://127.0.0.1:${!port}/auth" \
+		--server-name=mx.test "$@"
+}
+
+# mp_args PROTO ARGS...: from now on $MPPORT (PROTO's tcpserver) runs
+# mailproxy with ARGS
+mp_args() {
+	local proto=$1 port=PORT_$1
+	shift
+	MPPORT=${!port}
+	printf '%s\n' "$T/mp.log" "$@" >"$F/ctl-$proto.tmp"
+	mv "$F/ctl-$proto.tmp" "$F/ctl-$proto"
+}
+
+# q CMD...: CMD without its stderr, so that $output holds the bytes received
+q() { "$@" 2>/dev/null; }
+# shellcheck disable=SC2059 # b64 FORMAT: printf escapes (\0 \351 %%) wanted
+b64() { printf "$1" | base64 -w0; }
+transcript() { cat "$F/fake-$1.transcript" 2>/dev/null; }
+untouched() { ! grep -q connect "$F/fake-$1.log"; }
+# mplog: the log of every mailproxy of this test
+mplog() { cat "$T/mp.log"; }
+last_outcome() { grep 'outcome=' "$T/mp.log" | tail -n 1; }
+count() { grep -c '^=====$' "$F/auth-$1.requests"; }
+hmac_md5() { "$PYTHON" -c 'import hmac,hashlib,sys,os; print(hmac.new(os.fsencode(sys.argv[1]), os.fsencode(sys.argv[2]), hashlib.md5).hexdigest())' "$@"; }
+md5hex() { printf '%s' "$1" | md5sum | cut -d' ' -f1; }
+last_salt() { tail -n 1 "$T/sasl.salts"; }
+# took N: how long (ms) the reply to the Nth line of the last sasl_chat took
+took() { sed -n "${1}p" "$T/sasl.times" | cut -d' ' -f1; }
+
+# req SERVICE [N]: request N (1-based; 0, the default: the last) that
+# SERVICE recorded, byte for byte
+req() {
+	"$PYTHON" - "$F/auth-$1.requests" "${2:-0}" <<'PY'
+import sys
+reqs = [r for r in open(sys.argv[1], "rb").read().split(b"=====\n") if r]
+n = int(sys.argv[2])
+if not reqs or n > len(reqs):
+    sys.exit("req: no request %d (have %d)" % (n, len(reqs)))
+sys.stdout.buffer.write(reqs[n - 1] if n > 0 else reqs[-1])
+PY
+}
+
+# req_is SERVICE N LINE...: request N is exactly the LINEs, each ended by
+# CRLF, then the empty line
+req_is() {
+	local svc=$1 n=$2 want got
+	shift 2
+	want=$(printf '%s\r\n' "$@"; printf '\r\n'; echo x)
+	got=$(req "$svc" "$n"; echo x)
+	if [[ $got != "$want" ]]; then
+		echo "request $n of $svc differs; want:" >&2
+		printf '%s' "${want%x}" | cat -A >&2
+		echo "got:" >&2
+		printf '%s' "${got%x}" | cat -A >&2
+		return 1
+	fi
+}
+
+# exit_status: the exit status of this test's last session, once every
+# session that started has ended
+exit_status() {
+	local end=$((SECONDS + WAIT_TIMEOUT))
+	until [ "$(grep -c '^start$' "$T/mp.log")" = "$(grep -c '^exit ' "$T/mp.log")" ]; do
+		((SECONDS < end)) || { echo "exit_status: a session did not end" >&2; return 1; }
+		sleep 0.05
+	done
+	grep '^exit ' "$T/mp.log" | tail -n 1 | cut -d' ' -f2
+}
+
+HEAD=("GET /auth HTTP/1.0" "Host: 127.0.0.1")
+SMTP_TAIL=("Auth-Protocol: smtp" "Auth-Login-Attempt: 1" "Client-IP: 127.0.0.1" "Client-Host: [UNAVAILABLE]")
+POP3_TAIL=("Auth-Protocol: pop3" "Auth-Login-Attempt: 1" "Client-IP: 127.0.0.1")
+IMAP_TAIL=("Auth-Protocol: imap" "Auth-Login-Attempt: 1" "Client-IP: 127.0.0.1")
+# the base64 of "\0alice\0secret"
+PLAIN=AGFsaWNlAHNlY3JldA==
+EHLO=$'220 mx.test ESMTP ready\r\n250-mx.test\r\n250 AUTH PLAIN LOGIN\r\n'
+EHLO_CRAM=$'220 mx.test ESMTP ready\r\n250-mx.test\r\n250 AUTH PLAIN LOGIN CRAM-MD5\r\n'
+G_POP3=$'+OK POP3 ready\r\n'
+G_IMAP=$'* OK IMAP4 ready\r\n'
+XCLIENT_ALICE=$'EHLO mx.test\r\nXCLIENT ADDR=127.0.0.1 LOGIN=alice NAME=[UNAVAILABLE]\r\n'
+TEMP_SMTP=$'451 4.3.2 Internal server error\r'
+TEMP_POP3=$'-ERR internal server error\r'
+TEMP_IMAP=$'* BAD internal server error\r'
+
+# sasl_chat PROTO PORT: like chat.py --expect-greeting --lockstep PROTO
+# (it drives chat.py's Chat class), and the script may also hold
+#   @apop USER PASS   "APOP USER <hex MD5(<the greeting's salt> PASS)>"
+#   @cram USER PASS   the answer to the last challenge (334 / "+ "):
+#                     base64("USER " hex HMAC-MD5(PASS, the challenge))
+# PASS takes Python escapes (\r).  Prints every byte received; the salts
+# used go to $T/sasl.salts, and how long each reply took, in ms, to
+# $T/sasl.times ("MS LINE", a line each).
+read -r -d '' SASL_CHAT_PY <<'PY' || :
+import base64, hashlib, hmac, os, re, socket, sys, time, types
+sys.path.insert(0, os.environ["TESTLIB"])
+import chat
+proto, port, saltlog = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+a = types.SimpleNamespace(timeout=10.0, echo=False, linger=None)
+sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+sock.settimeout(None)
+c = chat.Chat(sock, a)
+def done(tag):
+    if proto == "smtp":
+        return chat.smtp_done
+    if proto == "pop3":
+        return chat.pop3_done(False)
+    return chat.imap_done(tag)
+rc = 0 if c.wait(done(b"*"), "greeting") else 3
+greeting, tag = bytes(c.all), b"*"
+for line in sys.stdin.buffer.read().split(b"\n"):
+    line = line.rstrip(b"\r")
+    if rc or not line:
+        continue
+    if line.startswith((b"@apop ", b"@cram ")):
+        _, u, p = line.split(b" ", 2)
+        p = p.decode("unicode_escape").encode("latin-1")
+        if line.startswith(b"@apop"):
+            salt = re.search(rb"<[^>]*>", greeting).group(0)
+            line = b"APOP " + u + b" " + hashlib.md5(salt + p).hexdigest().encode()
+        else:
+            m = re.search(rb"^(?:334|\+) (\S+)\r?$", bytes(c.all[c.mark:]), re.M)
+            salt = base64.b64decode(m.group(1))
+            line = base64.b64encode(u + b" " + hmac.new(p, salt, hashlib.md5).hexdigest().encode())
+        open(saltlog, "ab").write(salt + b"\n")
+    elif proto == "imap" and b" " in line:
+        tag = line.split(b" ", 1)[0]
+    start = time.monotonic()
+    c.send(line + b"\r\n")
+    if not c.wait(done(tag), "reply to %r" % line):
+        rc = 3
+    open(saltlog.replace("salts", "times"), "a").write(
+        "%d %s\n" % ((time.monotonic() - start) * 1000, line.decode("latin-1")))
+if rc == 0:
+    end = time.monotonic() + a.timeout
+    while not c.eof and time.monotonic() < end:
+        c.pump(end - time.monotonic())
+    rc = 0 if c.eof else 3
+sys.stdout.buffer.write(bytes(c.all))
+sys.exit(rc)
+PY
+sasl_chat() { TESTLIB=$TESTLIB "$PYTHON" -c "$SASL_CHAT_PY" "$1" "$2" "$T/sasl.salts"; }
+
+# ---------------------------------------------------------------- requests
+
+@test "SMTP AUTH PLAIN: the request as nginx sends it; the backend gets XCLIENT LOGIN=" {
+	mp smtp ok
+	run q smtp_chat "$MPPORT" <<<"EHLO client.test
+AUTH PLAIN $PLAIN
+QUIT"
+	[ "$output" = "$EHLO"$'235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
+	req_is ok 1 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" "${SMTP_TAIL[@]}"
+	[ "$(count ok)" = 1 ]
+	[ "$(transcript "$BE_SMTP")" = "$XCLIENT_ALICE"$'EHLO client.test\r\nQUIT\r' ]
+	[ "$(exit_status)" = 0 ]
+}
+
+@test "SMTP AUTH LOGIN is sent as Auth-Method: plain, without Auth-Salt" {
+	mp smtp ok --smtp-auth='plain login cram-md5'
+	run q smtp_chat "$MPPORT" <<<"EHLO client.test
+AUTH LOGIN
+$(b64 alice)
+$(b64 secret)
+QUIT"
+	[ "$output" = "$EHLO_CRAM"$'334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
+	req_is ok 1 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" "${SMTP_TAIL[@]}"
+	[ "$(transcript "$BE_SMTP")" = "$XCLIENT_ALICE"$'EHLO client.test\r\nQUIT\r' ]
+}
+
+@test "SMTP AUTH CRAM-MD5: 334 base64(<rnd.time@mx.test>), Auth-Salt, the digest as Auth-Pass" {
+	mp smtp ok --smtp-auth='plain login cram-md5'
+	run q sasl_chat smtp "$MPPORT" <<<"EHLO client.test
+AUTH CRAM-MD5
+@cram alice secret
+QUIT"
+	salt=$(last_salt)
+	[[ $salt =~ ^\<[0-9]+\.[0-9]+@mx\.test\>$ ]]
+	[ "$output" = "$EHLO_CRAM""334 $(printf '%s' "$salt" | base64 -w0)"$'\r\n235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
+	req_is ok 1 "${HEAD[@]}" "Auth-Method: cram-md5" "Auth-User: alice" \
+		"Auth-Pass: $(hmac_md5 secret "$salt")" "Auth-Salt: $salt" "${SMTP_TAIL[@]}"
+	[ "$(transcript "$BE_SMTP")" = "$XCLIENT_ALICE"$'EHLO client.test\r\nQUIT\r' ]
+}
+
+@test "SMTP smtp_auth none: asked at RCPT TO with Auth-Method: none and Auth-SMTP-Helo/-From/-To; the backend gets the envelope" {
+	mp smtp ok --smtp-auth=none
+	run q smtp_chat "$MPPORT" <<<"EHLO client.test
+MAIL FROM:<a@x.test> SIZE=100
+RCPT TO:<b@y.test> NOTIFY=NEVER
+RCPT TO:<c@y.test>
+QUIT"
+	[ "$output" = $'220 mx.test ESMTP ready\r\n250 mx.test\r\n250 2.0.0 OK\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n221 2.0.0 Bye\r' ]
+	req_is ok 1 "${HEAD[@]}" "Auth-Method: none" "Auth-User: " "Auth-Pass: " "${SMTP_TAIL[@]}" \
+		"Auth-SMTP-Helo: client.test" "Auth-SMTP-From: MAIL FROM:<a@x.test> SIZE=100" \
+		"Auth-SMTP-To: RCPT TO:<b@y.test> NOTIFY=NEVER"
+	[ "$(count ok)" = 1 ]
+	[ "$(transcript "$BE_SMTP")" = $'EHLO mx.test\r\nXCLIENT ADDR=127.0.0.1 NAME=[UNAVAILABLE]\r\nEHLO client.test\r\nMAIL FROM:<a@x.test> SIZE=100\r\nRCPT TO:<b@y.test> NOTIFY=NEVER\r\nRCPT TO:<c@y.test>\r\nQUIT\r' ]
+}
+
+@test "POP3 USER/PASS: the request (no Client-Host); the backend gets USER and PASS" {
+	mp pop3 ok
+	run q pop3_chat "$MPPORT" <<<$'USER alice\nPASS secret\nQUIT'
+	[ "$output" = "$G_POP3"$'+OK\r\n+OK Logged in.\r\n+OK Bye\r' ]
+	req_is ok 1 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" "${POP3_TAIL[@]}"
+	[ "$(transcript "$BE_POP3")" = $'USER alice\r\nPASS secret\r\nQUIT\r' ]
+	[ "$(exit_status)" = 0 ]
+}
+
+@test "POP3 AUTH PLAIN" {
+	mp pop3 ok
+	run q pop3_chat "$MPPORT" <<<"AUTH PLAIN $PLAIN
+QUIT"
+	[ "$output" = "$G_POP3"$'+OK Logged in.\r\n+OK Bye\r' ]
+	req_is ok 1 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" "${POP3_TAIL[@]}"
+	[ "$(transcript "$BE_POP3")" = $'USER alice\r\nPASS secret\r\nQUIT\r' ]
+}
+
+@test "POP3 APOP: the greeting's timestamp is Auth-Salt; the service's Auth-Pass goes to the backend" {
+	mp pop3 ok --pop3-auth='plain apop cram-md5'
+	run q sasl_chat pop3 "$MPPORT" <<<$'@apop alice secret\nQUIT'
+	salt=$(last_salt)
+	[[ $salt =~ ^\<[0-9]+\.[0-9]+@mx\.test\>$ ]]
+	[ "$output" = "+OK POP3 ready $salt"$'\r\n+OK Logged in.\r\n+OK Bye\r' ]
+	req_is ok 1 "${HEAD[@]}" "Auth-Method: apop" "Auth-User: alice" \
+		"Auth-Pass: $(md5hex "${salt}secret")" "Auth-Salt: $salt" "${POP3_TAIL[@]}"
+	[ "$(transcript "$BE_POP3")" = $'USER alice\r\nPASS secret\r\nQUIT\r' ]
+}
+
+@test "POP3 AUTH CRAM-MD5: the challenge is the greeting's timestamp, which is Auth-Salt" {
+	mp pop3 ok --pop3-auth='plain apop cram-md5'
+	run q sasl_chat pop3 "$MPPORT" <<<$'AUTH CRAM-MD5\n@cram alice secret\nQUIT'
+	salt=$(last_salt)
+	[[ $salt =~ ^\<[0-9]+\.[0-9]+@mx\.test\>$ ]]
+	[ "$output" = "+OK POP3 ready $salt"$'\r\n'"+ $(printf '%s' "$salt" | base64 -w0)"$'\r\n+OK Logged in.\r\n+OK Bye\r' ]
+	req_is ok 1 "${HEAD[@]}" "Auth-Method: cram-md5" "Auth-User: alice" \
+		"Auth-Pass: $(hmac_md5 secret "$salt")" "Auth-Salt: $salt" "${POP3_TAIL[@]}"
+	[ "$(transcript "$BE_POP3")" = $'USER alice\r\nPASS secret\r\nQUIT\r' ]
+}
+
+@test "IMAP LOGIN: the request; the backend gets LOGIN under the client's tag" {
+	mp imap ok
+	run q imap_chat "$MPPORT" <<<$'a LOGIN alice secret\nb LOGOUT'
+	[ "$output" = "$G_IMAP"$'a OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n* BYE fake_imap logging out\r\nb OK LOGOUT completed\r' ]
+	req_is ok 1 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" "${IMAP_TAIL[@]}"
+	[ "$(transcript "$BE_IMAP")" = $'a LOGIN "alice" "secret"\r\nb LOGOUT\r' ]
+	[ "$(exit_status)" = 0 ]
+}
+
+@test "IMAP AUTHENTICATE PLAIN, with and without an initial response" {
+	mp imap ok
+	run q imap_chat "$MPPORT" <<<"a AUTHENTICATE PLAIN $PLAIN
+b LOGOUT"
+	[ "$output" = "$G_IMAP"$'a OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n* BYE fake_imap logging out\r\nb OK LOGOUT completed\r' ]
+	run q sasl_chat imap "$MPPORT" <<<"c AUTHENTICATE PLAIN
+$PLAIN
+d LOGOUT"
+	[ "$output" = "$G_IMAP"$'+ \r\nc OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n* BYE fake_imap logging out\r\nd OK LOGOUT completed\r' ]
+	req_is ok 1 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" "${IMAP_TAIL[@]}"
+	req_is ok 2 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" "${IMAP_TAIL[@]}"
+	[ "$(transcript "$BE_IMAP")" = $'a LOGIN "alice" "secret"\r\nb LOGOUT\r\nc LOGIN "alice" "secret"\r\nd LOGOUT\r' ]
+}
+
+@test "IMAP AUTHENTICATE CRAM-MD5: Auth-Salt, the digest; the service's password goes to the backend" {
+	mp imap ok --imap-auth='plain cram-md5'
+	run q sasl_chat imap "$MPPORT" <<<$'a AUTHENTICATE CRAM-MD5\n@cram alice secret\nb LOGOUT'
+	salt=$(last_salt)
+	[[ $salt =~ ^\<[0-9]+\.[0-9]+@mx\.test\>$ ]]
+	[ "$output" = "$G_IMAP""+ $(printf '%s' "$salt" | base64 -w0)"$'\r\na OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n* BYE fake_imap logging out\r\nb OK LOGOUT completed\r' ]
+	req_is ok 1 "${HEAD[@]}" "Auth-Method: cram-md5" "Auth-User: alice" \
+		"Auth-Pass: $(hmac_md5 secret "$salt")" "Auth-Salt: $salt" "${IMAP_TAIL[@]}"
+	[ "$(transcript "$BE_IMAP")" = $'a LOGIN "alice" "secret"\r\nb LOGOUT\r' ]
+}
+
+@test "--auth-http-header: one, two (repeated), and from the environment; last before the blank line" {
+	mp smtp ok --auth-http-header='X-Auth-Key: s3cr3t'
+	run q smtp_chat "$MPPORT" <<<"EHLO client.test
+AUTH PLAIN $PLAIN
+QUIT"
+	[[ $output == *$'235 2.0.0 OK\r\n'* ]]
+	req_is ok 1 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" "${SMTP_TAIL[@]}" \
+		"X-Auth-Key: s3cr3t"
+	mp pop3 ok --auth-http-header='X-Auth-Key: s3cr3t' --auth-http-header='X-Two: a b  c'
+	run q pop3_chat "$MPPORT" <<<$'USER alice\nPASS secret\nQUIT'
+	[[ $output == *$'+OK Logged in.\r\n'* ]]
+	req_is ok 2 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" "${POP3_TAIL[@]}" \
+		"X-Auth-Key: s3cr3t" "X-Two: a b  c"
+	# the environment of the launcher: a tcpserver of its own
+	MPPORT=$(free_port)
+	printf '%s\n' "$T/mp.log" --protocol=smtp --auth-http="http://127.0.0.1:$AP_ok/auth" \
+		--server-name=mx.test --smtp-auth=none >"$T/ctl"
+	MAILPROXY_AUTH_HTTP_HEADER=$'X-Auth-Key: s3cr3t\nX-Two: 2' LAUNCH_CMD=$F/mp.sh \
+		launch_tcpserver "$MPPORT" "$T/ctl"
+	run q smtp_chat "$MPPORT" <<<$'HELO client.test\nMAIL FROM:<a@x.test>\nRCPT TO:<b@y.test>\nQUIT'
+	[[ $output == *$'250 2.1.5 Ok\r\n221 2.0.0 Bye\r' ]]
+	req_is ok 3 "${HEAD[@]}" "Auth-Method: none" "Auth-User: " "Auth-Pass: " "${SMTP_TAIL[@]}" \
+		"Auth-SMTP-Helo: client.test" "Auth-SMTP-From: MAIL FROM:<a@x.test>" "Auth-SMTP-To: RCPT TO:<b@y.test>" \
+		"X-Auth-Key: s3cr3t" "X-Two: 2"
+}
+
+@test "Auth-User/Auth-Pass: control bytes, space and % are %XX-escaped, DEL and 8-bit bytes are not" {
+	mp smtp any
+	run q smtp_chat "$MPPORT" <<<"EHLO client.test
+AUTH PLAIN $(b64 '\0u s%%er\0a\tb\001c\177d\377e"f\\g')
+QUIT"
+	# (the service hands the password back as Auth-Pass as it is, a tab,
+	# a ^A and a DEL in it: taken, as nginx takes it)
+	[ "$output" = "$EHLO"$'235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
+	req_is any 1 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: u%20s%25er" \
+		$'Auth-Pass: a%09b%01c\177d\377e"f\\g' "${SMTP_TAIL[@]}"
+	# and the service decodes them: bob's password is accepted
+	mp pop3 ok
+	run q pop3_chat "$MPPORT" <<<$'USER bob\nPASS p a%s\351x\nQUIT'
+	[ "$output" = "$G_POP3"$'+OK\r\n+OK Logged in.\r\n+OK Bye\r' ]
+	req_is ok 1 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: bob" $'Auth-Pass: p%20a%25s\351x' "${POP3_TAIL[@]}"
+	[ "$(transcript "$BE_POP3")" = $'USER bob\r\nPASS p a%s\351x\r\nQUIT\r' ]
+}
+
+# ---------------------------------------------------------------- answers
+
+@test "OK with Auth-User/Auth-Pass: the backend login uses the service's, verbatim" {
+	# the service answers Auth-User: carol and Auth-Pass: p%20a%25s\351x
+	# (escaped, which nginx does not decode either)
+	mp smtp rename
+	run q smtp_chat "$MPPORT" <<<"EHLO client.test
+AUTH PLAIN $(b64 '\0bob\0p a%%s\351x')
+QUIT"
+	[ "$output" = "$EHLO"$'235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
+	[ "$(transcript "$BE_SMTP")" = $'EHLO mx.test\r\nXCLIENT ADDR=127.0.0.1 LOGIN=carol NAME=[UNAVAILABLE]\r\nEHLO client.test\r\nQUIT\r' ]
+	mp pop3 rename
+	run q pop3_chat "$MPPORT" <<<$'USER bob\nPASS p a%s\351x\nQUIT'
+	[ "$output" = "$G_POP3"$'+OK\r\n+OK Logged in.\r\n+OK Bye\r' ]
+	[ "$(transcript "$BE_POP3")" = $'USER carol\r\nPASS p%20a%25s\351x\r\nQUIT\r' ]
+	mp imap rename
+	run q imap_chat "$MPPORT" <<<$'a LOGIN bob "p a%s\351x"\nb LOGOUT'
+	[[ $output == "$G_IMAP"$'a OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n'* ]]
+	grep -q "login user=$(printf carol | od -An -tx1 | tr -d ' \n') pass=$(printf 'p%%20a%%25s\351x' | od -An -tx1 | tr -d ' \n')" \
+		"$F/fake-$BE_IMAP.log"
+	[ "$(count rename)" = 3 ]
+}
+
+@test "with --backend as well, the auth service decides" {
+	spare=$(free_port)
+	start_fake_smtp "$spare" --multi
+	mp smtp ok --backend="127.0.0.1:$spare"
+	run q smtp_chat "$MPPORT" <<<"EHLO client.test
+AUTH PLAIN $PLAIN
+QUIT"
+	[ "$output" = "$EHLO"$'235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
+	[ "$(transcript "$BE_SMTP")" = "$XCLIENT_ALICE"$'EHLO client.test\r\nQUIT\r' ]
+	! grep -q connect "$T/fake-$spare.log"
+}
+
+@test "SMTP refused without Auth-Wait: 535 5.7.0 <text>, closed, exit 0, 'login refused' logged, backend untouched" {
+	mp smtp fail
+	run q smtp_chat "$MPPORT" <<<"EHLO client.test
+AUTH PLAIN $PLAIN
+QUIT"
+	# closed right after the reply: no answer to QUIT
+	[ "$output" = "$EHLO"$'535 5.7.0 Invalid login or password\r' ]
+	[ "$(exit_status)" = 0 ]
+	mplog | grep -Eq 'smtp client=127\.0\.0\.1:[0-9]+ user="alice" login refused: Invalid login or password$'
+	mplog | grep -q 'outcome="auth service refused: Invalid login or password"'
+	[ "$(count fail)" = 1 ]
+	untouched "$BE_SMTP"
+}
+
+@test "SMTP refused with Auth-Error-Code: its code instead of 535 5.7.0" {
+	mp smtp code
+	run q smtp_chat "$MPPORT" <<<"EHLO client.test
+AUTH PLAIN $PLAIN
+QUIT"
+	[ "$output" = "$EHLO"$'535 5.7.8 Invalid login or password\r' ]
+	untouched "$BE_SMTP"
+}
+
+@test "POP3 refused: -ERR <text> and close; IMAP refused: <tag> NO <text> and close" {
+	mp pop3 fail
+	run q pop3_chat "$MPPORT" <<<$'USER alice\nPASS secret\nQUIT'
+	[ "$output" = "$G_POP3"$'+OK\r\n-ERR Invalid login or password\r' ]
+	[ "$(exit_status)" = 0 ]
+	mplog | grep -Eq 'pop3 client=127\.0\.0\.1:[0-9]+ user="alice" login refused: Invalid login or password$'
+	mp imap fail
+	run q imap_chat "$MPPORT" <<<$'a LOGIN alice secret\nb LOGOUT'
+	[ "$output" = "$G_IMAP"$'a NO Invalid login or password\r' ]
+	[ "$(exit_status)" = 0 ]
+	mplog | grep -Eq 'imap client=127\.0\.0\.1:[0-9]+ user="alice" login refused: Invalid login or password$'
+	# the service's error code is for SMTP only
+	mp pop3 code
+	run q pop3_chat "$MPPORT" <<<$'USER alice\nPASS secret'
+	[ "$output" = "$G_POP3"$'+OK\r\n-ERR Invalid login or password\r' ]
+	untouched "$BE_POP3"
+	untouched "$BE_IMAP"
+}
+
+@test "Auth-Wait: 0 is no Auth-Wait (as in nginx): the refusal closes" {
+	mp smtp wait0
+	run q smtp_chat "$MPPORT" <<<"EHLO client.test
+AUTH PLAIN $(b64 '\0alice\0wrong')
+AUTH PLAIN $PLAIN"
+	[ "$output" = "$EHLO"$'535 5.7.0 Invalid login or password\r' ]
+	[ "$(count wait0)" = 1 ]
+	untouched "$BE_SMTP"
+}
+
+@test "SMTP refused with Auth-Wait: 1: the reply after 1 s, the session goes on, attempt 2 succeeds" {
+	mp smtp wait1
+	run q sasl_chat smtp "$MPPORT" <<<"EHLO client.test
+AUTH PLAIN $(b64 '\0alice\0wrong')
+AUTH PLAIN $PLAIN
+QUIT"
+	[ "$status" -eq 0 ]
+	# the refusal waited a second, the rest did not
+	cat "$T/sasl.times"
+	(($(took 2) >= 950 && $(took 2) < 2000))
+	(($(took 3) < 950))
+	[ "$output" = "$EHLO"$'535 5.7.0 Invalid login or password\r\n235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
+	req_is wait1 1 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: wrong" "${SMTP_TAIL[@]}"
+	req_is wait1 2 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" \
+		"Auth-Protocol: smtp" "Auth-Login-Attempt: 2" "Client-IP: 127.0.0.1" "Client-Host: [UNAVAILABLE]"
+	# the backend saw only the login that was allowed
+	[ "$(transcript "$BE_SMTP")" = "$XCLIENT_ALICE"$'EHLO client.test\r\nQUIT\r' ]
+	[ "$(grep -c connect "$F/fake-$BE_SMTP.log")" = 1 ]
+	mplog | grep -q 'user="alice" login refused: Invalid login or password'
+	[ "$(exit_status)" = 0 ]
+}
+
+@test "POP3 and IMAP refused with Auth-Wait: 1: the same" {
+	mp pop3 wait1
+	run q sasl_chat pop3 "$MPPORT" <<<$'USER alice\nPASS wrong\nUSER alice\nPASS secret\nQUIT'
+	[ "$status" -eq 0 ]
+	(($(took 2) >= 950 && $(took 2) < 2000))
+	[ "$output" = "$G_POP3"$'+OK\r\n-ERR Invalid login or password\r\n+OK\r\n+OK Logged in.\r\n+OK Bye\r' ]
+	req_is wait1 2 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" \
+		"Auth-Protocol: pop3" "Auth-Login-Attempt: 2" "Client-IP: 127.0.0.1"
+	[ "$(transcript "$BE_POP3")" = $'USER alice\r\nPASS secret\r\nQUIT\r' ]
+	mp imap wait1
+	rm -f "$T/sasl.times"
+	run q sasl_chat imap "$MPPORT" <<<$'a LOGIN alice wrong\nb LOGIN alice secret\nc LOGOUT'
+	[ "$status" -eq 0 ]
+	(($(took 1) >= 950 && $(took 1) < 2000))
+	[ "$output" = "$G_IMAP"$'a NO Invalid login or password\r\nb OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n* BYE fake_imap logging out\r\nc OK LOGOUT completed\r' ]
+	req_is wait1 4 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" \
+		"Auth-Protocol: imap" "Auth-Login-Attempt: 2" "Client-IP: 127.0.0.1"
+	[ "$(transcript "$BE_IMAP")" = $'b LOGIN "alice" "secret"\r\nc LOGOUT\r' ]
+}
+
+@test "Auth-Status: WAIT: asked again after Auth-Wait, Auth-Login-Attempt unchanged" {
+	mp smtp waitstatus
+	run q sasl_chat smtp "$MPPORT" <<<"EHLO client.test
+AUTH PLAIN $PLAIN
+QUIT"
+	(($(took 2) >= 950 && $(took 2) < 2000))
+	[ "$output" = "$EHLO"$'235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
+	[ "$(count waitstatus)" = 2 ]
+	req_is waitstatus 1 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" "${SMTP_TAIL[@]}"
+	req_is waitstatus 2 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" "${SMTP_TAIL[@]}"
+	[ "$(transcript "$BE_SMTP")" = "$XCLIENT_ALICE"$'EHLO client.test\r\nQUIT\r' ]
+}
+
+# fault SERVICE LOG_ERE: every protocol gets its temporary failure, the
+# session closes, exits 75, logs LOG_ERE, and no backend is touched
+fault() {
+	local svc=$1 why=$2
+	mp smtp "$svc"
+	run q smtp_chat "$MPPORT" <<<"EHLO client.test
+AUTH PLAIN $PLAIN
+NOOP"
+	echo "$svc smtp: $output" | cat -A
+	[ "$output" = "$EHLO$TEMP_SMTP" ]
+	[ "$(exit_status)" = 75 ]
+	last_outcome | grep -Eq "outcome=\"$why"
+	mp pop3 "$svc"
+	run q pop3_chat "$MPPORT" <<<$'USER alice\nPASS secret\nNOOP'
+	echo "$svc pop3: $output" | cat -A
+	[ "$output" = "$G_POP3"$'+OK\r\n'"$TEMP_POP3" ]
+	[ "$(exit_status)" = 75 ]
+	last_outcome | grep -Eq "outcome=\"$why"
+	mp imap "$svc"
+	run q imap_chat "$MPPORT" <<<$'a LOGIN alice secret\nb NOOP'
+	echo "$svc imap: $output" | cat -A
+	[ "$output" = "$G_IMAP$TEMP_IMAP" ]
+	[ "$(exit_status)" = 75 ]
+	last_outcome | grep -Eq "outcome=\"$why"
+	untouched "$BE_SMTP" && untouched "$BE_POP3" && untouched "$BE_IMAP"
+}
+
+@test "a bad Auth-Server (a name) or Auth-Port: temporary failure" {
+	fault badserver 'auth service sent a bad Auth-Server .*mail\.example\.test'
+	fault badport 'auth service sent a bad Auth-Port .*0'
+}
+
+@test "garbage, no Auth-Status (nginx would let it through), too big: temporary failure" {
+	fault garbage "auth service 127\.0\.0\.1:$AP_garbage sent a malformed response"
+	fault nostatus 'auth service sent no Auth-Status'
+	fault bigheaders "auth service 127\.0\.0\.1:$AP_bigheaders sent too much"
+}
+
+@test "a service that closes without answering, or is not there: temporary failure" {
+	fault close "auth service 127\.0\.0\.1:$AP_close closed the connection without answering"
+	fault none "auth service 127\.0\.0\.1:$AP_none: Connection refused"
+}
+
+@test "a slow service with --auth-http-timeout=1s: temporary failure within 1-2 s, never a hang" {
+	for p in smtp pop3 imap; do
+		mp "$p" slow --auth-http-timeout=1s
+		rm -f "$T/sasl.times"
+		case $p in
+		smtp) run q sasl_chat smtp "$MPPORT" <<<"EHLO client.test
+AUTH PLAIN $PLAIN"
+			[ "$output" = "$EHLO$TEMP_SMTP" ] ;;
+		pop3) run q sasl_chat pop3 "$MPPORT" <<<$'USER alice\nPASS secret'
+			[ "$output" = "$G_POP3"$'+OK\r\n'"$TEMP_POP3" ] ;;
+		imap) run q sasl_chat imap "$MPPORT" <<<$'a LOGIN alice secret'
+			[ "$output" = "$G_IMAP$TEMP_IMAP" ] ;;
+		esac
+		ms=$(tail -n 1 "$T/sasl.times" | cut -d' ' -f1)
+		echo "$p: $ms ms"
+		((ms >= 950 && ms < 2000))
+		[ "$(exit_status)" = 75 ]
+		last_outcome | grep -q "outcome=\"auth service 127.0.0.1:$AP_slow timed out\""
+	done
+	untouched "$BE_SMTP" && untouched "$BE_POP3" && untouched "$BE_IMAP"
+}
+
+@test "APOP and CRAM-MD5 with no Auth-Pass from the service: temporary failure" {
+	# cr's password holds a CR: the service accepts the digest but can not
+	# send it back as Auth-Pass, so it leaves it out
+	mp pop3 ok --pop3-auth='plain apop cram-md5'
+	run q sasl_chat pop3 "$MPPORT" <<<$'@apop cr x\\ry\nQUIT'
+	[[ $output =~ ^'+OK POP3 ready <'[^$'\r']*$'>\r\n'"$TEMP_POP3"$ ]]
+	[ "$(exit_status)" = 75 ]
+	last_outcome | grep -q 'outcome="auth service sent no Auth-Pass after apop"'
+	grep -q ' -> OK$' "$F/auth-ok.log"
+	mp imap ok --imap-auth='plain cram-md5'
+	run q sasl_chat imap "$MPPORT" <<<$'a AUTHENTICATE CRAM-MD5\n@cram cr x\\ry'
+	[[ $output == "$G_IMAP+ "*$'\r\n'"$TEMP_IMAP" ]]
+	[ "$(exit_status)" = 75 ]
+	last_outcome | grep -q 'outcome="auth service sent no Auth-Pass after cram-md5"'
+	mp smtp ok --smtp-auth='plain cram-md5'
+	run q sasl_chat smtp "$MPPORT" <<<$'EHLO client.test\nAUTH CRAM-MD5\n@cram cr x\\ry'
+	[[ $output == *$'\r\n334 '*$'\r\n'"$TEMP_SMTP" ]]
+	[ "$(exit_status)" = 75 ]
+	last_outcome | grep -q 'outcome="auth service sent no Auth-Pass after cram-md5"'
+	[ "$(grep -c ' -> OK$' "$F/auth-ok.log")" = 3 ]
+	untouched "$BE_SMTP" && untouched "$BE_POP3" && untouched "$BE_IMAP"
+}
+
+@test "--auth-http with a bad URL: exit 64; a connected client is told to come back" {
+	for u in 'https://127.0.0.1/auth' 'ftp://h/' 'http://' 'http://h:/auth' 'http://h:0/' \
+		'http://h:65536/' 'http://h:8x/' 'http://[::1/auth' 'http://h/a b'; do
+		run "$MP" --protocol=smtp --auth-http="$u" </dev/null
+		echo "$u: $status $output"
+		[ "$status" -eq 64 ]
+		[[ $output == *"--auth-http: bad URL"* ]]
+	done
+	mp_args smtp --protocol=smtp --auth-http='http://127.0.0.1:0/auth'
+	run q smtp_chat "$MPPORT" <<<'QUIT'
+	[ "$output" = $'421 4.3.0 Service temporarily unavailable\r' ]
+	[ "$(exit_status)" = 64 ]
+	mplog | grep -q 'bad URL'
+}
+
+@test "credentials never reach mailproxy's log" {
+	mp smtp ok --smtp-auth='plain login cram-md5'
+	run q sasl_chat smtp "$MPPORT" <<<"EHLO client.test
+AUTH PLAIN $PLAIN
+QUIT"
+	run q sasl_chat smtp "$MPPORT" <<<"EHLO client.test
+AUTH CRAM-MD5
+@cram alice secret
+QUIT"
+	digest=$(hmac_md5 secret "$(last_salt)")
+	mp pop3 fail
+	run q pop3_chat "$MPPORT" <<<$'USER alice\nPASS secret'
+	mp imap slow --auth-http-timeout=1s
+	run q imap_chat "$MPPORT" <<<$'a LOGIN alice secret'
+	exit_status
+	[ "$(mplog | grep -c 'outcome=')" = 4 ]
+	[ "$(mplog | grep -c 'user="alice"')" -ge 4 ]
+	! mplog | grep -e secret -e "$PLAIN" -e "$digest" -e "$(b64 secret)"
+}

@@ -1,0 +1,429 @@
+#!/usr/bin/env bats
+# mailproxy against nginx 1.22's mail proxy (tests/lib/nginx.bash), side
+# by side: the same fake auth_http service (tests/lib/fake_auth_http.py,
+# one per test, asked by both) and the same fake backends
+# (tests/lib/fake_{smtp,pop3,imap}.py) behind both, configured alike
+# (server_name mx.test, the same auth methods, proxy_pass_error_message
+# on, xclient on, auth_http_timeout 5s).  Each test plays the same client
+# script against nginx, then against mailproxy, and compares what the
+# client got, what the auth service was asked and what the backend got.
+#
+# Where mailproxy differs on purpose, the test says so at the spot and
+# checks each side's own bytes instead:
+#  - the APOP/CRAM-MD5 salt (<pid.time@mx.test> in nginx, <random.time@
+#    mx.test> in mailproxy) differs by nature, and so do the digests made
+#    from it: both are normalised to <SALT> and <DIGEST>;
+#  - IMAP CAPABILITY: mailproxy also announces LITERAL+ and SASL-IR, which
+#    its parser takes;
+#  - IMAP LOGIN at the backend: nginx sends the user and the password as
+#    synchronising literals (one round trip each), mailproxy as quoted
+#    strings when they allow it;
+#  - a service answer without Auth-Status: nginx takes it as OK, mailproxy
+#    fails closed (a temporary failure);
+#  - SMTP AUTH CRAM-MD5 accepted without Auth-Pass: nginx goes on (XCLIENT
+#    needs no password), mailproxy fails: it holds only the digest, which
+#    no backend login could use (and POP3/IMAP fail in nginx too).
+
+load lib/common
+load lib/nginx
+
+setup_file() {
+	local p
+	T=$BATS_FILE_TMPDIR
+	export F=$BATS_FILE_TMPDIR
+	# cr's password holds a CR: the service can not send it back as
+	# Auth-Pass, so it leaves it out
+	printf 'alice:secret\nbob:p a%%s\351x\ncr:x\ry\n' >"$F/users"
+	BE_SMTP=$(free_port) BE_POP3=$(free_port) BE_IMAP=$(free_port)
+	export BE_SMTP BE_POP3 BE_IMAP
+	start_fake_smtp "$BE_SMTP" --multi
+	for p in pop3:$BE_POP3 imap:$BE_IMAP; do
+		spawn "fake-${p#*:}" "$PYTHON" "$TESTLIB/fake_${p%%:*}.py" "${p#*:}" \
+			"$F/fake-${p#*:}.transcript" --ready "$F/fake-${p#*:}.ready" --multi
+	done
+	wait_for_file "$F/fake-$BE_POP3.ready" && wait_for_file "$F/fake-$BE_IMAP.ready" || return 1
+
+	# nginx: the three servers of nginx.bash, and one more for smtp_auth none
+	AUTH_PORT=$(free_port) NGINX_NONE_PORT=$(free_port)
+	export AUTH_PORT NGINX_NONE_PORT NGINX_DIR=$F/nginx
+	NGINX_MAIL_EXTRA="server { listen 127.0.0.1:$NGINX_NONE_PORT; protocol smtp; smtp_auth none; xclient on; }" \
+		nginx_start || return 1
+	if [[ -z ${NGINX_SKIP:-} ]]; then
+		wait_port "$NGINX_NONE_PORT" || return 1
+	fi
+	export NGINX_SKIP NGINX_PID
+
+	# mailproxy, configured as nginx.bash configures nginx
+	local common=(--auth-http="http://127.0.0.1:$AUTH_PORT/auth" --auth-http-timeout=5s
+		--server-name=mx.test --proxy-pass-error-message=on --xclient=on)
+	MP_SMTP=$(free_port) MP_NONE=$(free_port) MP_POP3=$(free_port) MP_IMAP=$(free_port)
+	export MP_SMTP MP_NONE MP_POP3 MP_IMAP
+	launch_tcpserver "$MP_SMTP" --protocol=smtp "${common[@]}" --smtp-auth='login plain cram-md5' &&
+		launch_tcpserver "$MP_NONE" --protocol=smtp "${common[@]}" --smtp-auth=none &&
+		launch_tcpserver "$MP_POP3" --protocol=pop3 "${common[@]}" --pop3-auth='plain apop cram-md5' &&
+		launch_tcpserver "$MP_IMAP" --protocol=imap "${common[@]}" --imap-auth='login plain cram-md5'
+}
+
+teardown_file() {
+	nginx_stop
+	T=$BATS_FILE_TMPDIR stop_launchers
+}
+
+setup() {
+	common_setup
+	nginx_require
+	export AUTH_REQUESTS=$T/auth.requests
+	local f
+	for f in "$F"/fake-*.transcript "$F"/fake-*.log; do
+		: >"$f"
+	done
+}
+
+teardown() {
+	auth_stop
+	common_teardown
+	# the sanitizer build reports on stderr, which is the launcher's log
+	! grep -E 'Sanitizer|runtime error' "$F"/tcpserver-*.log
+}
+
+# auth ARGS...: the fake auth service for this test (both sides ask it):
+# the users, the three backends, and ARGS
+auth() {
+	auth_start --users "$F/users" --backend-smtp "127.0.0.1:$BE_SMTP" \
+		--backend-pop3 "127.0.0.1:$BE_POP3" --backend-imap "127.0.0.1:$BE_IMAP" "$@"
+}
+
+# shellcheck disable=SC2059 # b64 FORMAT: printf escapes (\0 \351 %%) wanted
+b64() { printf "$1" | base64 -w0; }
+
+# sasl_chat PROTO PORT: like chat.py --expect-greeting --lockstep PROTO
+# (it drives chat.py's Chat class), and the script may also hold
+#   @apop USER PASS   "APOP USER <hex MD5(<the greeting's salt> PASS)>"
+#   @cram USER PASS   the answer to the last challenge (334 / "+ "):
+#                     base64("USER " hex HMAC-MD5(PASS, the challenge))
+# PASS takes Python escapes (\r).  Prints every byte received.
+read -r -d '' SASL_CHAT_PY <<'PY' || :
+import base64, hashlib, hmac, os, re, socket, sys, time, types
+sys.path.insert(0, os.environ["TESTLIB"])
+import chat
+proto, port = sys.argv[1], int(sys.argv[2])
+a = types.SimpleNamespace(timeout=10.0, echo=False, linger=None)
+sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+sock.settimeout(None)
+c = chat.Chat(sock, a)
+def done(tag):
+    if proto == "smtp":
+        return chat.smtp_done
+    if proto == "pop3":
+        return chat.pop3_done(False)
+    return chat.imap_done(tag)
+rc = 0 if c.wait(done(b"*"), "greeting") else 3
+greeting, tag = bytes(c.all), b"*"
+for line in sys.stdin.buffer.read().split(b"\n"):
+    line = line.rstrip(b"\r")
+    if rc or not line:
+        continue
+    if line.startswith(b"@apop "):
+        _, u, p = line.split(b" ", 2)
+        p = p.decode("unicode_escape").encode("latin-1")
+        salt = re.search(rb"<[^>]*>", greeting).group(0)
+        line = b"APOP " + u + b" " + hashlib.md5(salt + p).hexdigest().encode()
+    elif line.startswith(b"@cram "):
+        _, u, p = line.split(b" ", 2)
+        p = p.decode("unicode_escape").encode("latin-1")
+        m = re.search(rb"^(?:334|\+) (\S+)\r?$", bytes(c.all[c.mark:]), re.M)
+        salt = base64.b64decode(m.group(1))
+        line = base64.b64encode(u + b" " + hmac.new(p, salt, hashlib.md5).hexdigest().encode())
+    elif proto == "imap" and b" " in line:
+        tag = line.split(b" ", 1)[0]
+    c.send(line + b"\r\n")
+    if not c.wait(done(tag), "reply to %r" % line):
+        rc = 3
+if rc == 0:
+    end = time.monotonic() + a.timeout
+    while not c.eof and time.monotonic() < end:
+        c.pump(end - time.monotonic())
+    rc = 0 if c.eof else 3
+sys.stdout.buffer.write(bytes(c.all))
+sys.exit(rc)
+PY
+
+# requests FROM: the auth requests FROM (1-based) on, each followed by a
+# line "=====", with what differs by nature normalised: the salt, the
+# digests made from it (Auth-Pass after apop/cram-md5)
+requests() {
+	"$PYTHON" - "$AUTH_REQUESTS" "$1" <<'PY'
+import re, sys
+reqs = [r for r in open(sys.argv[1], "rb").read().split(b"=====\n") if r]
+for r in reqs[int(sys.argv[2]) - 1:]:
+    if re.search(rb"^Auth-Method: (apop|cram-md5)\r$", r, re.M):
+        r = re.sub(rb"^Auth-Pass: [0-9a-f]{32}\r$", b"Auth-Pass: <DIGEST>\r", r, flags=re.M)
+    r = re.sub(rb"<[0-9]+\.[0-9]+@mx\.test>", b"<SALT>", r)
+    sys.stdout.buffer.write(r + b"=====\n")
+PY
+}
+
+# side NAME PROTO PORT [sasl]: play $T/script (chat.py in lockstep, or
+# sasl_chat) against PORT; leaves what the client got in $T/NAME.out, the
+# auth requests in $T/NAME.req, what the backend got in $T/NAME.be and
+# the backend's event log in $T/NAME.belog
+side() {
+	local name=$1 proto=$2 port=$3 be n
+	be=BE_${proto^^}
+	be=${!be}
+	n=$(($(auth_count) + 1))
+	: >"$F/fake-$be.transcript"
+	: >"$F/fake-$be.log"
+	if [[ ${4:-} == sasl ]]; then
+		TESTLIB=$TESTLIB "$PYTHON" -c "$SASL_CHAT_PY" "$proto" "$port" <"$T/script" >"$T/$name.out" 2>/dev/null || :
+	else
+		chat "$port" --expect-greeting --lockstep "$proto" <"$T/script" >"$T/$name.out" 2>/dev/null || :
+	fi
+	requests "$n" >"$T/$name.req"
+	cp "$F/fake-$be.transcript" "$T/$name.be"
+	cp "$F/fake-$be.log" "$T/$name.belog"
+}
+
+# both PROTO NGINX_PORT MP_PORT [sasl]: the script (stdin) against both
+both() {
+	cat >"$T/script"
+	side nginx "$1" "$2" "${4:-}"
+	side mp "$1" "$3" "${4:-}"
+}
+
+# same WHAT: nginx's and mailproxy's WHAT (out, req, be) are byte-identical
+# (shown with cat -A when not); the salts are normalised in "out" too
+same() {
+	sed -E 's/<[0-9]+\.[0-9]+@mx\.test>/<SALT>/g' "$T/nginx.$1" >"$T/nginx.$1.n"
+	sed -E 's/<[0-9]+\.[0-9]+@mx\.test>/<SALT>/g' "$T/mp.$1" >"$T/mp.$1.n"
+	same_bytes "$T/nginx.$1.n" "$T/mp.$1.n"
+}
+
+# got SIDE WHAT: print SIDE's WHAT
+got() { cat "$T/$1.$2"; }
+
+# ---------------------------------------------------------------- SMTP
+
+@test "SMTP EHLO then AUTH PLAIN: the same replies, request and backend dialogue (XCLIENT LOGIN=)" {
+	auth
+	both smtp "$NGINX_SMTP_PORT" "$MP_SMTP" <<<"EHLO client.test
+AUTH PLAIN $(b64 '\0alice\0secret')
+QUIT"
+	same out
+	same req
+	same be
+	[ "$(got mp out)" = $'220 mx.test ESMTP ready\r\n250-mx.test\r\n250 AUTH PLAIN LOGIN CRAM-MD5\r\n235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
+	[ "$(got mp be)" = $'EHLO mx.test\r\nXCLIENT ADDR=127.0.0.1 LOGIN=alice NAME=[UNAVAILABLE]\r\nEHLO client.test\r\nQUIT\r' ]
+	[ "$(auth_count)" = 2 ]
+}
+
+@test "SMTP AUTH LOGIN and AUTH CRAM-MD5: the same replies and requests (salt and digest aside)" {
+	auth
+	both smtp "$NGINX_SMTP_PORT" "$MP_SMTP" <<<"EHLO client.test
+AUTH LOGIN
+$(b64 bob)
+$(b64 'p a%%s\351x')
+QUIT"
+	same out
+	same req
+	same be
+	[ "$(got mp out)" = $'220 mx.test ESMTP ready\r\n250-mx.test\r\n250 AUTH PLAIN LOGIN CRAM-MD5\r\n334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
+	grep -q $'^Auth-Pass: p%20a%25s\351x\r$' "$T/mp.req"
+	both smtp "$NGINX_SMTP_PORT" "$MP_SMTP" sasl <<<"EHLO client.test
+AUTH CRAM-MD5
+@cram alice secret
+QUIT"
+	# the challenge is base64 of the salt: equal in length, not in bytes
+	sed -i -E 's/^334 [A-Za-z0-9+\/=]+\r$/334 <CHALLENGE>\r/' "$T/nginx.out" "$T/mp.out"
+	same out
+	same req
+	same be
+	[ "$(got mp out)" = $'220 mx.test ESMTP ready\r\n250-mx.test\r\n250 AUTH PLAIN LOGIN CRAM-MD5\r\n334 <CHALLENGE>\r\n235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
+	grep -q '^Auth-Method: cram-md5' "$T/mp.req"
+	# both digests were right
+	[ "$(grep -c 'method=cram-md5 .* -> OK$' "$T/auth.log")" = 2 ]
+}
+
+@test "SMTP AUTH PLAIN refused, without and with Auth-Error-Code: the same reply, then both close" {
+	auth --mode fail
+	both smtp "$NGINX_SMTP_PORT" "$MP_SMTP" <<<"EHLO client.test
+AUTH PLAIN $(b64 '\0alice\0secret')
+QUIT"
+	same out
+	same req
+	[ "$(got mp out)" = $'220 mx.test ESMTP ready\r\n250-mx.test\r\n250 AUTH PLAIN LOGIN CRAM-MD5\r\n535 5.7.0 Invalid login or password\r' ]
+	[ ! -s "$T/mp.be" ] && [ ! -s "$T/nginx.be" ]
+	auth_stop
+	auth --mode fail --error-code "535 5.7.8" --status "Go away"
+	both smtp "$NGINX_SMTP_PORT" "$MP_SMTP" <<<"EHLO client.test
+AUTH PLAIN $(b64 '\0alice\0secret')
+QUIT"
+	same out
+	same req
+	[[ $(got mp out) == *$'\r\n535 5.7.8 Go away\r' ]]
+}
+
+@test "SMTP refused with Auth-Wait: 1, then accepted: the same replies; Auth-Login-Attempt 1 then 2" {
+	auth --wait 1
+	both smtp "$NGINX_SMTP_PORT" "$MP_SMTP" <<<"EHLO client.test
+AUTH PLAIN $(b64 '\0alice\0wrong')
+AUTH PLAIN $(b64 '\0alice\0secret')
+QUIT"
+	same out
+	same req
+	same be
+	[[ $(got mp out) == *$'\r\n535 5.7.0 Invalid login or password\r\n235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]]
+	grep -q '^Auth-Login-Attempt: 2' "$T/mp.req"
+}
+
+@test "SMTP refused with Auth-Wait: 0: both close, as without Auth-Wait" {
+	auth --wait 0
+	both smtp "$NGINX_SMTP_PORT" "$MP_SMTP" <<<"EHLO client.test
+AUTH PLAIN $(b64 '\0alice\0wrong')
+AUTH PLAIN $(b64 '\0alice\0secret')"
+	same out
+	same req
+	[[ $(got mp out) == *$'\r\n535 5.7.0 Invalid login or password\r' ]]
+	[ "$(auth_count)" = 2 ]
+}
+
+@test "SMTP smtp_auth none: MAIL and RCPT; the same replies, Auth-SMTP-* request and replayed envelope" {
+	auth
+	both smtp "$NGINX_NONE_PORT" "$MP_NONE" <<<"EHLO client.test
+MAIL FROM:<a@x.test> SIZE=100
+RCPT TO:<b@y.test> NOTIFY=NEVER
+RCPT TO:<c@y.test>
+QUIT"
+	same out
+	same req
+	same be
+	grep -q '^Auth-SMTP-From: MAIL FROM:<a@x.test> SIZE=100' "$T/mp.req"
+	[[ $(got mp be) == *$'\r\nMAIL FROM:<a@x.test> SIZE=100\r\nRCPT TO:<b@y.test> NOTIFY=NEVER\r\nRCPT TO:<c@y.test>\r\nQUIT\r' ]]
+}
+
+# ---------------------------------------------------------------- POP3
+
+@test "POP3 CAPA, USER/PASS: the same replies (salt aside), request and backend dialogue" {
+	auth
+	both pop3 "$NGINX_POP3_PORT" "$MP_POP3" <<<$'CAPA\nUSER bob\nPASS p a%s\351x\nQUIT'
+	same out
+	same req
+	same be
+	[[ $(got mp out) =~ ^'+OK POP3 ready <'[0-9]+\.[0-9]+@mx\.test'>'$'\r\n' ]]
+	[ "$(got mp out.n)" = $'+OK POP3 ready <SALT>\r\n+OK Capability list follows\r\nTOP\r\nUSER\r\nUIDL\r\nSASL PLAIN LOGIN CRAM-MD5\r\n.\r\n+OK\r\n+OK Logged in.\r\n+OK Bye\r' ]
+	[ "$(got mp be)" = $'USER bob\r\nPASS p a%s\351x\r\nQUIT\r' ]
+}
+
+@test "POP3 USER/PASS refused: the same -ERR, then both close" {
+	auth --mode fail
+	both pop3 "$NGINX_POP3_PORT" "$MP_POP3" <<<$'USER alice\nPASS secret\nQUIT'
+	same out
+	same req
+	[[ $(got mp out) == *$'\r\n+OK\r\n-ERR Invalid login or password\r' ]]
+	[ ! -s "$T/mp.be" ] && [ ! -s "$T/nginx.be" ]
+}
+
+@test "POP3 APOP, the digest from each side's own greeting: the same replies and requests (salt aside)" {
+	auth
+	both pop3 "$NGINX_POP3_PORT" "$MP_POP3" sasl <<<$'@apop alice secret\nQUIT'
+	same out
+	same req
+	same be
+	[ "$(got mp be)" = $'USER alice\r\nPASS secret\r\nQUIT\r' ]
+	[ "$(grep -c 'method=apop .* -> OK$' "$T/auth.log")" = 2 ]
+}
+
+@test "POP3 AUTH LOGIN with a salt in the greeting: the same replies, request (no Auth-Salt) and backend dialogue" {
+	auth
+	both pop3 "$NGINX_POP3_PORT" "$MP_POP3" <<<"AUTH LOGIN
+$(b64 alice)
+$(b64 secret)
+QUIT"
+	same out
+	same req
+	same be
+	[ "$(grep -c '^Auth-Salt' "$T/mp.req")" = 0 ]
+	[ "$(got mp be)" = $'USER alice\r\nPASS secret\r\nQUIT\r' ]
+}
+
+# ---------------------------------------------------------------- IMAP
+
+@test "IMAP CAPABILITY, LOGIN: the same replies and request; the backend gets the same login, differently quoted" {
+	auth
+	both imap "$NGINX_IMAP_PORT" "$MP_IMAP" <<<$'a CAPABILITY\nb LOGIN alice secret\nc LOGOUT'
+	# mailproxy also announces LITERAL+ and SASL-IR, which its parser takes
+	[ "$(sed -n 2p "$T/nginx.out")" = $'* CAPABILITY IMAP4 IMAP4rev1 UIDPLUS AUTH=PLAIN AUTH=LOGIN AUTH=CRAM-MD5\r' ]
+	[ "$(sed -n 2p "$T/mp.out")" = $'* CAPABILITY IMAP4 IMAP4rev1 UIDPLUS LITERAL+ SASL-IR AUTH=PLAIN AUTH=LOGIN AUTH=CRAM-MD5\r' ]
+	sed -i '2d' "$T/nginx.out" "$T/mp.out"
+	same out
+	same req
+	# nginx sends literals (waiting for "+" after each), mailproxy quoted
+	# strings: the backend parses the same login
+	[ "$(got nginx be)" = $'b LOGIN {5}\r\nalice {6}\r\nsecret\r\nc LOGOUT\r' ]
+	[ "$(got mp be)" = $'b LOGIN "alice" "secret"\r\nc LOGOUT\r' ]
+	[ "$(grep -o 'login user=.*' "$T/nginx.belog")" = "$(grep -o 'login user=.*' "$T/mp.belog")" ]
+	grep -q "login user=$(printf alice | od -An -tx1 | tr -d ' \n') pass=$(printf secret | od -An -tx1 | tr -d ' \n')" "$T/mp.belog"
+}
+
+@test "IMAP refused with Auth-Wait: 1, then accepted as another user: the same replies, requests and login" {
+	auth --wait 1 --rename-user bob
+	both imap "$NGINX_IMAP_PORT" "$MP_IMAP" <<<$'a LOGIN alice wrong\nb LOGIN alice secret\nc LOGOUT'
+	same out
+	same req
+	[ "$(got mp out)" = $'* OK IMAP4 ready\r\na NO Invalid login or password\r\nb OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n* BYE fake_imap logging out\r\nc OK LOGOUT completed\r' ]
+	grep -q '^Auth-Login-Attempt: 2' "$T/mp.req"
+	# Auth-User: bob from the service; literals (nginx) or quoted (mailproxy)
+	[ "$(got mp be)" = $'b LOGIN "bob" "secret"\r\nc LOGOUT\r' ]
+	[ "$(grep -o 'login user=.*' "$T/nginx.belog")" = "$(grep -o 'login user=.*' "$T/mp.belog")" ]
+}
+
+@test "IMAP LOGIN refused: the same tagged NO, then both close" {
+	auth --mode fail
+	both imap "$NGINX_IMAP_PORT" "$MP_IMAP" <<<$'a LOGIN alice secret\nb LOGOUT'
+	same out
+	same req
+	[ "$(got mp out)" = $'* OK IMAP4 ready\r\na NO Invalid login or password\r' ]
+	[ ! -s "$T/mp.be" ] && [ ! -s "$T/nginx.be" ]
+}
+
+# ---------------------------------------------------------------- the service misbehaves
+
+@test "garbage, a close without an answer, a name as Auth-Server: the same internal errors" {
+	for m in garbage close badserver; do
+		auth --mode "$m"
+		both smtp "$NGINX_SMTP_PORT" "$MP_SMTP" <<<"EHLO client.test
+AUTH PLAIN $(b64 '\0alice\0secret')"
+		same out
+		[[ $(got mp out) == *$'\r\n451 4.3.2 Internal server error\r' ]]
+		both pop3 "$NGINX_POP3_PORT" "$MP_POP3" <<<$'USER alice\nPASS secret'
+		same out
+		[[ $(got mp out) == *$'\r\n-ERR internal server error\r' ]]
+		both imap "$NGINX_IMAP_PORT" "$MP_IMAP" <<<$'a LOGIN alice secret'
+		same out
+		[ "$(got mp out)" = $'* OK IMAP4 ready\r\n* BAD internal server error\r' ]
+		auth_stop
+	done
+}
+
+@test "no Auth-Status: nginx lets the login through, mailproxy fails closed (a difference)" {
+	auth --mode nostatus
+	both smtp "$NGINX_SMTP_PORT" "$MP_SMTP" <<<"EHLO client.test
+AUTH PLAIN $(b64 '\0alice\0secret')
+QUIT"
+	same req
+	[[ $(got nginx out) == *$'\r\n235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]]
+	[[ $(got mp out) == *$'\r\n451 4.3.2 Internal server error\r' ]]
+	[ -s "$T/nginx.be" ] && [ ! -s "$T/mp.be" ]
+}
+
+@test "SMTP CRAM-MD5 accepted without Auth-Pass: nginx goes on, mailproxy fails (a difference)" {
+	auth
+	both smtp "$NGINX_SMTP_PORT" "$MP_SMTP" sasl <<<$'EHLO client.test\nAUTH CRAM-MD5\n@cram cr x\\ry\nQUIT'
+	same req
+	# the service took both digests, and left Auth-Pass out of its answers
+	[ "$(grep -c 'method=cram-md5 .* -> OK$' "$T/auth.log")" = 2 ]
+	[[ $(got nginx out) == *$'\r\n235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]]
+	[[ $(got mp out) == *$'\r\n451 4.3.2 Internal server error\r' ]]
+	[[ $(got nginx be) == *$'XCLIENT ADDR=127.0.0.1 LOGIN=cr NAME=[UNAVAILABLE]\r\n'* ]]
+	[ ! -s "$T/mp.be" ]
+}
