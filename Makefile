@@ -14,7 +14,7 @@ LDLIBS	+= $(shell pkg-config --libs $(PKGS))
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all
 
-SRCS	 = mailproxy.c options.c launch.c session.c conn.c backend.c relay.c \
+SRCS	 = mailproxy.c options.c values.c launch.c session.c conn.c backend.c relay.c \
 	   log.c resolve.c auth.c \
 	   proto/smtp.c proto/smtp_parse.c proto/pop3.c proto/pop3_parse.c \
 	   proto/imap.c proto/imap_parse.c proto/sasl.c proto/xclient.c \
@@ -44,7 +44,7 @@ obj-san/%.o: %.c $(HDRS)
 tests/unit: tests/unit.c $(filter-out obj-san/mailproxy.o,$(SANOBJS))
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
-tests/options_test: tests/options_test.c obj-san/options.o
+tests/options_test: tests/options_test.c obj-san/options.o obj-san/values.o
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 test: mailproxy tests/unit tests/options_test
