@@ -140,7 +140,7 @@ main(int argc, char *argv[], char *envp[])
 	struct options		 opt;
 	struct session		 s;
 	const struct proto	*p;
-	const char		*why;
+	const char		*why, *uri;
 	char			 err[512], host[NAME_MAX_LEN + 1];
 	int			 rc, status = 0;
 
@@ -163,7 +163,7 @@ main(int argc, char *argv[], char *envp[])
 	log_init();
 	p = proto_find(opt.protocol);
 	if (rc == OPT_RUN && opt.auth_http != NULL && auth_http_url(opt.auth_http,
-	    err, sizeof(err), host, sizeof(host), &why) == -1) {
+	    err, sizeof(err), host, sizeof(host), &uri) == -1) {
 		snprintf(err, sizeof(err), "--auth-http: bad URL \"%s\" (use "
 		    "http://HOST[:PORT][/URI])", opt.auth_http);
 		rc = OPT_ERROR;

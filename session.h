@@ -48,15 +48,9 @@ struct smtp_state {
 	char		to[1024];		/* whole RCPT TO line */
 };
 
-/* POP3: the APOP timestamp, also the CRAM-MD5 challenge. */
-struct pop3_state {
-	char		salt[NAME_MAX_LEN + 64];
-};
-
 /* IMAP: the tag of the client's LOGIN or AUTHENTICATE, kept for the backend. */
 struct imap_state {
 	char		tag[NAME_MAX_LEN + 1];
-	char		salt[NAME_MAX_LEN + 64];
 };
 
 struct session {
@@ -67,7 +61,6 @@ struct session {
 	struct conn		 be;
 	struct creds		 creds;
 	struct smtp_state	 smtp;
-	struct pop3_state	 pop3;
 	struct imap_state	 imap;
 	int			 errors;	/* invalid commands, for max_errors */
 	unsigned		 attempt;	/* logins tried, for auth_http */
