@@ -45,12 +45,11 @@ Usage:
 
 Stdlib only.
 """
-import argparse
-import os
 import re
-import socket
-import sys
-import threading
+
+import fakeserver
+from fakeserver import Connection
+
 
 DEFAULT_GREETING = "* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR AUTH=PLAIN] fake_imap ready"
 DEFAULTS = {
@@ -63,29 +62,11 @@ DEFAULTS = {
     "LITERAL": ["+ Ready for literal data"],
     "UNKNOWN": ["BAD unknown command"],
 }
-PROXY_V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 LITERAL = re.compile(rb"\{(\d+)(\+?)\}$")
 
-lock = threading.Lock()
 
 
-class Script:
-    """Replies per verb; a queue per overridden verb, the last one sticks."""
 
-    def __init__(self, overrides):
-        self.queues = {}
-        for verb, text in overrides:
-            self.queues.setdefault(verb, []).append(text.split("\\n"))
-        self.used = {}
-
-    def reply(self, verb, default):
-        with lock:
-            q = self.queues.get(verb)
-            if not q:
-                return default
-            n = self.used.get(verb, 0)
-            self.used[verb] = n + 1
-            return q[min(n, len(q) - 1)]
 
 
 def tokens(parts):
@@ -120,55 +101,10 @@ def tokens(parts):
     return out
 
 
-class Session:
+class Session(Connection):
     def __init__(self, conn, peer, args, script, transcript, log):
-        self.conn, self.peer, self.args = conn, peer, args
-        self.script, self.transcript, self.log = script, transcript, log
-        self.buf = b""
-        self.eof = False
+        super().__init__(conn, peer, args, script, transcript, log)
         self.closing = False
-
-    def record(self, data):
-        with lock:
-            self.transcript.write(data)
-            self.transcript.flush()
-
-    def fill(self):
-        """Read more bytes into buf; False on EOF/reset."""
-        if self.eof:
-            return False
-        try:
-            data = self.conn.recv(65536)
-        except OSError:
-            data = b""
-        if not data:
-            self.eof = True
-            return False
-        self.record(data)
-        self.buf += data
-        return True
-
-    def readline(self):
-        while b"\n" not in self.buf:
-            if not self.fill():
-                return None
-        line, self.buf = self.buf.split(b"\n", 1)
-        return line.rstrip(b"\r")
-
-    def readn(self, n):
-        while len(self.buf) < n:
-            if not self.fill():
-                return None
-        data, self.buf = self.buf[:n], self.buf[n:]
-        return data
-
-    def sendraw(self, data):
-        if self.args.silent:
-            return
-        try:
-            self.conn.sendall(data)
-        except OSError:
-            self.eof = True
 
     def send(self, tag, lines):
         """Sends a reply; False if the reply said to stop."""
@@ -185,26 +121,8 @@ class Session:
                 out.append(l)
             else:
                 out.append("%s %s" % (tag, l))
-        self.sendraw("".join(l + "\r\n" for l in out).encode("latin-1"))
+        self.send_raw("".join(l + "\r\n" for l in out).encode("latin-1"))
         return not self.closing
-
-    def read_proxy(self):
-        while len(self.buf) < 16:
-            if self.buf.startswith(b"PROXY ") and b"\n" in self.buf:
-                break
-            if not self.fill():
-                return
-        if self.buf.startswith(PROXY_V2_SIG):
-            need = 16 + int.from_bytes(self.buf[14:16], "big")
-            while len(self.buf) < need and self.fill():
-                pass
-            hdr, self.buf = self.buf[:need], self.buf[need:]
-            self.log("proxy v2 %s" % hdr.hex())
-        elif self.buf.startswith(b"PROXY "):
-            line = self.readline()
-            self.log("proxy v1 %r" % line)
-        else:
-            self.log("proxy missing: %r" % self.buf[:16])
 
     def command(self):
         """One command with its literals: (tag, parts), or None at EOF."""
@@ -263,65 +181,16 @@ class Session:
             body = open(self.args.message, "rb").read()
         else:
             body = b"Subject: hello\r\n\r\nhello\r\n"
-        self.sendraw(b"* 1 FETCH (BODY[] {%d}\r\n" % len(body) + body + b")\r\n")
+        self.send_raw(b"* 1 FETCH (BODY[] {%d}\r\n" % len(body) + body + b")\r\n")
         self.send(tag, ["OK FETCH completed"])
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("port", type=int)
-    p.add_argument("transcript")
-    p.add_argument("--multi", action="store_true")
-    p.add_argument("--ready")
-    p.add_argument("--reply", action="append", default=[])
-    p.add_argument("--greeting")
+    p = fakeserver.parser(__doc__)
     p.add_argument("--message")
-    p.add_argument("--proxy", action="store_true")
-    p.add_argument("--close", action="store_true")
-    p.add_argument("--silent", action="store_true")
-    p.add_argument("--log")
     a = p.parse_args()
-    overrides = []
-    for r in a.reply:
-        verb, sep, text = r.partition("=")
-        if not sep:
-            p.error("--reply wants VERB=TEXT, got %r" % r)
-        overrides.append((verb.upper(), text))
-    script = Script(overrides)
-    logf = open(a.log, "a", buffering=1) if a.log else sys.stderr
-
-    def log(msg):
-        with lock:
-            logf.write("fake_imap[%d] %s\n" % (os.getpid(), msg))
-            logf.flush()
-
-    transcript = open(a.transcript, "ab")
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", a.port))
-    srv.listen(16)
-    if a.ready:
-        open(a.ready, "w").write("%d\n" % os.getpid())
-    log("listening on 127.0.0.1:%d" % a.port)
-
-    def serve(conn, peer):
-        try:
-            Session(conn, peer, a, script, transcript, log).run()
-        finally:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            conn.close()
-            log("close %s:%d" % peer)
-
-    while True:
-        conn, peer = srv.accept()
-        if not a.multi:
-            srv.close()
-            serve(conn, peer)
-            return
-        threading.Thread(target=serve, args=(conn, peer), daemon=True).start()
+    fakeserver.serve("fake_imap", p, a, lambda conn, peer, script, transcript, log:
+        Session(conn, peer, a, script, transcript, log).run())
 
 
 if __name__ == "__main__":

@@ -36,38 +36,19 @@ Usage:
 
 Stdlib only.
 """
-import argparse
-import os
-import socket
-import sys
-import threading
+
 import time
+
+import fakeserver
+from fakeserver import Connection
 
 DEFAULT_MESSAGE = (b"From: a@example.test\r\nTo: alice@example.test\r\n"
                    b"Subject: fake\r\n\r\nhello from fake_pop3\r\n"
                    b".a line that starts with a dot\r\n")
-PROXY_V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
-
-lock = threading.Lock()
 
 
-class Script:
-    """Replies per verb; a queue per overridden verb, the last one sticks."""
 
-    def __init__(self, overrides):
-        self.queues = {}
-        for verb, text in overrides:
-            self.queues.setdefault(verb, []).append(text.split("\\n"))
-        self.used = {}
 
-    def reply(self, verb, default):
-        with lock:
-            q = self.queues.get(verb)
-            if not q:
-                return default
-            n = self.used.get(verb, 0)
-            self.used[verb] = n + 1
-            return q[min(n, len(q) - 1)]
 
 
 def normalize(msg):
@@ -79,48 +60,10 @@ def dot_stuff(lines):
     return [b"." + l if l.startswith(b".") else l for l in lines]
 
 
-class Session:
+class Session(Connection):
     def __init__(self, conn, peer, args, script, transcript, log, message):
-        self.conn, self.peer, self.args = conn, peer, args
-        self.script, self.transcript, self.log = script, transcript, log
+        super().__init__(conn, peer, args, script, transcript, log)
         self.message = message
-        self.buf = b""
-        self.eof = False
-
-    def record(self, data):
-        with lock:
-            self.transcript.write(data)
-            self.transcript.flush()
-
-    def fill(self):
-        """Read more bytes into buf; False on EOF/reset."""
-        if self.eof:
-            return False
-        try:
-            data = self.conn.recv(65536)
-        except OSError:
-            data = b""
-        if not data:
-            self.eof = True
-            return False
-        self.record(data)
-        self.buf += data
-        return True
-
-    def readline(self):
-        while b"\n" not in self.buf:
-            if not self.fill():
-                return None
-        line, self.buf = self.buf.split(b"\n", 1)
-        return line.rstrip(b"\r")
-
-    def send_raw(self, data):
-        if self.args.silent:
-            return
-        try:
-            self.conn.sendall(data)
-        except OSError:
-            self.eof = True
 
     def send(self, lines):
         self.send_raw("".join(l + "\r\n" for l in lines).encode("latin-1"))
@@ -128,24 +71,6 @@ class Session:
     def send_multi(self, first, lines):
         body = b"".join(l + b"\r\n" for l in dot_stuff(lines))
         self.send_raw(first.encode("latin-1") + b"\r\n" + body + b".\r\n")
-
-    def read_proxy(self):
-        while len(self.buf) < 16:
-            if self.buf.startswith(b"PROXY ") and b"\n" in self.buf:
-                break
-            if not self.fill():
-                return
-        if self.buf.startswith(PROXY_V2_SIG):
-            need = 16 + int.from_bytes(self.buf[14:16], "big")
-            while len(self.buf) < need and self.fill():
-                pass
-            hdr, self.buf = self.buf[:need], self.buf[need:]
-            self.log("proxy v2 %s" % hdr.hex())
-        elif self.buf.startswith(b"PROXY "):
-            line = self.readline()
-            self.log("proxy v1 %r" % line)
-        else:
-            self.log("proxy missing: %r" % self.buf[:16])
 
     def run(self):
         a = self.args
@@ -202,27 +127,10 @@ class Session:
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("port", type=int)
-    p.add_argument("transcript")
-    p.add_argument("--multi", action="store_true")
-    p.add_argument("--ready")
-    p.add_argument("--reply", action="append", default=[])
-    p.add_argument("--greeting")
+    p = fakeserver.parser(__doc__)
     p.add_argument("--message")
-    p.add_argument("--proxy", action="store_true")
     p.add_argument("--delay-greeting", type=float, default=0)
-    p.add_argument("--close", action="store_true")
-    p.add_argument("--silent", action="store_true")
-    p.add_argument("--log")
     a = p.parse_args()
-    overrides = []
-    for r in a.reply:
-        verb, sep, text = r.partition("=")
-        if not sep:
-            p.error("--reply wants VERB=TEXT, got %r" % r)
-        overrides.append((verb.upper(), text))
-    script = Script(overrides)
     message = DEFAULT_MESSAGE
     if a.message:
         with open(a.message, "rb") as f:
@@ -230,40 +138,8 @@ def main():
     message = normalize(message)
     if message and not message.endswith(b"\r\n"):
         message += b"\r\n"
-    logf = open(a.log, "a", buffering=1) if a.log else sys.stderr
-
-    def log(msg):
-        with lock:
-            logf.write("fake_pop3[%d] %s\n" % (os.getpid(), msg))
-            logf.flush()
-
-    transcript = open(a.transcript, "ab")
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", a.port))
-    srv.listen(16)
-    if a.ready:
-        open(a.ready, "w").write("%d\n" % os.getpid())
-    log("listening on 127.0.0.1:%d" % a.port)
-
-    def serve(conn, peer):
-        try:
-            Session(conn, peer, a, script, transcript, log, message).run()
-        finally:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            conn.close()
-            log("close %s:%d" % peer)
-
-    while True:
-        conn, peer = srv.accept()
-        if not a.multi:
-            srv.close()
-            serve(conn, peer)
-            return
-        threading.Thread(target=serve, args=(conn, peer), daemon=True).start()
+    fakeserver.serve("fake_pop3", p, a, lambda conn, peer, script, transcript, log:
+        Session(conn, peer, a, script, transcript, log, message).run())
 
 
 if __name__ == "__main__":
