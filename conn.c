@@ -144,17 +144,24 @@ conn_getline(struct conn *c, long long timeout_ms, char **line, size_t *len)
 	unsigned char	*p, *nl;
 	size_t		 n;
 	int		 rc;
+	size_t		 max = c->linemax != 0 && c->linemax < c->cap ?
+			    c->linemax : c->cap;
 
 	for (;;) {
 		p = c->buf + c->off;
 		if ((nl = memchr(p, '\n', c->len)) != NULL)
 			break;
+		if (c->len >= max)
+			return LINE_TOOLONG;
 		if (c->eof)
 			return LINE_EOF;
 		if ((rc = conn_fill(c, timeout_ms)) != LINE_OK)
 			return rc;
 	}
 	n = nl - p;
+	/* the bound counts the line's bytes, its LF too */
+	if (n + 1 > max)
+		return LINE_TOOLONG;
 	c->off += n + 1;
 	c->len -= n + 1;
 	if (n > 0 && p[n - 1] == '\r')

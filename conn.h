@@ -18,6 +18,7 @@ struct conn {
 	size_t		 cap;
 	size_t		 off;		/* first unconsumed byte */
 	size_t		 len;		/* bytes held after off */
+	size_t		 linemax;	/* longest line conn_getline takes; 0: cap */
 	unsigned long long rbytes;	/* counted for the log */
 	unsigned long long wbytes;
 };
