@@ -47,20 +47,24 @@ tests/unit: tests/unit.c $(filter-out obj-san/mailproxy.o,$(SANOBJS))
 tests/options_test: tests/options_test.c obj-san/options.o obj-san/values.o
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
+# (BATS_FILES=tests/smtp.bats for one file)
+BATS_FILES ?= tests/*.bats
 test: mailproxy tests/unit tests/options_test
 	tests/unit
 	tests/options_test
-	tests/run-bats tests/*.bats
+	tests/run-bats $(BATS_FILES)
 
 # the whole suite again with the sanitizer build; the sessions run under
-# launchers, so their reports go to files that must stay absent
+# launchers, so their reports go to files that must stay absent.  They are
+# looked for once every test has ended, failed or not.
 SANLOG	 = $(CURDIR)/obj-san/reports
 test-san: mailproxy-san
 	rm -rf $(SANLOG) && mkdir -p $(SANLOG)
 	SANLOG=$(SANLOG) MAILPROXY=$(CURDIR)/mailproxy-san LAUNCH_ENV="ASAN_OPTIONS UBSAN_OPTIONS" \
 	ASAN_OPTIONS=log_path=$(SANLOG)/asan \
 	UBSAN_OPTIONS=log_path=$(SANLOG)/ubsan:print_stacktrace=1 \
-	    tests/run-bats tests/*.bats tests/sanitizers.check
+	    tests/run-bats $(BATS_FILES); suite=$$?; \
+	SANLOG=$(SANLOG) tests/run-bats tests/sanitizers.check && exit $$suite
 
 install: mailproxy
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \

@@ -252,7 +252,8 @@ QUIT"
 	same out
 	same req
 	[ "$(got mp out)" = $'220 mx.test ESMTP ready\r\n250-mx.test\r\n250 AUTH PLAIN LOGIN CRAM-MD5\r\n535 5.7.0 Invalid login or password\r' ]
-	[ ! -s "$T/mp.be" ] && [ ! -s "$T/nginx.be" ]
+	[ ! -s "$T/mp.be" ]
+	[ ! -s "$T/nginx.be" ]
 	auth_stop
 	auth --mode fail --error-code "535 5.7.8" --status "Go away"
 	both smtp "$NGINX_SMTP_PORT" "$MP_SMTP" <<<"EHLO client.test

@@ -19,7 +19,8 @@ setup() {
 		"$T/fake-$BE_POP3.transcript" --ready "$T/fake-$BE_POP3.ready" --multi
 	spawn "fake-$BE_IMAP" "$PYTHON" "$TESTLIB/fake_imap.py" "$BE_IMAP" \
 		"$T/fake-$BE_IMAP.transcript" --ready "$T/fake-$BE_IMAP.ready" --multi
-	wait_for_file "$T/fake-$BE_POP3.ready" && wait_for_file "$T/fake-$BE_IMAP.ready"
+	wait_for_file "$T/fake-$BE_POP3.ready"
+	wait_for_file "$T/fake-$BE_IMAP.ready"
 	unset AUTH_PORT NGINX_DIR
 	nginx_start
 	nginx_require
@@ -194,7 +195,9 @@ PY
 		garbage) [[ $output != HTTP* && ${#output} -gt 0 ]] ;;
 		close) [ -z "$output" ] ;;
 		nostatus) [[ $output == *Auth-Server:* && $output != *Auth-Status* ]] ;;
-		bigheaders) ((${#output} > 10000)) && [[ $output == *$'Auth-Status: OK\r'* ]] ;;
+		bigheaders)
+			((${#output} > 10000))
+			[[ $output == *$'Auth-Status: OK\r'* ]] ;;
 		wait-status)
 			[ "$output" = $'HTTP/1.0 200 OK\r\nAuth-Status: WAIT\r\nAuth-Wait: 1\r\n\r' ]
 			run http_get "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" "Auth-Protocol: smtp"

@@ -327,12 +327,24 @@ pipeline() {
 }
 
 @test "a resolver without a port is asked on port 53" {
-	"$PYTHON" -c 'import socket
-for t in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-    socket.socket(socket.AF_INET, t).bind(("127.0.0.1", 53))' 2>/dev/null ||
-	    skip "127.0.0.1:53 is taken or not ours to bind"
-	DNS=53 dns PTR:127.0.0.1=client.example.test A:client.example.test=127.0.0.1
-	backend; mp --resolver=127.0.0.1
-	login
+	# 127.0.0.1:53 may be a local resolver's: the fake DNS server, the
+	# backend and mailproxy (on stdin/stdout) run in a network namespace of
+	# their own (we are root), where it is free
+	local ns
+	spawn netns unshare -n sh -c 'ip link set lo up && : >"$0" && exec sleep 600' "$T/netns.up"
+	ns=$SPAWNED_PID
+	wait_for_file "$T/netns.up"
+	spawn dns-53 nsenter -t "$ns" -n "$PYTHON" "$TESTLIB/fake_dns.py" 53 "$T/dns.queries" \
+	    --ready "$T/dns.ready" PTR:127.0.0.1=client.example.test A:client.example.test=127.0.0.1
+	spawn "fake-$BE" nsenter -t "$ns" -n "$PYTHON" "$TESTLIB/fake_smtp.py" "$BE" \
+	    "$T/fake-$BE.transcript" --ready "$T/fake-$BE.ready"
+	wait_for_file "$T/dns.ready"
+	wait_for_file "$T/fake-$BE.ready"
+	printf 'EHLO c\r\nAUTH PLAIN %s\r\nQUIT\r\n' "$PLAIN" |
+	    nsenter -t "$ns" -n "$MP" --protocol=smtp --backend="127.0.0.1:$BE" \
+	    --server-name=mx.test --proxy-smtp-auth=on --resolver=127.0.0.1 \
+	    --client-addr=127.0.0.1 >"$T/replies" 2>"$T/pipeline.err"
+	grep -q $'^235 2.0.0 OK\r$' "$T/replies"
 	[ "$(xclient)" = 'XCLIENT ADDR=127.0.0.1 NAME=client.example.test' ]
+	[ "$(queries)" = $'udp PTR 1.0.0.127.in-addr.arpa\nudp A client.example.test' ]
 }
