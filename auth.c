@@ -72,15 +72,13 @@ static int
 auth_backend(struct session *s, const struct auth_resp *r)
 {
 	unsigned char	 bin[16];
-	const char	*errstr;
 
 	if (r->server[0] == '\0' || r->port[0] == '\0') {
 		session_outcome(s, "auth service said OK without Auth-Server "
 		    "and Auth-Port");
 		return -1;
 	}
-	strtonum(r->port, 1, 65535, &errstr);
-	if (errstr != NULL) {
+	if (r->portnum == 0) {
 		session_outcome(s, "auth service sent a bad Auth-Port \"%s\"",
 		    r->port);
 		return -1;
@@ -200,7 +198,7 @@ auth_ask(struct session *s, struct auth_resp *r)
 	for (tries = 0; tries < 5; tries++) {
 		if (auth_exchange(s, hostport, req, n, r) == -1)
 			break;
-		if (r->again) {
+		if (r->verdict == AUTH_HTTP_WAIT) {
 			if (tries == 4)
 				session_outcome(s, "auth service answered "
 				    "WAIT %d times", tries + 1);
@@ -209,14 +207,15 @@ auth_ask(struct session *s, struct auth_resp *r)
 			continue;
 		}
 		/*
-		 * nginx takes a response without Auth-Status (or with an
-		 * empty one) as OK; a broken service must not let logins
+		 * A refusal anywhere in the response is final (the parser
+		 * lets no later OK undo it).  nginx takes a response without
+		 * Auth-Status as OK; a broken service must not let logins
 		 * through, so that is a failure here.
 		 */
-		if (!r->ok && r->status[0] == '\0')
-			session_outcome(s, "auth service sent no Auth-Status");
-		else if (!r->ok)
+		if (r->verdict == AUTH_HTTP_REFUSED)
 			rc = AUTH_DENIED;
+		else if (r->verdict == AUTH_HTTP_NONE)
+			session_outcome(s, "auth service sent no Auth-Status");
 		else if (auth_backend(s, r) == 0 && auth_creds(s, r) == 0)
 			rc = AUTH_OK;
 		break;

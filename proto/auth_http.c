@@ -186,6 +186,53 @@ text(char *dst, size_t cap, const char *v, size_t n)
 }
 
 /*
+ * Auth-Port as nginx reads it (ngx_atoi, then 1 to 65535): digits only.
+ * strtonum(3) would also take a sign or leading blanks ("+17110", " 1").
+ * The port, or -1.
+ */
+int
+auth_http_port(const char *s, size_t n)
+{
+	size_t	 i;
+	long	 port = 0;
+
+	if (n == 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		port = port * 10 + (s[i] - '0');
+		if (port > 65535)
+			return -1;
+	}
+	return port == 0 ? -1 : (int)port;
+}
+
+/*
+ * One Auth-Status line: it may raise the verdict, never lower it, so
+ * that "OK" cannot undo a refusal that came before it or after it (the
+ * text of the last refusal is the one the client gets, as in nginx).  An
+ * empty status is neither a yes nor a reason to show: malformed.
+ */
+static int
+response_status(const char *v, size_t n, struct auth_resp *r)
+{
+	enum auth_verdict	 this;
+
+	if (n == 2 && memcmp(v, "OK", 2) == 0)
+		this = AUTH_HTTP_OK;
+	else if (n == 4 && memcmp(v, "WAIT", 4) == 0)
+		this = AUTH_HTTP_WAIT;
+	else if (n == 0 || text(r->status, sizeof(r->status), v, n) == -1)
+		return -1;
+	else
+		this = AUTH_HTTP_REFUSED;
+	if (this > r->verdict)
+		r->verdict = this;
+	return 0;
+}
+
+/*
  * One "Name: value" header into r; -1 when malformed or out of bounds.
  * Auth-User and Auth-Pass are taken as they come (a password may hold a
  * tab, and nginx passes it on as it is); header_line kept NUL, CR and LF
@@ -197,19 +244,18 @@ response_header(const char *name, size_t namelen, const char *v, size_t n,
 {
 	const char	*errstr;
 	char		 num[16];
+	int		 port;
 
-	if (field(name, namelen, "Auth-Status")) {
-		if (n == 2 && memcmp(v, "OK", 2) == 0)
-			r->ok = 1;
-		else if (n == 4 && memcmp(v, "WAIT", 4) == 0)
-			r->again = 1;
-		else
-			return text(r->status, sizeof(r->status), v, n);
-	} else if (field(name, namelen, "Auth-Server"))
+	if (field(name, namelen, "Auth-Status"))
+		return response_status(v, n, r);
+	else if (field(name, namelen, "Auth-Server"))
 		return text(r->server, sizeof(r->server), v, n);
-	else if (field(name, namelen, "Auth-Port"))
+	else if (field(name, namelen, "Auth-Port")) {
+		/* a bad port matters only with OK: auth.c says so then */
+		port = auth_http_port(v, n);
+		r->portnum = port == -1 ? 0 : port;
 		return text(r->port, sizeof(r->port), v, n);
-	else if (field(name, namelen, "Auth-User"))
+	} else if (field(name, namelen, "Auth-User"))
 		return copy(r->user, sizeof(r->user), v, n, &r->userlen);
 	else if (field(name, namelen, "Auth-Pass"))
 		return copy(r->pass, sizeof(r->pass), v, n, &r->passlen);
@@ -257,26 +303,52 @@ header_line(const char *p, const char *e, const char **colon)
 }
 
 /*
- * Parses a whole response: an optional "HTTP/..." status line (ignored, as
- * nginx does), headers, an empty line.  Returns 1 when complete, 0 when
- * more is needed, -1 when malformed (as soon as a line cannot be a header,
- * even before its end: a service talking garbage is told from one that
- * hangs up in the middle).
+ * The status line, "HTTP/1.x " and more, comes first.  Its code is
+ * ignored, as nginx ignores it (the answer is in Auth-Status), but a
+ * response without one is no HTTP response: malformed, so that a service
+ * talking something else fails closed.  Returns 1 with the line's length
+ * (its LF included) in *linelen, 0 when more is needed, -1 when malformed.
+ */
+static int
+status_line(const char *p, size_t len, size_t *linelen)
+{
+	static const char	 want[] = "HTTP/1.x ";	/* x: a digit */
+	const char		*q, *end = p + len;
+	size_t			 i;
+
+	for (i = 0; i < len && i < sizeof(want) - 1; i++)
+		if (want[i] == 'x' ? p[i] < '0' || p[i] > '9' :
+		    p[i] != want[i])
+			return -1;
+	for (q = p + i; q < end && *q != '\n'; q++)
+		if (*q == '\0' || (*q == '\r' && q + 1 < end && q[1] != '\n'))
+			return -1;
+	if (q == end)
+		return 0;
+	*linelen = q - p + 1;
+	return 1;
+}
+
+/*
+ * Parses a whole response: the status line, headers, an empty line.
+ * Returns 1 when complete, 0 when more is needed, -1 when malformed (as
+ * soon as a line cannot be a header, even before its end: a service
+ * talking garbage is told from one that hangs up in the middle).
  */
 int
 auth_http_response(const char *buf, size_t len, struct auth_resp *r)
 {
 	const char	*p = buf, *end = buf + len, *nl, *colon, *v, *ve;
+	size_t		 n;
+	int		 rc;
 
 	memset(r, 0, sizeof(*r));
 	r->wait = -1;
 	if (len > AUTH_HTTP_RESPONSE_MAX)
 		return -1;
-	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
-		if ((nl = memchr(p, '\n', len)) == NULL)
-			return 0;
-		p = nl + 1;
-	}
+	if ((rc = status_line(p, len, &n)) != 1)
+		return rc;
+	p += n;
 	for (;;) {
 		nl = memchr(p, '\n', end - p);
 		ve = nl != NULL ? nl : end;

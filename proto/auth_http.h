@@ -29,12 +29,25 @@ struct auth_req {
 	const char	*headers;	/* extra "Name: value", '\n'-separated */
 };
 
+/*
+ * What the Auth-Status lines of a response say together, weakest first:
+ * each line can only raise it, so a refusal anywhere is final, whatever
+ * the other lines say and in whichever order (nginx: an error message,
+ * once set, wins over OK and WAIT).
+ */
+enum auth_verdict {
+	AUTH_HTTP_NONE,		/* no Auth-Status at all */
+	AUTH_HTTP_OK,		/* Auth-Status: OK */
+	AUTH_HTTP_WAIT,		/* Auth-Status: WAIT: ask again */
+	AUTH_HTTP_REFUSED,	/* any other Auth-Status: status says why */
+};
+
 struct auth_resp {
-	int		ok;		/* Auth-Status: OK */
-	int		again;		/* Auth-Status: WAIT: ask again */
-	char		status[256];	/* any other Auth-Status: the error */
+	enum auth_verdict verdict;
+	char		status[256];	/* the last refusal's text */
 	char		server[64];	/* Auth-Server */
-	char		port[8];	/* Auth-Port */
+	char		port[8];	/* Auth-Port, as sent */
+	unsigned	portnum;	/* and as a port: 0 when not one */
 	char		user[513];	/* Auth-User, for the backend login */
 	size_t		userlen;
 	char		pass[513];	/* Auth-Pass */
@@ -47,5 +60,6 @@ int	auth_http_url(const char *url, char *hostport, size_t hpcap,
 	    char *host, size_t hostcap, const char **uri);
 int	auth_http_request(const struct auth_req *, char *out, size_t outcap);
 int	auth_http_response(const char *buf, size_t len, struct auth_resp *);
+int	auth_http_port(const char *s, size_t n);
 
 #endif
