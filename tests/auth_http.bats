@@ -11,7 +11,8 @@
 load lib/common
 
 # One auth service per behaviour, all naming the same fake backends.
-SERVICES="ok any rename fail code wait1 wait0 waitstatus badserver badport garbage nostatus bigheaders close slow"
+SERVICES="ok any rename fail code wait1 wait0 waitstatus badserver badport garbage nostatus bigheaders close slow
+	okrefused refusedok nostatusline plusport"
 
 # service_args NAME: set $a to the fake_auth_http.py arguments of NAME
 service_args() {
@@ -29,6 +30,9 @@ service_args() {
 	badport) a=("${u[@]}" --backend-smtp 127.0.0.1:0 --backend-pop3 127.0.0.1:0
 		--backend-imap 127.0.0.1:0) ;;	# Auth-Port: 0
 	slow) a=("${u[@]}" --mode slow --slow-secs 5) ;;
+	nostatusline) a=("${u[@]}" --no-status-line) ;;
+	plusport) a=("${u[@]}" --port-prefix +) ;;	# Auth-Port: +PORT
+	okrefused | refusedok) a=("${u[@]}" --mode "$1") ;;	# OK and a refusal
 	*) a=(--mode "$1") ;;		# garbage nostatus bigheaders close
 	esac
 }
@@ -568,6 +572,41 @@ QUIT"
 	req_is waitstatus 1 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" "${SMTP_TAIL[@]}"
 	req_is waitstatus 2 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" "${SMTP_TAIL[@]}"
 	[ "$(transcript "$BE_SMTP")" = "$XCLIENT_ALICE"$'EHLO client.test\r\nQUIT\r' ]
+}
+
+@test "Auth-Status: OK and a refusal, in either order: refused, and no backend is contacted" {
+	local svc
+	for svc in okrefused refusedok; do
+		# the password is wrong; the service says OK (with the backend and
+		# the right password) and Invalid login or password
+		mp smtp "$svc"
+		run q smtp_chat "$MPPORT" <<<"EHLO client.test
+AUTH PLAIN $(b64 '\0alice\0wrong')
+QUIT"
+		echo "$svc smtp: $output" | cat -A
+		[ "$output" = "$EHLO"$'535 5.7.0 Invalid login or password\r' ]
+		[ "$(exit_status)" = 0 ]
+		last_outcome | grep -q 'outcome="auth service refused: Invalid login or password"'
+		mp pop3 "$svc"
+		run q pop3_chat "$MPPORT" <<<$'USER alice\nPASS wrong\nQUIT'
+		echo "$svc pop3: $output" | cat -A
+		[ "$output" = "$G_POP3"$'+OK\r\n-ERR Invalid login or password\r' ]
+		[ "$(exit_status)" = 0 ]
+		mp imap "$svc"
+		run q imap_chat "$MPPORT" <<<$'a LOGIN alice wrong\nb LOGOUT'
+		echo "$svc imap: $output" | cat -A
+		[ "$output" = "$G_IMAP"$'a NO Invalid login or password\r' ]
+		[ "$(exit_status)" = 0 ]
+		[ "$(count "$svc")" = 3 ]
+		[ "$(mplog | grep -c 'user="alice" login refused: Invalid login or password$')" = 3 ]
+		: >"$T/mp.log"
+	done
+	untouched "$BE_SMTP" && untouched "$BE_POP3" && untouched "$BE_IMAP"
+}
+
+@test "no HTTP status line, or Auth-Port: +PORT (a sign): temporary failure" {
+	fault nostatusline "auth service 127\.0\.0\.1:$AP_nostatusline sent a malformed response"
+	fault plusport 'auth service sent a bad Auth-Port .*\+[0-9]+'
 }
 
 # fault SERVICE LOG_ERE: every protocol gets its temporary failure, the

@@ -46,6 +46,9 @@ Usage:
     --escape-pass         send Auth-Pass %XX-escaped as nginx escapes its own
                           (a buggy service: nginx does not decode it, so the
                           backend gets "p%20w" for "p w")
+    --port-prefix STR     put STR before the Auth-Port number ("+": a port
+                          nginx refuses)
+    --no-status-line      leave the "HTTP/1.0 200 OK" line out
     --mode MODE           ok (default: check the credentials) | fail (always
                           refuse) | garbage (random non-HTTP bytes) | slow
                           (sleep --slow-secs, then answer as ok) | close
@@ -58,7 +61,10 @@ Usage:
                           at once or after auth_http_timeout) |
                           wait-status (Auth-Status: WAIT
                           and Auth-Wait: 1 to this process's first request,
-                          then ok)
+                          then ok) | okrefused (the whole OK answer of ok
+                          mode, right or wrong password, then Auth-Status:
+                          <--status>) | refusedok (the same, the refusal
+                          first)
     --slow-secs SECS      the slow mode's sleep (default 300)
     --ready FILE          created once listening
     --log FILE            event log, default stderr: "request N ... -> OK|fail"
@@ -215,7 +221,7 @@ class Service:
         addr, port = self.backend(proto)
         out = [b"Auth-Status: OK",
                b"Auth-Server: " + (server or addr).encode(),
-               b"Auth-Port: " + port.encode()]
+               b"Auth-Port: " + (a.port_prefix + port).encode()]
         if a.rename_user:
             out.append(b"Auth-User: " + a.rename_user.encode("latin-1"))
         if pw is not None and (a.escape_pass or not (b"\r" in pw or b"\n" in pw)):
@@ -251,6 +257,13 @@ class Service:
             hdrs = [b"Auth-Server: " + addr.encode(), b"Auth-Port: " + port.encode()]
         elif mode == "fail":
             hdrs = self.fail_headers(h)
+        elif mode in ("okrefused", "refusedok"):
+            # a service that says yes and no: the no must win
+            ok, user, pw = self.check(h)
+            self.log("request %d %s: OK and %r" % (n, mode, a.status))
+            no = [b"Auth-Status: " + a.status.encode("latin-1")]
+            yes = self.ok_headers(h, pw)
+            hdrs = yes + no if mode == "okrefused" else no + yes
         else:
             ok, user, pw = self.check(h)
             self.log("request %d %s method=%s proto=%s user=%r -> %s" % (
@@ -266,7 +279,8 @@ class Service:
                     filler = [b"X-Filler-%03d: %s" % (i, b"x" * 80) for i in range(110)]
                     hdrs = filler + hdrs
         hdrs += [x.encode("latin-1") for x in a.header]
-        return b"HTTP/1.0 200 OK\r\n" + b"".join(x + b"\r\n" for x in hdrs) + b"\r\n"
+        status = b"" if a.no_status_line else b"HTTP/1.0 200 OK\r\n"
+        return status + b"".join(x + b"\r\n" for x in hdrs) + b"\r\n"
 
     def handle(self, conn, peer):
         try:
@@ -314,9 +328,11 @@ def main():
     p.add_argument("--status", default="Invalid login or password")
     p.add_argument("--header", action="append", default=[])
     p.add_argument("--escape-pass", action="store_true")
+    p.add_argument("--port-prefix", default="")
+    p.add_argument("--no-status-line", action="store_true")
     p.add_argument("--mode", default="ok", choices=[
         "ok", "fail", "garbage", "slow", "close", "badserver", "nostatus",
-        "bigheaders", "wait-status"])
+        "bigheaders", "wait-status", "okrefused", "refusedok"])
     p.add_argument("--slow-secs", type=float, default=300)
     p.add_argument("--ready")
     p.add_argument("--log")
