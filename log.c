@@ -1,6 +1,8 @@
 /*
  * Logging: one line per session on stderr, which the journal takes under
- * systemd.  Under inetd stderr is the client's own socket: then syslog.
+ * systemd.  Under inetd stderr is the client's own socket: then syslog, for
+ * everything (option errors and warnings too), so that the client gets
+ * nothing but the protocol's replies.
  * Text from the network is made printable first; passwords never get here.
  */
 #include <sys/stat.h>
@@ -39,6 +41,19 @@ log_line(int prio, const char *line)
 		syslog(prio, "%s", line);
 	else
 		fprintf(stderr, "mailproxy[%ld]: %s\n", (long)getpid(), line);
+}
+
+/*
+ * An option error, before any session: "mailproxy: MSG" on stderr, as any
+ * command says it; syslog under inetd, where stderr would be the client.
+ */
+void
+log_usage(const char *msg)
+{
+	if (stderr_is_client())
+		syslog(LOG_ERR, "%s", msg);
+	else
+		fprintf(stderr, "mailproxy: %s\n", msg);
 }
 
 /* Bytes from the wire, made printable: \xHH for anything else. */

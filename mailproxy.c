@@ -169,7 +169,7 @@ main(int argc, char *argv[], char *envp[])
 		rc = OPT_ERROR;
 	}
 	if (rc == OPT_ERROR) {
-		fprintf(stderr, "mailproxy: %s\n", err);
+		log_usage(err);
 		/* a client already connected is told to come back later */
 		if (launch_find(&s, err, sizeof(err)) == 0 &&
 		    strcmp(s.client.launcher, "pipeline") != 0)

@@ -89,6 +89,7 @@ const char *session_salt(struct session *);
 /* log.c */
 void	log_init(void);
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_usage(const char *);
 void	session_outcome(struct session *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	log_session(const struct session *);
