@@ -88,3 +88,48 @@ mplog() { cat "$T/tcpserver-$MPPORT.log"; }
 	grep -q '\[127\.0\.0\.5\]' "$f"
 	wait_log "$POSTFIX_LOG" 'connect from unknown\[127\.0\.0\.5\]'
 }
+
+# auth_service NAME ARGS...: tests/lib/fake_auth_http.py naming Postfix as
+# the backend, on a port of its own: sets $AP
+auth_service() {
+	local name=$1
+	shift
+	AP=$(free_port)
+	spawn "auth-$name" "$PYTHON" "$TESTLIB/fake_auth_http.py" "$AP" \
+	    --requests "$T/auth-$name.requests" --ready "$T/auth-$name.ready" \
+	    --log "$T/auth-$name.log" --backend "127.0.0.1:$POSTFIX_PORT" "$@" &&
+	    wait_for_file "$T/auth-$name.ready"
+}
+
+@test "an auth service that says OK and refuses, in either order: refused, Postfix never contacted" {
+	printf 'alice:secret\n' >"$T/users"
+	before=$(grep -c 'smtpd\[[0-9]*\]: connect from' "$POSTFIX_LOG") || :
+	for mode in okrefused refusedok; do
+		# bob's password is wrong, the service says OK and Invalid login
+		auth_service "$mode" --mode "$mode" --users "$T/users"
+		MPPORT=$(free_port)
+		launch_tcpserver "$MPPORT" --protocol=smtp --server-name=mx.test \
+		    --auth-http="http://127.0.0.1:$AP/auth"
+		run send --from bob@example.test --to alice@example.test --auth PLAIN \
+		    --auth-user bob --auth-password wrong --header "Subject: $mode-$RANDOM"
+		echo "$mode: $output"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"<** 535 5.7.0 Invalid login or password"* ]]
+		grep -q ' OK and ' "$T/auth-$mode.log"
+		mplog | grep -q 'outcome="auth service refused: Invalid login or password"'
+	done
+	# a good login after them: the one connection Postfix sees
+	auth_service ok --users "$T/users"
+	MPPORT=$(free_port)
+	launch_tcpserver "$MPPORT" --protocol=smtp --server-name=mx.test \
+	    --auth-http="http://127.0.0.1:$AP/auth"
+	tag=after-$RANDOM
+	run send --from alice@example.test --to alice@example.test --auth PLAIN \
+	    --auth-user alice --auth-password secret --header "Subject: $tag"
+	[ "$status" -eq 0 ]
+	maildir_find "$ALICE_MAILDIR" "Subject: $tag"
+	wait_log "$POSTFIX_LOG" 'client=unknown\[127\.0\.0\.5\], sasl_method=XCLIENT, sasl_username=alice'
+	after=$(grep -c 'smtpd\[[0-9]*\]: connect from' "$POSTFIX_LOG")
+	[ "$after" -eq $((before + 1)) ]
+	! grep 'sasl_username=bob' "$POSTFIX_LOG" || false
+}
