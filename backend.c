@@ -76,6 +76,8 @@ connect_one(const struct addrinfo *ai, long long timeout_ms)
 	}
 	/* the handshake is small request-reply lines: don't batch them */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* a backend gone without a word must not hold us for proxy_timeout */
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	return fd;
 fail:
 	e = errno;

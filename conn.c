@@ -1,19 +1,48 @@
 /*
  * The connection: a pair of descriptors (one socket, or stdin/stdout in a
  * pipeline) with a bounded input buffer.  All of mailproxy's I/O with its
- * peers happens here.
+ * peers happens here, and every wait has a deadline: the operation's own
+ * (one for a whole line, one for a whole write), never later than the
+ * connection's (the login's, set by the session).
  */
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "conn.h"
+
+/*
+ * Non-blocking from the start, so that no write can block past its
+ * deadline: a client that never reads would otherwise hold the process
+ * in write(2) for ever.  Returns the flags as found, or -1.
+ */
+static int
+nonblock(int fd)
+{
+	int	fl;
+
+	if (fd == -1 || (fl = fcntl(fd, F_GETFL)) == -1)
+		return -1;
+	if (!(fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	return fl;
+}
+
+/* A pipeline's stdin and stdout may be a terminal the shell shares. */
+static void
+restore(int fd, int fl)
+{
+	if (fd != -1 && fl != -1 && !(fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl);
+}
 
 void
 conn_init(struct conn *c, int rfd, int wfd, unsigned char *buf, size_t cap)
@@ -23,6 +52,8 @@ conn_init(struct conn *c, int rfd, int wfd, unsigned char *buf, size_t cap)
 	c->wfd = wfd;
 	c->buf = buf;
 	c->cap = cap;
+	c->rfl = nonblock(rfd);
+	c->wfl = wfd == rfd ? c->rfl : nonblock(wfd);
 }
 
 long long
@@ -34,12 +65,22 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Waits for fd to be ready; 1 ready, 0 timeout, -1 error. */
+/* The deadline of an operation allowed timeout_ms: the connection's, if sooner. */
+static long long
+due(const struct conn *c, long long timeout_ms)
+{
+	long long	d = now_ms() + timeout_ms;
+
+	if (c->deadline != 0 && c->deadline < d)
+		d = c->deadline;
+	return d;
+}
+
+/* Waits until fd is ready or deadline; 1 ready, 0 timeout, -1 error. */
 static int
-wait_fd(int fd, short events, long long timeout_ms)
+wait_fd(int fd, short events, long long deadline)
 {
 	struct pollfd	pfd;
-	long long	deadline = now_ms() + timeout_ms;
 	int		n;
 
 	pfd.fd = fd;
@@ -53,9 +94,9 @@ wait_fd(int fd, short events, long long timeout_ms)
 		n = poll(&pfd, 1, (int)left);
 		if (n > 0)
 			return 1;
-		if (n == 0)
+		if (n == 0 && now_ms() >= deadline)
 			return 0;
-		if (errno != EINTR)
+		if (n == -1 && errno != EINTR)
 			return -1;
 	}
 }
@@ -65,7 +106,7 @@ conn_wait_readable(struct conn *c, long long timeout_ms)
 {
 	if (c->len > 0 || c->eof)
 		return 1;
-	return wait_fd(c->rfd, POLLIN, timeout_ms);
+	return wait_fd(c->rfd, POLLIN, due(c, timeout_ms));
 }
 
 ssize_t
@@ -104,39 +145,63 @@ conn_write(struct conn *c, const void *p, size_t n)
 	return w;
 }
 
-/* Reads more into the buffer: LINE_OK, or why not. */
-int
-conn_fill(struct conn *c, long long timeout_ms)
+/*
+ * Moves the unread bytes to the front.  What they leave behind, and the
+ * lines already taken, may hold a password (PASS split over two reads):
+ * wiped, so that no copy outlives its use.
+ */
+static void
+compact(struct conn *c)
+{
+	if (c->off == 0)
+		return;
+	if (c->len > 0)
+		memmove(c->buf, c->buf + c->off, c->len);
+	explicit_bzero(c->buf + c->len, c->off);
+	c->off = 0;
+}
+
+/* Reads more into the buffer, waiting until deadline: LINE_OK, or why not. */
+static int
+fill(struct conn *c, long long deadline)
 {
 	ssize_t	r;
 	int	w;
 
-	if (c->off > 0 && c->len > 0)
-		memmove(c->buf, c->buf + c->off, c->len);
-	c->off = 0;
+	compact(c);
 	if (c->len == c->cap)
 		return LINE_TOOLONG;
-	if ((w = wait_fd(c->rfd, POLLIN, timeout_ms)) == 0)
-		return LINE_TIMEOUT;
-	if (w == -1)
-		return LINE_ERROR;
-	do
+	for (;;) {
+		if ((w = wait_fd(c->rfd, POLLIN, deadline)) == 0)
+			return LINE_TIMEOUT;
+		if (w == -1)
+			return LINE_ERROR;
 		r = read(c->rfd, c->buf + c->len, c->cap - c->len);
-	while (r == -1 && errno == EINTR);
-	if (r == -1)
-		return LINE_ERROR;
-	if (r == 0) {
-		c->eof = 1;
-		return LINE_EOF;
+		if (r > 0)
+			break;
+		if (r == 0) {
+			c->eof = 1;
+			return LINE_EOF;
+		}
+		/* a readiness that was not: wait again */
+		if (errno != EINTR && errno != EAGAIN)
+			return LINE_ERROR;
 	}
 	c->rbytes += r;
 	c->len += r;
 	return LINE_OK;
 }
 
+int
+conn_fill(struct conn *c, long long timeout_ms)
+{
+	return fill(c, due(c, timeout_ms));
+}
+
 /*
  * Returns the next line as a pointer into the buffer, valid until the next
- * call.  A line longer than the buffer is refused here, at the edge.
+ * call.  A line longer than the buffer is refused here, at the edge.  The
+ * whole line has one deadline: a peer cannot stretch it a byte at a time.
  */
 int
 conn_getline(struct conn *c, long long timeout_ms, char **line, size_t *len)
@@ -146,6 +211,7 @@ conn_getline(struct conn *c, long long timeout_ms, char **line, size_t *len)
 	int		 rc;
 	size_t		 max = c->linemax != 0 && c->linemax < c->cap ?
 			    c->linemax : c->cap;
+	long long	 deadline = due(c, timeout_ms);
 
 	for (;;) {
 		p = c->buf + c->off;
@@ -155,7 +221,7 @@ conn_getline(struct conn *c, long long timeout_ms, char **line, size_t *len)
 			return LINE_TOOLONG;
 		if (c->eof)
 			return LINE_EOF;
-		if ((rc = conn_fill(c, timeout_ms)) != LINE_OK)
+		if ((rc = fill(c, deadline)) != LINE_OK)
 			return rc;
 	}
 	n = nl - p;
@@ -180,14 +246,15 @@ conn_getline(struct conn *c, long long timeout_ms, char **line, size_t *len)
 int
 conn_getn(struct conn *c, size_t n, long long timeout_ms, char **data)
 {
-	int	rc;
+	long long	deadline = due(c, timeout_ms);
+	int		rc;
 
 	if (n > c->cap)
 		return LINE_TOOLONG;
 	while (c->len < n) {
 		if (c->eof)
 			return LINE_EOF;
-		if ((rc = conn_fill(c, timeout_ms)) != LINE_OK)
+		if ((rc = fill(c, deadline)) != LINE_OK)
 			return rc;
 	}
 	*data = (char *)c->buf + c->off;
@@ -196,16 +263,21 @@ conn_getn(struct conn *c, size_t n, long long timeout_ms, char **data)
 	return LINE_OK;
 }
 
+/*
+ * Writes all of p within one deadline for the whole, not one per wait: a
+ * peer that reads a byte now and then cannot stretch it.
+ */
 int
 conn_writeall(struct conn *c, const void *p, size_t n, long long timeout_ms)
 {
 	const unsigned char	*b = p;
+	long long		 deadline = due(c, timeout_ms);
 	ssize_t			 w;
 
 	while (n > 0) {
 		w = conn_write(c, b, n);
 		if (w == -1 && errno == EAGAIN) {
-			if (wait_fd(c->wfd, POLLOUT, timeout_ms) != 1)
+			if (wait_fd(c->wfd, POLLOUT, deadline) != 1)
 				return -1;
 			continue;
 		}
@@ -246,6 +318,19 @@ conn_pending(const struct conn *c)
 	return c->len;
 }
 
+/*
+ * Wipes all but the unread bytes: the lines read so far may have held a
+ * password, and what the client pipelined after its login is the relay's.
+ */
+void
+conn_wipe_read(struct conn *c)
+{
+	if (c->buf == NULL)
+		return;
+	compact(c);
+	explicit_bzero(c->buf + c->len, c->cap - c->len);
+}
+
 /* Forgets buffered input: after STARTTLS, pipelined plaintext must not run. */
 void
 conn_discard(struct conn *c)
@@ -261,16 +346,33 @@ conn_shutdown(struct conn *c)
 	if (c->wfd == -1)
 		return;
 	if (shutdown(c->wfd, SHUT_WR) == -1 && errno == ENOTSOCK) {
-		if (c->wfd != c->rfd)
+		if (c->wfd != c->rfd) {
+			restore(c->wfd, c->wfl);
 			close(c->wfd);
+		}
 		c->wfd = -1;
 	}
 }
 
 /*
+ * A peer gone without a word (a NAT that forgot us, a cable pulled) is
+ * noticed by TCP keepalive long before proxy_timeout.  Not a socket (a
+ * pipeline): nothing to do.
+ */
+void
+conn_keepalive(struct conn *c)
+{
+	int	one = 1;
+
+	if (c->rfd != -1)
+		setsockopt(c->rfd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+}
+
+/*
  * Closing with unread input makes the kernel send a reset, which can destroy
  * our last reply before the client reads it.  So: half-close, then read and
- * drop what still comes, within a bound of time and bytes.
+ * drop what still comes, within a bound of time and bytes, its own: the
+ * connection's deadline may be why we are closing.
  */
 void
 conn_linger(struct conn *c, long long ms, size_t max)
@@ -281,9 +383,9 @@ conn_linger(struct conn *c, long long ms, size_t max)
 
 	conn_shutdown(c);
 	while (max > 0 && now_ms() < deadline &&
-	    wait_fd(c->rfd, POLLIN, deadline - now_ms()) == 1) {
+	    wait_fd(c->rfd, POLLIN, deadline) == 1) {
 		r = read(c->rfd, scratch, sizeof(scratch));
-		if (r <= 0 && !(r == -1 && errno == EINTR))
+		if (r <= 0 && !(r == -1 && (errno == EINTR || errno == EAGAIN)))
 			break;
 		if (r > 0)
 			max = (size_t)r >= max ? 0 : max - r;
@@ -293,9 +395,25 @@ conn_linger(struct conn *c, long long ms, size_t max)
 void
 conn_close(struct conn *c)
 {
-	if (c->wfd != -1 && c->wfd != c->rfd)
+	if (c->wfd != -1 && c->wfd != c->rfd) {
+		restore(c->wfd, c->wfl);
 		close(c->wfd);
-	if (c->rfd != -1)
+	}
+	if (c->rfd != -1) {
+		restore(c->rfd, c->rfl);
 		close(c->rfd);
+	}
 	c->rfd = c->wfd = -1;
+}
+
+/* Frees the buffer, wiped first: it held the login. */
+void
+conn_free(struct conn *c)
+{
+	if (c->buf != NULL) {
+		explicit_bzero(c->buf, c->cap);
+		free(c->buf);
+	}
+	c->buf = NULL;
+	c->cap = c->off = c->len = 0;
 }

@@ -19,6 +19,8 @@ struct conn {
 	size_t		 off;		/* first unconsumed byte */
 	size_t		 len;		/* bytes held after off */
 	size_t		 linemax;	/* longest line conn_getline takes; 0: cap */
+	long long	 deadline;	/* now_ms() bound on every wait; 0: none */
+	int		 rfl, wfl;	/* descriptor flags as found, for close */
 	unsigned long long rbytes;	/* counted for the log */
 	unsigned long long wbytes;
 };
@@ -49,7 +51,10 @@ size_t	conn_pending(const struct conn *);
 void	conn_discard(struct conn *);
 void	conn_shutdown(struct conn *);
 void	conn_linger(struct conn *, long long ms, size_t max);
+void	conn_keepalive(struct conn *);
+void	conn_wipe_read(struct conn *);
 void	conn_close(struct conn *);
+void	conn_free(struct conn *);
 long long now_ms(void);
 
 #endif

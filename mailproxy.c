@@ -49,14 +49,29 @@ greet_and_exit(struct session *s, const struct proto *p, int status)
 	exit(status);
 }
 
-/* The backend: connect, send the PROXY header, then the protocol's login. */
+/* What is left of a wait of ms once the login's deadline bounds it. */
+static long long
+login_left(const struct session *s, long long ms)
+{
+	long long	left;
+
+	if (s->cli.deadline == 0)
+		return ms;
+	left = s->cli.deadline - now_ms();
+	return left < 0 ? 0 : left < ms ? left : ms;
+}
+
+/*
+ * The backend: connect, send the PROXY header, then the protocol's login,
+ * all within the login's deadline.
+ */
 static int
 backend_open(struct session *s, const struct proto *p)
 {
 	char	err[512], hdr[PROXY_V1_MAX];
 	int	fd, n;
 
-	fd = backend_connect(s->backend, s->opt->timeout, err,
+	fd = backend_connect(s->backend, login_left(s, s->opt->timeout), err,
 	    sizeof(err));
 	if (fd == -1) {
 		session_outcome(s, "%s", err);
@@ -69,6 +84,7 @@ backend_open(struct session *s, const struct proto *p)
 		session_outcome(s, "out of memory");
 		return -1;
 	}
+	s->be.deadline = s->cli.deadline;
 	if (s->opt->proxy_protocol) {
 		n = proxy_v1(&s->client, hdr, sizeof(hdr));
 		if (n == -1 || conn_writeall(&s->be, hdr, n,
@@ -134,13 +150,57 @@ client_buffer(const struct options *o)
 	    o->smtp_client_buffer;
 }
 
+/*
+ * The relay, once the backend has taken the login.  The login's deadline
+ * ends here, and the login leaves no copy in memory: the client buffer
+ * still holds the lines that carried the password (only what the client
+ * pipelined after them is kept, for the backend).  When the backend has
+ * closed, the client has got all it sent, then EOF: lingering keeps a
+ * reset from destroying that last reply.
+ */
+static int
+session_relay(struct session *s)
+{
+	struct relay_limits	 lim;
+	const char		*why;
+	int			 rc;
+
+	creds_wipe(&s->creds);
+	conn_wipe_read(&s->cli);
+	s->cli.deadline = s->be.deadline = 0;
+	lim.buffer = s->opt->proxy_buffer;
+	lim.idle_ms = s->opt->proxy_timeout;
+	lim.half_close_ms = s->opt->half_close_timeout;
+	rc = relay(&s->cli, &s->be, &lim, &why);
+	if (why != NULL)
+		session_outcome(s, "%s", why);
+	else if (rc == 0)
+		conn_linger(&s->cli, 1000, 1 << 20);
+	return rc == -1 ? EX_IOERR : 0;
+}
+
+/*
+ * The login's deadline passed before the relay: whichever wait it cut
+ * short (a client's line, a backend's reply) said "timed out", but this
+ * is why the session ended.
+ */
+static void
+login_expired(struct session *s)
+{
+	if (s->cli.deadline == 0 || now_ms() < s->cli.deadline)
+		return;
+	s->outcome[0] = '\0';
+	session_outcome(s, "login_timeout: no relay after %lld.%03llds",
+	    s->opt->login_timeout / 1000, s->opt->login_timeout % 1000);
+}
+
 int
 main(int argc, char *argv[], char *envp[])
 {
 	struct options		 opt;
 	struct session		 s;
 	const struct proto	*p;
-	const char		*why, *uri;
+	const char		*uri;
 	char			 err[512], host[NAME_MAX_LEN + 1];
 	int			 rc, status = 0;
 
@@ -193,30 +253,26 @@ main(int argc, char *argv[], char *envp[])
 		greet_and_exit(&s, p, EX_OSERR);
 	}
 
-	if ((rc = session_login(&s, p)) != 0) {
-		status = rc > 0 ? rc : 0;
+	/* the whole login has one deadline, from the first byte on */
+	if (opt.login_timeout > 0)
+		s.cli.deadline = s.start_ms + opt.login_timeout;
+	conn_keepalive(&s.cli);
+
+	rc = session_login(&s, p);
+	if (rc == 0 && backend_open(&s, p) == 0 &&
+	    p->backend(&s) == PROTO_RELAY)
+		status = session_relay(&s);
+	else {
+		/* no relay: the client's last reply must get through */
+		status = rc == 0 ? EX_TEMPFAIL : rc > 0 ? rc : 0;
+		login_expired(&s);
 		conn_linger(&s.cli, 1000, 1 << 20);
-	} else {
-		if (backend_open(&s, p) == -1)
-			status = EX_TEMPFAIL;
-		else if (p->backend(&s) != PROTO_RELAY)
-			status = EX_TEMPFAIL;
-		creds_wipe(&s.creds);
-		if (status != 0)
-			conn_linger(&s.cli, 1000, 1 << 20);
-		if (status == 0) {
-			if (relay(&s.cli, &s.be, opt.proxy_buffer,
-			    opt.proxy_timeout, &why) == -1)
-				status = EX_IOERR;
-			if (why != NULL)
-				session_outcome(&s, "%s", why);
-		}
 	}
 	creds_wipe(&s.creds);
 	log_session(&s);
 	conn_close(&s.be);
 	conn_close(&s.cli);
-	free(s.be.buf);
-	free(s.cli.buf);
+	conn_free(&s.be);
+	conn_free(&s.cli);
 	return status;
 }

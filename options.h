@@ -42,6 +42,8 @@ struct options {
 	/* mail core */
 	const char	*server_name;		/* NULL: the host name */
 	long long	 timeout;		/* ms */
+	long long	 login_timeout;		/* ms until the relay; 0: none */
+	long long	 half_close_timeout;	/* ms, once a side has closed */
 	const char	*resolver;		/* NULL when off */
 	long long	 resolver_timeout;	/* ms */
 	int		 max_errors;

@@ -1,34 +1,65 @@
 /*
  * The relay: two directions, each with one buffer of proxy_buffer bytes.
  * A direction reads only when its buffer is empty, so a side that stops
- * reading stops the other side too: nothing grows without bound.  EOF on
- * one side is passed on with a half-close, and the other direction keeps
- * going until it ends as well.  The relay is this one function; its engine
- * (read/write today, splice or TLS later) stays behind conn.c.
+ * reading stops the other side too: nothing grows without bound.
+ *
+ * How a session ends:
+ * - The backend closes (after QUIT, LOGOUT, or an error): what it sent
+ *   reaches the client, then the client is closed too, as nginx does;
+ *   what the client still sends has nowhere to go and is dropped.
+ * - The client half-closes: EOF is passed on to the backend, whose answer
+ *   is relayed for as long as it keeps coming.  Once either side has
+ *   closed, the limit is half_close_ms without a byte moving instead of
+ *   proxy_timeout: an idle bound, so a large RETR or FETCH still ends
+ *   whole, but a half-closed session never lives until proxy_timeout.
+ * - A direction whose bytes the far side does not take within the limit
+ *   (a peer that stopped reading), or nothing moving either way.
+ *
+ * The engine, how one direction moves its bytes, is half_arm (what it
+ * waits for) and half_step (moving them once ready), over conn_read and
+ * conn_write today; a splice or TLS engine replaces those two.
  */
 #include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "conn.h"
 #include "relay.h"
+
+enum { UP, DOWN };		/* client to backend, backend to client */
 
 struct half {
 	struct conn	*from, *to;
 	unsigned char	*buf;
 	size_t		 off, len;
-	int		 eof;		/* from has no more */
+	int		 eof;		/* from has no more, or none is wanted */
 	int		 shut;		/* EOF passed on to to */
+	long long	 moved;		/* now_ms() of the last read or write */
 };
 
-static void
-nonblock(int fd)
-{
-	int	fl;
+/* The log's words for a limit that ran out: [closing][what]. */
+enum { IDLE, UP_STALLED, DOWN_STALLED };
+static const char *const expired[2][3] = {
+	{ "proxy_timeout",
+	  "proxy_timeout: the backend stopped reading",
+	  "proxy_timeout: the client stopped reading" },
+	{ "half_close_timeout",
+	  "half_close_timeout: the backend stopped reading",
+	  "half_close_timeout: the client stopped reading" },
+};
 
-	if (fd != -1 && (fl = fcntl(fd, F_GETFL)) != -1)
-		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+/* What the direction waits for: input when empty, output when not. */
+static void
+half_arm(const struct half *h, struct pollfd *rd, struct pollfd *wr)
+{
+	rd->fd = h->len == 0 && !h->eof ? h->from->rfd : -1;
+	rd->events = POLLIN;
+	rd->revents = 0;
+	wr->fd = h->len > 0 ? h->to->wfd : -1;
+	wr->events = POLLOUT;
+	wr->revents = 0;
 }
 
 /* Moves what it can; -1 when the direction broke (reset, peer gone). */
@@ -45,9 +76,11 @@ half_step(struct half *h, size_t cap, short rev, short wev)
 			h->off = 0;
 			h->len = n;
 			fresh = 1;	/* try to pass it on without a poll */
-		} else if (n == 0)
+			h->moved = now_ms();
+		} else if (n == 0) {
 			h->eof = 1;
-		else if (errno != EAGAIN)
+			h->moved = now_ms();
+		} else if (errno != EAGAIN)
 			return -1;
 	}
 	if (h->len > 0 && (wev != 0 || fresh)) {
@@ -55,6 +88,7 @@ half_step(struct half *h, size_t cap, short rev, short wev)
 		if (n > 0) {
 			h->off += n;
 			h->len -= n;
+			h->moved = now_ms();
 		} else if (n == -1 && errno != EAGAIN)
 			return -1;
 	}
@@ -65,44 +99,74 @@ half_step(struct half *h, size_t cap, short rev, short wev)
 	return 0;
 }
 
+/*
+ * When the relay gives up unless a byte moves, and the word for it: the
+ * sooner of a direction stalled on its output and both idle, each
+ * measured from the last byte moved.
+ */
+static long long
+relay_due(const struct half h[2], const struct relay_limits *lim,
+    const char **why)
+{
+	long long	limit = lim->idle_ms, due;
+	int		closing = 0, i;
+
+	if ((h[UP].eof || h[DOWN].eof) && lim->half_close_ms < limit) {
+		limit = lim->half_close_ms;
+		closing = 1;
+	}
+	due = (h[UP].moved > h[DOWN].moved ? h[UP].moved : h[DOWN].moved) +
+	    limit;
+	*why = expired[closing][IDLE];
+	for (i = UP; i <= DOWN; i++)
+		if (h[i].len > 0 && h[i].moved + limit <= due) {
+			due = h[i].moved + limit;
+			*why = expired[closing][i == UP ? UP_STALLED :
+			    DOWN_STALLED];
+		}
+	return due;
+}
+
+/* Milliseconds for poll(2) until due; none when input already waits. */
+static int
+relay_wait(const struct half h[2], long long due)
+{
+	long long	ms = due - now_ms();
+	int		i;
+
+	for (i = UP; i <= DOWN; i++)
+		if (h[i].len == 0 && !h[i].eof && conn_pending(h[i].from) > 0)
+			return 0;
+	if (ms < 0)
+		return 0;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
 int
-relay(struct conn *client, struct conn *backend, size_t bufsize,
-    long long idle_ms, const char **why)
+relay(struct conn *client, struct conn *backend,
+    const struct relay_limits *lim, const char **why)
 {
 	struct half	 h[2];
 	struct pollfd	 pfd[4];
 	unsigned char	*mem;
-	int		 i, n, rc = 0, timeout;
+	const char	*late;
+	long long	 due, now = now_ms();
+	int		 i, n, rc = 0;
 
-	if ((mem = malloc(2 * bufsize)) == NULL) {
+	*why = NULL;
+	if ((mem = malloc(2 * lim->buffer)) == NULL) {
 		*why = "out of memory";
 		return -1;
 	}
-	h[0] = (struct half){ client, backend, mem, 0, 0, 0, 0 };
-	h[1] = (struct half){ backend, client, mem + bufsize, 0, 0, 0, 0 };
-	nonblock(client->rfd);
-	nonblock(client->wfd);
-	nonblock(backend->rfd);
-	*why = NULL;
+	h[UP] = (struct half){ client, backend, mem, 0, 0, 0, 0, now };
+	h[DOWN] = (struct half){ backend, client, mem + lim->buffer, 0, 0, 0,
+	    0, now };
 
-	while (!(h[0].shut && h[1].shut)) {
-		timeout = idle_ms > 0x7fffffff ? 0x7fffffff : (int)idle_ms;
-		for (i = 0; i < 2; i++) {
-			pfd[2 * i].fd = -1;
-			pfd[2 * i].events = POLLIN;
-			pfd[2 * i].revents = 0;
-			pfd[2 * i + 1].fd = -1;
-			pfd[2 * i + 1].events = POLLOUT;
-			pfd[2 * i + 1].revents = 0;
-			if (h[i].len == 0 && !h[i].eof) {
-				if (conn_pending(h[i].from) > 0)
-					timeout = 0;
-				pfd[2 * i].fd = h[i].from->rfd;
-			}
-			if (h[i].len > 0)
-				pfd[2 * i + 1].fd = h[i].to->wfd;
-		}
-		n = poll(pfd, 4, timeout);
+	while (!h[DOWN].shut) {
+		due = relay_due(h, lim, &late);
+		for (i = UP; i <= DOWN; i++)
+			half_arm(&h[i], &pfd[2 * i], &pfd[2 * i + 1]);
+		n = poll(pfd, 4, relay_wait(h, due));
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -110,20 +174,27 @@ relay(struct conn *client, struct conn *backend, size_t bufsize,
 			rc = -1;
 			break;
 		}
-		if (n == 0 && timeout != 0) {
-			*why = "proxy_timeout";
+		if (n == 0 && now_ms() >= due) {
+			*why = late;
 			break;
 		}
-		for (i = 0; i < 2; i++)
-			if (half_step(&h[i], bufsize, pfd[2 * i].revents,
+		/* the backend's way first: its EOF decides the other way */
+		for (i = DOWN; i >= UP; i--)
+			if (half_step(&h[i], lim->buffer, pfd[2 * i].revents,
 			    pfd[2 * i + 1].revents) == -1) {
-				*why = i == 0 ? "client to backend broke" :
+				*why = i == UP ? "client to backend broke" :
 				    "backend to client broke";
 				rc = -1;
 				goto done;
 			}
+		/* the backend has closed: the client's bytes are dropped */
+		if (h[DOWN].eof && !h[UP].eof) {
+			h[UP].eof = 1;
+			h[UP].len = 0;
+		}
 	}
 done:
+	explicit_bzero(mem, 2 * lim->buffer);
 	free(mem);
 	return rc;
 }

@@ -6,7 +6,18 @@
 
 struct conn;
 
-int	relay(struct conn *client, struct conn *backend, size_t bufsize,
-	    long long idle_ms, const char **why);
+struct relay_limits {
+	size_t		 buffer;	/* proxy_buffer: one each way */
+	long long	 idle_ms;	/* proxy_timeout */
+	long long	 half_close_ms;	/* backend idle after the client's EOF */
+};
+
+/*
+ * Relays until the session is over: the backend has closed and all it
+ * sent has reached the client, or a limit ran out (*why says which), or
+ * a side broke (-1).  Returns 0 or -1; *why is NULL for a clean end.
+ */
+int	relay(struct conn *client, struct conn *backend,
+	    const struct relay_limits *, const char **why);
 
 #endif
