@@ -17,7 +17,8 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 SRCS	 = mailproxy.c options.c values.c launch.c session.c conn.c backend.c relay.c \
 	   log.c resolve.c auth.c \
 	   proto/smtp.c proto/smtp_parse.c proto/pop3.c proto/pop3_parse.c \
-	   proto/imap.c proto/imap_parse.c proto/sasl.c proto/xclient.c \
+	   proto/imap.c proto/imap_parse.c proto/cmd_parse.c proto/sasl.c \
+	   proto/xclient.c \
 	   proto/proxy.c proto/auth_http.c
 HDRS	 = $(wildcard *.h proto/*.h)
 OBJS	 = $(SRCS:%.c=obj/%.o)

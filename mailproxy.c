@@ -4,6 +4,8 @@
  * or by hand in a pipeline.  This file is the session's flow; the wire is
  * in proto/, the connection in conn.c, the relay in relay.c.
  */
+#include <sys/param.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include "launch.h"
 #include "options.h"
 #include "proto/auth_http.h"
+#include "proto/pop3_parse.h"
 #include "proto/proto.h"
 #include "proto/proxy.h"
 #include "relay.h"
@@ -143,11 +146,18 @@ session_login(struct session *s, const struct proto *p)
 	}
 }
 
+/* The longest command line of the protocol. */
 static size_t
 client_buffer(const struct options *o)
 {
-	return o->protocol == PROTO_IMAP ? o->imap_client_buffer :
-	    o->smtp_client_buffer;
+	switch (o->protocol) {
+	case PROTO_SMTP:
+		return o->smtp_client_buffer;
+	case PROTO_POP3:
+		return POP3_LINE_MAX;
+	default:
+		return o->imap_client_buffer;
+	}
 }
 
 /*
@@ -247,7 +257,10 @@ main(int argc, char *argv[], char *envp[])
 		s.server_name = host;
 	} else
 		s.server_name = opt.server_name;
-	s.cli.cap = client_buffer(&opt);
+	/* one buffer for commands and for SASL responses, each bounded */
+	s.proto = p;
+	s.cmdmax = client_buffer(&opt);
+	s.cli.cap = MAX(s.cmdmax, SASL_LINE_MAX);
 	if ((s.cli.buf = malloc(s.cli.cap)) == NULL) {
 		log_warnx("out of memory");
 		greet_and_exit(&s, p, EX_OSERR);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "proto/proto.h"
 #include "proto/sasl.h"
 #include "session.h"
 
@@ -56,18 +57,19 @@ backend_sendf(struct session *s, const char *fmt, ...)
 
 /*
  * The next line from the client (n < 0), or the next n bytes (an IMAP
- * literal, which may be empty).
- * A line longer than the buffer and a silent client get the protocol's
- * reply; then, as at EOF, the dialogue ends: -1.
+ * literal, which may be empty).  A command line is bounded by the
+ * protocol's client buffer, a SASL response by SASL_LINE_MAX.  A line
+ * over its bound and a silent client get the protocol's reply; then, as
+ * at EOF, the dialogue ends: -1.
  */
 int
-client_read(struct session *s, ssize_t n, char **line, size_t *len,
-    const char *toolong, const char *timeout)
+client_read(struct session *s, ssize_t n, char **line, size_t *len)
 {
 	static const char *const bound[] = { "", "smtp_client_buffer",
-	    "the client buffer", "imap_client_buffer" };
+	    "the POP3 line limit", "imap_client_buffer" };
 	int	rc;
 
+	s->cli.linemax = s->sasl.mech != NULL ? SASL_LINE_MAX : s->cmdmax;
 	if (n >= 0) {
 		rc = conn_getn(&s->cli, n, s->opt->timeout, line);
 		*len = n;
@@ -77,12 +79,13 @@ client_read(struct session *s, ssize_t n, char **line, size_t *len,
 	case LINE_OK:
 		return 0;
 	case LINE_TOOLONG:
-		client_reply(s, toolong);
+		client_reply(s, s->proto->toolong);
 		session_outcome(s, "client sent a line longer than %s (%zu)",
-		    bound[s->opt->protocol], s->cli.cap);
+		    s->sasl.mech != NULL ? "the SASL line limit" :
+		    bound[s->opt->protocol], s->cli.linemax);
 		break;
 	case LINE_TIMEOUT:
-		client_reply(s, timeout);
+		client_reply(s, s->proto->timeout);
 		session_outcome(s, "client timed out");
 		break;
 	default:
@@ -116,15 +119,23 @@ session_salt(struct session *s)
 	return s->salt;
 }
 
-/* The CRAM-MD5 challenge, base64 of the salt, after prefix ("334 ", "+ "). */
+/*
+ * Starts a SASL exchange with the session's credentials; a mechanism
+ * whose challenge is the salt gets it.  A salt that cannot be made (a
+ * server_name too long for it) is logged here.
+ */
 int
-client_challenge(struct session *s, const char *prefix)
+client_sasl_start(struct session *s, const struct sasl_mech *m,
+    const char *ir, size_t irlen)
 {
-	const char	*salt = session_salt(s);
-	char		 b64[sizeof(s->salt) * 2];
+	const char	*salt = NULL;
+	int		 rc;
 
-	if (salt == NULL || b64_encode((const unsigned char *)salt,
-	    strlen(salt), b64, sizeof(b64)) == -1)
-		return -1;
-	return client_replyf(s, "%s%s\r\n", prefix, b64);
+	if ((m->flags & SASL_SERVER_FIRST) && ir == NULL)
+		salt = session_salt(s);
+	rc = sasl_start(&s->sasl, m, &s->creds, salt, ir, irlen);
+	if (rc == SASL_ERROR)
+		session_outcome(s, "server_name too long for a %s challenge",
+		    m->name);
+	return rc;
 }

@@ -11,6 +11,7 @@
 
 #include "conn.h"
 #include "options.h"
+#include "proto/sasl.h"
 
 #define NAME_MAX_LEN	255	/* a DNS name, and the longest XCLIENT value */
 #define CRED_MAX	512	/* longest user name or password we accept */
@@ -53,13 +54,18 @@ struct imap_state {
 	char		tag[NAME_MAX_LEN + 1];
 };
 
+struct proto;
+
 struct session {
 	const struct options	*opt;
+	const struct proto	*proto;
 	const char		*server_name;
 	struct client		 client;
 	struct conn		 cli;
 	struct conn		 be;
 	struct creds		 creds;
+	struct sasl		 sasl;		/* the exchange under way */
+	size_t			 cmdmax;	/* longest command line */
 	struct smtp_state	 smtp;
 	struct imap_state	 imap;
 	int			 errors;	/* invalid commands, for max_errors */
@@ -71,11 +77,10 @@ struct session {
 	long long		 start_ms;
 };
 
-void	creds_wipe(struct creds *);	/* proto/sasl.c */
-
 /* session.c */
-int	client_read(struct session *, ssize_t, char **, size_t *,
-	    const char *, const char *);
+int	client_read(struct session *, ssize_t, char **, size_t *);
+int	client_sasl_start(struct session *, const struct sasl_mech *,
+	    const char *ir, size_t irlen);
 int	client_reply(struct session *, const char *);
 int	client_replyf(struct session *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -83,7 +88,6 @@ int	client_error(struct session *, const char *);
 int	backend_send(struct session *, const char *, size_t);
 int	backend_sendf(struct session *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-int	client_challenge(struct session *, const char *);
 const char *session_salt(struct session *);
 
 /* log.c */

@@ -16,9 +16,6 @@
 
 #define REPLY_GREETING	"* OK IMAP4 ready\r\n"
 #define REPLY_NEXT	"+ OK\r\n"	/* send the literal */
-#define REPLY_SASL_NEXT	"+ \r\n"
-#define REPLY_USERNAME	"+ VXNlcm5hbWU6\r\n"
-#define REPLY_PASSWORD	"+ UGFzc3dvcmQ6\r\n"
 #define REPLY_BYE	"* BYE\r\n"
 #define REPLY_ID	"* ID NIL\r\n"
 #define REPLY_TOOLONG	"* BYE line too long\r\n"
@@ -36,6 +33,7 @@
 #define TEXT_TOOLONG	"BAD command too long"
 #define TEXT_CANCELLED	"BAD authentication cancelled"
 #define TEXT_BASE64	"BAD cannot decode response"
+#define TEXT_CREDENTIALS	"NO invalid credentials"
 #define TEXT_MECHANISM	"NO unsupported authentication mechanism"
 #define TEXT_CRAM_MD5	"NO CRAM-MD5 needs an authentication service"
 
@@ -44,11 +42,9 @@ enum imap_client_state {
 	S_COMMAND,			/* the first line of a command */
 	S_COMMAND_MORE,			/* the line after a literal */
 	S_LITERAL,			/* a literal's bytes */
-	S_DISCARD,			/* the line after a refused literal */
-	S_AUTH_PLAIN,
-	S_AUTH_LOGIN_USERNAME,
-	S_AUTH_LOGIN_PASSWORD,
-	S_AUTH_CRAM_MD5,
+	S_SKIP,				/* a refused command's literal */
+	S_DISCARD,			/* the line after it */
+	S_AUTH,				/* a SASL exchange */
 	S_LOGIN,			/* go to the backend */
 	S_QUIT				/* close */
 };
@@ -57,26 +53,24 @@ enum imap_client_state {
 struct imap_client {
 	struct session		*s;
 	struct imap_parser	 p;
+	size_t			 skip;		/* S_SKIP: bytes to drop */
+	size_t			 dropped;	/* of the refused command */
 };
 
 static int	imap_command(struct imap_client *, char *, size_t);
 static int	imap_command_more(struct imap_client *, char *, size_t);
 static int	imap_literal(struct imap_client *, char *, size_t);
+static int	imap_skip(struct imap_client *, char *, size_t);
 static int	imap_discard(struct imap_client *, char *, size_t);
-static int	imap_auth_plain(struct imap_client *, char *, size_t);
-static int	imap_auth_login_username(struct imap_client *, char *, size_t);
-static int	imap_auth_login_password(struct imap_client *, char *, size_t);
-static int	imap_auth_cram_md5(struct imap_client *, char *, size_t);
+static int	imap_auth_response(struct imap_client *, char *, size_t);
 
 static int (*const imap_states[])(struct imap_client *, char *, size_t) = {
 	[S_COMMAND] = imap_command,
 	[S_COMMAND_MORE] = imap_command_more,
 	[S_LITERAL] = imap_literal,
+	[S_SKIP] = imap_skip,
 	[S_DISCARD] = imap_discard,
-	[S_AUTH_PLAIN] = imap_auth_plain,
-	[S_AUTH_LOGIN_USERNAME] = imap_auth_login_username,
-	[S_AUTH_LOGIN_PASSWORD] = imap_auth_login_password,
-	[S_AUTH_CRAM_MD5] = imap_auth_cram_md5,
+	[S_AUTH] = imap_auth_response,
 };
 
 static int	imap_capability(struct imap_client *, struct imap_cmd *);
@@ -131,11 +125,7 @@ reply_error(struct session *s, const char *tag, const char *text)
 static unsigned
 imap_auth_methods(const struct session *s)
 {
-	unsigned	m = s->opt->imap_auth & (AUTH_PLAIN | AUTH_LOGIN);
-
-	if (s->opt->auth_http != NULL)
-		m |= s->opt->imap_auth & AUTH_CRAM_MD5;
-	return m;
+	return sasl_offered(s->opt->imap_auth, s->opt->auth_http != NULL);
 }
 
 static int
@@ -154,6 +144,7 @@ imap_client(struct session *s)
 	struct imap_client	 ic;
 	char			*line;
 	size_t			 len;
+	ssize_t			 n;
 	int			 state;
 
 	memset(&ic, 0, sizeof(ic));
@@ -161,9 +152,9 @@ imap_client(struct session *s)
 	/* after a refused attempt the client goes on where it was */
 	state = s->attempt == 0 ? imap_greeting(s) : S_COMMAND;
 	while (state != S_LOGIN && state != S_QUIT) {
-		if (client_read(s, state == S_LITERAL ?
-		    (ssize_t)ic.p.literal : -1,
-		    &line, &len, REPLY_TOOLONG, REPLY_TIMEOUT) == -1)
+		n = state == S_LITERAL ? (ssize_t)ic.p.literal :
+		    state == S_SKIP ? (ssize_t)ic.skip : -1;
+		if (client_read(s, n, &line, &len) == -1)
 			break;
 		state = imap_states[state](&ic, line, len);
 		explicit_bzero(line, len);
@@ -172,12 +163,43 @@ imap_client(struct session *s)
 	return state == S_LOGIN ? PROTO_LOGIN : PROTO_DONE;
 }
 
+/*
+ * What follows a refused command's line.  After a LITERAL+ announcement
+ * ("{n+}") the client sends n bytes and one more line without waiting:
+ * they are the refused command's data, never commands, so they are read
+ * and dropped, within imap_client_buffer for the whole command; past
+ * that the connection is closed.  A synchronizing literal ("{n}") never
+ * comes, since the client got no "+".
+ */
+static int
+imap_drop(struct imap_client *ic, const char *line, size_t len)
+{
+	struct session	*s = ic->s;
+	size_t		 n, limit = s->opt->imap_client_buffer;
+	const char	*brace;
+	int		 sync;
+
+	if (!imap_literal_suffix(line, len, &n, &sync) || sync)
+		return S_COMMAND;
+	if (n > limit || (ic->dropped += n) > limit) {
+		client_reply(s, REPLY_LITERAL);
+		brace = memrchr(line, '{', len);
+		session_outcome(s, "client sent a LITERAL+ literal of %.*s "
+		    "bytes (imap_client_buffer %zu)",
+		    (int)(line + len - brace - 3), brace + 1, limit);
+		return S_QUIT;
+	}
+	ic->skip = n;
+	return S_SKIP;
+}
+
 /* Where the parser left the command: run it, read more, or refuse it. */
 static int
-imap_parsed(struct imap_client *ic, int rc)
+imap_parsed(struct imap_client *ic, int rc, const char *line, size_t len)
 {
 	struct session	*s = ic->s;
 	struct imap_cmd	*cmd = &ic->p.cmd;
+	const char	*tag = cmd->tag, *text;
 	int		 state;
 
 	switch (rc) {
@@ -195,87 +217,74 @@ imap_parsed(struct imap_client *ic, int rc)
 	explicit_bzero(cmd->store, sizeof(cmd->store));
 	switch (ic->p.error) {
 	case IMAP_ERR_TAG:
-		return reply_error(s, "*", TEXT_INVALID);
+		tag = "*";
+		text = TEXT_INVALID;
+		break;
 	case IMAP_ERR_COMMAND:
-		return reply_error(s, cmd->tag, TEXT_INVALID);
+		text = TEXT_INVALID;
+		break;
 	case IMAP_ERR_TOOLONG:
-		return reply_error(s, cmd->tag, TEXT_TOOLONG);
+		text = TEXT_TOOLONG;
+		break;
 	case IMAP_ERR_LITERAL:
-		if (reply_error(s, cmd->tag, TEXT_LITERAL) == S_QUIT)
-			return S_QUIT;
-		if (ic->p.sync)		/* the client waits, sends nothing */
-			return S_COMMAND;
-		/* LITERAL+: its bytes are on their way; we won't read them */
-		client_reply(s, REPLY_LITERAL);
-		session_outcome(s, "client sent a LITERAL+ literal of %zu "
-		    "bytes (imap_client_buffer %zu)", ic->p.literal,
-		    s->opt->imap_client_buffer);
-		return S_QUIT;
+		text = TEXT_LITERAL;
+		break;
 	default:
-		return reply_error(s, cmd->tag, TEXT_ARGUMENTS);
+		text = TEXT_ARGUMENTS;
+		break;
 	}
+	if (reply_error(s, tag, text) == S_QUIT)
+		return S_QUIT;
+	/* a literal refused for its bytes: the line after it is the command's */
+	if (line == NULL)
+		return S_DISCARD;
+	return imap_drop(ic, line, len);
 }
 
 static int
 imap_command(struct imap_client *ic, char *line, size_t len)
 {
 	imap_parse_init(&ic->p, ic->s->opt->imap_client_buffer);
-	return imap_parsed(ic, imap_parse_line(&ic->p, line, len));
+	ic->dropped = 0;
+	return imap_parsed(ic, imap_parse_line(&ic->p, line, len), line, len);
 }
 
 static int
 imap_command_more(struct imap_client *ic, char *line, size_t len)
 {
-	return imap_parsed(ic, imap_parse_line(&ic->p, line, len));
+	return imap_parsed(ic, imap_parse_line(&ic->p, line, len), line, len);
 }
 
 static int
 imap_literal(struct imap_client *ic, char *data, size_t len)
 {
-	int	state;
+	return imap_parsed(ic, imap_parse_literal(&ic->p, data, len), NULL, 0);
+}
 
-	state = imap_parsed(ic, imap_parse_literal(&ic->p, data, len));
-	/* refused (a NUL in it): the line after it is still the command's */
-	return state == S_COMMAND ? S_DISCARD : state;
+static int
+imap_skip(struct imap_client *ic, char *data, size_t len)
+{
+	(void)ic;
+	(void)data;
+	(void)len;
+	return S_DISCARD;
 }
 
 static int
 imap_discard(struct imap_client *ic, char *line, size_t len)
 {
-	(void)ic;
-	(void)line;
-	(void)len;
-	return S_COMMAND;
+	return imap_drop(ic, line, len);
 }
 
-/* Adds " word" unless the list has it already. */
-static size_t
-cap_add(char *buf, size_t n, size_t cap, const char *word)
-{
-	size_t	wlen = strlen(word);
-	char	*p;
-
-	for (p = buf; (p = strcasestr(p, word)) != NULL; p += wlen)
-		if (p > buf && p[-1] == ' ' &&
-		    (p[wlen] == ' ' || p[wlen] == '\0'))
-			return n;
-	if (n < cap)
-		n += snprintf(buf + n, cap - n, " %s", word);
-	return n;
-}
-
-/*
- * imap_capabilities, then what our own parser accepts (LITERAL+ and
- * SASL-IR), then the AUTH= methods.  STARTTLS comes with TLS.
- */
+/* imap_capabilities as configured, then the AUTH= methods, as nginx. */
 static int
 imap_capability(struct imap_client *ic, struct imap_cmd *cmd)
 {
 	struct session	*s = ic->s;
 	char		 buf[4096], item[512];
 	const char	*list = s->opt->imap_capabilities;
-	unsigned	 methods = imap_auth_methods(s);
 	size_t		 n;
+	int		 w;
 
 	if (cmd->nargs != 0)
 		return reply_error(s, cmd->tag, TEXT_ARGUMENTS);
@@ -283,15 +292,12 @@ imap_capability(struct imap_client *ic, struct imap_cmd *cmd)
 	while (n < sizeof(buf) && options_list_next(&list, item,
 	    sizeof(item)) > 0)
 		n += snprintf(buf + n, sizeof(buf) - n, " %s", item);
-	n = cap_add(buf, n, sizeof(buf), "LITERAL+");
-	n = cap_add(buf, n, sizeof(buf), "SASL-IR");
-	if (methods & AUTH_PLAIN)
-		n = cap_add(buf, n, sizeof(buf), "AUTH=PLAIN");
-	if (methods & AUTH_LOGIN)
-		n = cap_add(buf, n, sizeof(buf), "AUTH=LOGIN");
-	if (methods & AUTH_CRAM_MD5)
-		n = cap_add(buf, n, sizeof(buf), "AUTH=CRAM-MD5");
-	if (n + 2 >= sizeof(buf)) {
+	if (n < sizeof(buf) && (w = sasl_list(imap_auth_methods(s), " AUTH=",
+	    "", buf + n, sizeof(buf) - n)) != -1)
+		n += w;
+	else
+		n = sizeof(buf);
+	if (n + 3 > sizeof(buf)) {
 		session_outcome(s, "imap_capabilities too long");
 		client_reply(s, REPLY_INTERNAL);
 		return S_QUIT;
@@ -357,115 +363,59 @@ imap_login(struct imap_client *ic, struct imap_cmd *cmd)
 	return S_LOGIN;
 }
 
-/* A SASL exchange that failed: the tagged answer, fresh credentials. */
+/* Where the SASL engine left the exchange, in IMAP's words. */
 static int
-auth_error(struct imap_client *ic, const char *text)
+imap_sasl(struct imap_client *ic, int rc)
 {
-	creds_wipe(&ic->s->creds);
-	return reply_error(ic->s, ic->s->imap.tag, text);
+	struct session	*s = ic->s;
+
+	switch (rc) {
+	case SASL_CHALLENGE:
+		client_replyf(s, "+ %s\r\n", s->sasl.challenge);
+		return S_AUTH;
+	case SASL_DONE:
+		return S_LOGIN;
+	case SASL_CANCELLED:
+		return reply_error(s, s->imap.tag, TEXT_CANCELLED);
+	case SASL_BASE64:
+		return reply_error(s, s->imap.tag, TEXT_BASE64);
+	case SASL_INVALID:
+		return reply_error(s, s->imap.tag, TEXT_CREDENTIALS);
+	default:
+		client_reply(s, REPLY_INTERNAL);
+		return S_QUIT;
+	}
 }
 
 static int
+imap_auth_response(struct imap_client *ic, char *line, size_t len)
+{
+	return imap_sasl(ic, sasl_response(&ic->s->sasl, line, len));
+}
+
+/* AUTHENTICATE mechanism [initial-response] (RFC 4959's SASL-IR). */
+static int
 imap_authenticate(struct imap_client *ic, struct imap_cmd *cmd)
 {
-	struct session	*s = ic->s;
-	struct imap_arg	*mech = &cmd->arg[0], *ir = &cmd->arg[1];
-	unsigned	 methods = imap_auth_methods(s);
+	struct session		*s = ic->s;
+	struct imap_arg		*mech = &cmd->arg[0], *ir = &cmd->arg[1];
+	const struct sasl_mech	*m;
 
 	if (cmd->nargs == 0 || mech->type != IMAP_ATOM ||
 	    (cmd->nargs == 2 && ir->type != IMAP_ATOM))
 		return reply_error(s, cmd->tag, TEXT_ARGUMENTS);
-	creds_wipe(&s->creds);
 	keep_tag(s, cmd);
-	/* RFC 4959: "=" is an empty initial response */
-	if (cmd->nargs == 2 && strcmp(ir->p, "=") == 0) {
-		ir->p[0] = '\0';
-		ir->len = 0;
-	}
-	if ((methods & AUTH_PLAIN) && strcasecmp(mech->p, "PLAIN") == 0) {
-		if (cmd->nargs == 2)
-			return imap_auth_plain(ic, ir->p, ir->len);
-		client_reply(s, REPLY_SASL_NEXT);
-		return S_AUTH_PLAIN;
-	}
-	if ((methods & AUTH_LOGIN) && strcasecmp(mech->p, "LOGIN") == 0) {
-		if (cmd->nargs == 2)
-			return imap_auth_login_username(ic, ir->p, ir->len);
-		client_reply(s, REPLY_USERNAME);
-		return S_AUTH_LOGIN_USERNAME;
-	}
-	/* the auth service checks the digest and gives us the password */
-	if ((methods & AUTH_CRAM_MD5) && strcasecmp(mech->p, "CRAM-MD5") == 0) {
-		if (cmd->nargs != 1)
-			return reply_error(s, cmd->tag, TEXT_ARGUMENTS);
-		if (client_challenge(s, "+ ") == -1) {
-			session_outcome(s, "server_name too long for a "
-			    "CRAM-MD5 challenge");
-			client_reply(s, REPLY_INTERNAL);
-			return S_QUIT;
-		}
-		return S_AUTH_CRAM_MD5;
-	}
-	if ((s->opt->imap_auth & AUTH_CRAM_MD5) &&
-	    strcasecmp(mech->p, "CRAM-MD5") == 0) {
+	if ((m = sasl_find(mech->p, mech->len, imap_auth_methods(s))) != NULL)
+		return imap_sasl(ic, client_sasl_start(s, m,
+		    cmd->nargs == 2 ? ir->p : NULL, ir->len));
+	if (sasl_find(mech->p, mech->len, s->opt->imap_auth &
+	    AUTH_CRAM_MD5) != NULL) {
 		log_warnx("AUTHENTICATE CRAM-MD5 refused: it needs an "
 		    "authentication service (--auth-http), which knows the "
 		    "secret");
 		return reply_error(s, cmd->tag, TEXT_CRAM_MD5);
 	}
 	return reply_error(s, cmd->tag, TEXT_MECHANISM);
-}
-
-static int
-imap_auth_plain(struct imap_client *ic, char *line, size_t len)
-{
-	struct session	*s = ic->s;
-
-	if (sasl_is_cancel(line, len))
-		return auth_error(ic, TEXT_CANCELLED);
-	if (sasl_plain_decode(line, len, &s->creds) == -1)
-		return auth_error(ic, TEXT_BASE64);
-	s->creds.method = AUTH_PLAIN;
-	return S_LOGIN;
-}
-
-static int
-imap_auth_login_username(struct imap_client *ic, char *line, size_t len)
-{
-	struct session	*s = ic->s;
-
-	if (sasl_is_cancel(line, len))
-		return auth_error(ic, TEXT_CANCELLED);
-	if (sasl_login_decode(line, len, s->creds.user,
-	    &s->creds.userlen) == -1)
-		return auth_error(ic, TEXT_BASE64);
-	client_reply(s, REPLY_PASSWORD);
-	return S_AUTH_LOGIN_PASSWORD;
-}
-
-static int
-imap_auth_login_password(struct imap_client *ic, char *line, size_t len)
-{
-	struct session	*s = ic->s;
-
-	if (sasl_is_cancel(line, len))
-		return auth_error(ic, TEXT_CANCELLED);
-	if (sasl_login_decode(line, len, s->creds.pass,
-	    &s->creds.passlen) == -1)
-		return auth_error(ic, TEXT_BASE64);
-	s->creds.method = AUTH_LOGIN;
-	return S_LOGIN;
-}
-
-/* RFC 2195: base64 of "user digest"; the auth service checks the digest. */
-static int
-imap_auth_cram_md5(struct imap_client *ic, char *line, size_t len)
-{
-	if (sasl_is_cancel(line, len))
-		return auth_error(ic, TEXT_CANCELLED);
-	if (sasl_cram_decode(line, len, &ic->s->creds) == -1)
-		return auth_error(ic, TEXT_BASE64);
-	return S_LOGIN;
 }
 
 /* STARTTLS arrives with the TLS issue; until then it is not offered. */
@@ -561,7 +511,7 @@ be_untagged(struct session *s, int step, struct be_untagged *u,
 	int	 over;
 
 	over = untagged_add(u, line, len, "\r\n", &size);
-	while (r->status == IMAP_DATA && imap_literal_suffix(line, len, &n)) {
+	while (r->status == IMAP_DATA && imap_literal_suffix(line, len, &n, NULL)) {
 		if (conn_getn(&s->be, n, s->opt->timeout, &data) != LINE_OK) {
 			session_outcome(s, "backend %s sent a bad literal (%s)",
 			    s->backend, be_step_names[step]);
@@ -736,5 +686,7 @@ const struct proto imap_proto = {
 	imap_backend,
 	REPLY_TEMPFAIL,
 	REPLY_INTERNAL,
+	REPLY_TOOLONG,
+	REPLY_TIMEOUT,
 	imap_denied,
 };

@@ -348,15 +348,21 @@ imap_resp_parse(const char *line, size_t len, const char *tag, int *tagged)
 	return *tagged ? IMAP_MALFORMED : IMAP_DATA;
 }
 
-/* Does the line end with a literal's "{n}" or "{n+}"?  1 and n, or 0. */
+/*
+ * Does the line end with a literal's "{n}" or "{n+}"?  1 and n, and in
+ * sync whether the sender waits for a continuation first (NULL: not
+ * asked); or 0.
+ */
 int
-imap_literal_suffix(const char *line, size_t len, size_t *n)
+imap_literal_suffix(const char *line, size_t len, size_t *n, int *sync)
 {
 	size_t	i, end;
 
 	if (len < 3 || line[len - 1] != '}')
 		return 0;
 	end = len - 1;
+	if (sync != NULL)
+		*sync = line[end - 1] != '+';
 	if (line[end - 1] == '+')
 		end--;
 	for (i = end; i > 0 && line[i - 1] >= '0' && line[i - 1] <= '9'; i--)

@@ -81,7 +81,8 @@ enum imap_status {
 
 int	imap_resp_parse(const char *line, size_t len, const char *tag,
 	    int *tagged);
-int	imap_literal_suffix(const char *line, size_t len, size_t *n);
+int	imap_literal_suffix(const char *line, size_t len, size_t *n,
+	    int *sync);
 
 /*
  * "<tag> LOGIN <user> <pass>\r\n", each value quoted or as a literal.

@@ -19,13 +19,11 @@
 #define REPLY_OK	"+OK\r\n"
 #define REPLY_CAPA	"+OK Capability list follows\r\n"
 #define REPLY_METHODS	"+OK methods supported:\r\n"
-#define REPLY_NEXT	"+ \r\n"
-#define REPLY_USERNAME	"+ VXNlcm5hbWU6\r\n"
-#define REPLY_PASSWORD	"+ UGFzc3dvcmQ6\r\n"
 #define REPLY_INVALID	"-ERR invalid command\r\n"
 #define REPLY_ARGUMENT	"-ERR invalid argument\r\n"
 #define REPLY_BASE64	"-ERR cannot decode response\r\n"
 #define REPLY_CANCELLED	"-ERR authentication cancelled\r\n"
+#define REPLY_CREDENTIALS	"-ERR invalid credentials\r\n"
 #define REPLY_MECHANISM	"-ERR unrecognized authentication type\r\n"
 #define REPLY_TOOLONG	"-ERR line too long\r\n"
 #define REPLY_TIMEOUT	"-ERR timeout, closing connection\r\n"
@@ -35,46 +33,37 @@
 enum pop3_client_state {
 	S_START,			/* AUTHORIZATION, no USER yet */
 	S_USER,				/* USER given, PASS expected */
-	S_AUTH_PLAIN,
-	S_AUTH_LOGIN_USERNAME,
-	S_AUTH_LOGIN_PASSWORD,
-	S_AUTH_CRAM_MD5,
+	S_AUTH,				/* a SASL exchange */
 	S_LOGIN,			/* go to the backend */
 	S_QUIT				/* close */
 };
 
 static int	pop3_start(struct session *, char *, size_t);
 static int	pop3_user_given(struct session *, char *, size_t);
-static int	pop3_auth_plain(struct session *, char *, size_t);
-static int	pop3_auth_login_username(struct session *, char *, size_t);
-static int	pop3_auth_login_password(struct session *, char *, size_t);
-static int	pop3_auth_cram_md5(struct session *, char *, size_t);
+static int	pop3_auth_response(struct session *, char *, size_t);
 
 static int (*const pop3_states[])(struct session *, char *, size_t) = {
 	[S_START] = pop3_start,
 	[S_USER] = pop3_user_given,
-	[S_AUTH_PLAIN] = pop3_auth_plain,
-	[S_AUTH_LOGIN_USERNAME] = pop3_auth_login_username,
-	[S_AUTH_LOGIN_PASSWORD] = pop3_auth_login_password,
-	[S_AUTH_CRAM_MD5] = pop3_auth_cram_md5,
+	[S_AUTH] = pop3_auth_response,
 };
 
-static int	pop3_user(struct session *, struct pop3_cmd *, int);
-static int	pop3_pass(struct session *, struct pop3_cmd *, int);
-static int	pop3_apop(struct session *, struct pop3_cmd *, int);
-static int	pop3_auth(struct session *, struct pop3_cmd *, int);
-static int	pop3_capa(struct session *, struct pop3_cmd *, int);
-static int	pop3_noop(struct session *, struct pop3_cmd *, int);
-static int	pop3_quit(struct session *, struct pop3_cmd *, int);
-static int	pop3_stls(struct session *, struct pop3_cmd *, int);
-static int	pop3_unknown(struct session *, struct pop3_cmd *, int);
+static int	pop3_user(struct session *, struct cmd *, int);
+static int	pop3_pass(struct session *, struct cmd *, int);
+static int	pop3_apop(struct session *, struct cmd *, int);
+static int	pop3_auth(struct session *, struct cmd *, int);
+static int	pop3_capa(struct session *, struct cmd *, int);
+static int	pop3_noop(struct session *, struct cmd *, int);
+static int	pop3_quit(struct session *, struct cmd *, int);
+static int	pop3_stls(struct session *, struct cmd *, int);
+static int	pop3_unknown(struct session *, struct cmd *, int);
 
 #define BEFORE_USER	(1 << S_START)
 #define AFTER_USER	(1 << S_USER)
 
 /* Each verb, and the states in which it is a valid command (as nginx). */
 static const struct {
-	int		(*fn)(struct session *, struct pop3_cmd *, int);
+	int		(*fn)(struct session *, struct cmd *, int);
 	unsigned	states;
 } pop3_verbs[] = {
 	[POP3_UNKNOWN] = { pop3_unknown, BEFORE_USER | AFTER_USER },
@@ -113,6 +102,20 @@ pop3_salt_needed(const struct session *s)
 	    s->opt->auth_http != NULL;
 }
 
+/*
+ * The SASL mechanisms we can take, for CAPA and AUTH: pop3_auth plain
+ * is USER/PASS and SASL PLAIN and LOGIN, as in nginx.
+ */
+static unsigned
+pop3_mechanisms(const struct session *s)
+{
+	unsigned	m = s->opt->pop3_auth;
+
+	if (m & AUTH_PLAIN)
+		m |= AUTH_LOGIN;
+	return sasl_offered(m, s->opt->auth_http != NULL);
+}
+
 static int
 pop3_greeting(struct session *s)
 {
@@ -143,8 +146,7 @@ pop3_client(struct session *s)
 
 	state = s->attempt == 0 ? pop3_greeting(s) : S_START;
 	while (state != S_LOGIN && state != S_QUIT) {
-		if (client_read(s, -1, &line, &len, REPLY_TOOLONG,
-		    REPLY_TIMEOUT) == -1)
+		if (client_read(s, -1, &line, &len) == -1)
 			break;
 		state = pop3_states[state](s, line, len);
 		explicit_bzero(line, len);
@@ -157,7 +159,7 @@ pop3_client(struct session *s)
 static int
 pop3_command(struct session *s, char *line, size_t len, int state)
 {
-	struct pop3_cmd	cmd;
+	struct cmd	cmd;
 
 	if (pop3_cmd_parse(line, len, &cmd) == -1 ||
 	    !(pop3_verbs[cmd.verb].states & (1U << state)))
@@ -183,20 +185,19 @@ pop3_user_given(struct session *s, char *line, size_t len)
  * choosing.
  */
 static int
-pop3_login(struct session *s, unsigned method)
+pop3_login(struct session *s)
 {
 	if (memchr(s->creds.user, '\r', s->creds.userlen) != NULL ||
 	    memchr(s->creds.user, '\n', s->creds.userlen) != NULL ||
 	    memchr(s->creds.pass, '\r', s->creds.passlen) != NULL ||
 	    memchr(s->creds.pass, '\n', s->creds.passlen) != NULL)
 		return reply_error(s, REPLY_ARGUMENT);
-	s->creds.method = method;
 	return S_LOGIN;
 }
 
 /* Copies one command argument into a credential buffer of CRED_MAX + 1. */
 static int
-cred_copy(const struct pop3_cmd *cmd, char *dst, size_t *dstlen)
+cred_copy(const struct cmd *cmd, char *dst, size_t *dstlen)
 {
 	if (cmd->nargs != 1 || cmd->arg[0].len > CRED_MAX)
 		return -1;
@@ -208,7 +209,7 @@ cred_copy(const struct pop3_cmd *cmd, char *dst, size_t *dstlen)
 
 /* pop3_auth plain: USER/PASS and AUTH PLAIN and LOGIN, as nginx. */
 static int
-pop3_user(struct session *s, struct pop3_cmd *cmd, int state)
+pop3_user(struct session *s, struct cmd *cmd, int state)
 {
 	(void)state;
 	if (!(s->opt->pop3_auth & AUTH_PLAIN))
@@ -221,47 +222,34 @@ pop3_user(struct session *s, struct pop3_cmd *cmd, int state)
 }
 
 static int
-pop3_pass(struct session *s, struct pop3_cmd *cmd, int state)
+pop3_pass(struct session *s, struct cmd *cmd, int state)
 {
 	(void)state;
 	if (cred_copy(cmd, s->creds.pass, &s->creds.passlen) == -1)
 		return reply_error(s, REPLY_ARGUMENT);
-	return pop3_login(s, AUTH_PLAIN);
+	s->creds.method = AUTH_PLAIN;
+	return pop3_login(s);
 }
 
 /*
  * APOP and CRAM-MD5 prove the password without sending it: only an auth
  * service can check the digest and hand us the password for the backend.
- * EXTERNAL waits for TLS client certificates.
  */
 static int
 pop3_unavailable(struct session *s, const char *method)
 {
 	char	reply[128];
 
-	log_warnx("%s refused: it needs an auth service (--auth-http)%s",
-	    method, strcmp(method, "EXTERNAL") == 0 ?
-	    " and TLS, which is not supported yet" : "");
+	log_warnx("%s refused: it needs an auth service (--auth-http)",
+	    method);
 	snprintf(reply, sizeof(reply), "-ERR %s not available: needs an "
 	    "auth service\r\n", method);
 	return reply_error(s, reply);
 }
 
-/* The SASL mechanisms we can take, for CAPA and AUTH. */
-static unsigned
-pop3_mechanisms(const struct session *s)
-{
-	unsigned	m = s->opt->pop3_auth & AUTH_PLAIN ? AUTH_PLAIN |
-			    AUTH_LOGIN : 0;
-
-	if (s->opt->auth_http != NULL)
-		m |= s->opt->pop3_auth & AUTH_CRAM_MD5;
-	return m;
-}
-
 /* APOP name digest: the service checks the digest against the timestamp. */
 static int
-pop3_apop(struct session *s, struct pop3_cmd *cmd, int state)
+pop3_apop(struct session *s, struct cmd *cmd, int state)
 {
 	(void)state;
 	if (!(s->opt->pop3_auth & AUTH_APOP))
@@ -276,105 +264,61 @@ pop3_apop(struct session *s, struct pop3_cmd *cmd, int state)
 	s->creds.userlen = cmd->arg[0].len;
 	memcpy(s->creds.pass, cmd->arg[1].p, 32);
 	s->creds.passlen = 32;
-	return pop3_login(s, AUTH_APOP);
+	s->creds.method = AUTH_APOP;
+	return pop3_login(s);
+}
+
+/* Where the SASL engine left the exchange, in POP3's words. */
+static int
+pop3_sasl(struct session *s, int rc)
+{
+	switch (rc) {
+	case SASL_CHALLENGE:
+		client_replyf(s, "+ %s\r\n", s->sasl.challenge);
+		return S_AUTH;
+	case SASL_DONE:
+		return pop3_login(s);
+	case SASL_CANCELLED:
+		return reply_error(s, REPLY_CANCELLED);
+	case SASL_BASE64:
+		return reply_error(s, REPLY_BASE64);
+	case SASL_INVALID:
+		return reply_error(s, REPLY_CREDENTIALS);
+	default:
+		client_reply(s, REPLY_INTERNAL);
+		return S_QUIT;
+	}
 }
 
 static int
-mech_is(const struct pop3_arg *a, const char *name)
+pop3_auth_response(struct session *s, char *line, size_t len)
 {
-	return a->len == strlen(name) && strncasecmp(a->p, name, a->len) == 0;
+	return pop3_sasl(s, sasl_response(&s->sasl, line, len));
 }
 
 /* AUTH alone lists the mechanisms (RFC 1734 as nginx answers it). */
 static int
-pop3_auth(struct session *s, struct pop3_cmd *cmd, int state)
+pop3_auth(struct session *s, struct cmd *cmd, int state)
 {
-	unsigned	 m = pop3_mechanisms(s), plain = m & AUTH_PLAIN;
-	struct pop3_arg	*mech = &cmd->arg[0];
+	const struct sasl_mech	*m;
+	const struct cmd_arg	*ir = &cmd->arg[1];
+	unsigned		 methods = pop3_mechanisms(s);
+	char			 list[256];
 
 	(void)state;
 	if (cmd->nargs == 0) {
-		client_replyf(s, REPLY_METHODS "%s%s.\r\n",
-		    plain ? "PLAIN\r\nLOGIN\r\n" : "",
-		    m & AUTH_CRAM_MD5 ? "CRAM-MD5\r\n" : "");
+		if (sasl_list(methods, "", "\r\n", list, sizeof(list)) == -1)
+			list[0] = '\0';
+		client_replyf(s, REPLY_METHODS "%s.\r\n", list);
 		return S_START;
 	}
-	creds_wipe(&s->creds);
-	if (plain && mech_is(mech, "PLAIN")) {
-		if (cmd->nargs == 2)
-			return pop3_auth_plain(s, (char *)cmd->arg[1].p,
-			    cmd->arg[1].len);
-		client_reply(s, REPLY_NEXT);
-		return S_AUTH_PLAIN;
-	}
-	if (plain && mech_is(mech, "LOGIN")) {
-		if (cmd->nargs == 2)
-			return pop3_auth_login_username(s,
-			    (char *)cmd->arg[1].p, cmd->arg[1].len);
-		client_reply(s, REPLY_USERNAME);
-		return S_AUTH_LOGIN_USERNAME;
-	}
-	if ((m & AUTH_CRAM_MD5) && mech_is(mech, "CRAM-MD5")) {
-		if (cmd->nargs != 1)
-			return reply_error(s, REPLY_ARGUMENT);
-		if (client_challenge(s, "+ ") == -1) {
-			session_outcome(s, "server_name too long for a "
-			    "CRAM-MD5 challenge");
-			client_reply(s, REPLY_INTERNAL);
-			return S_QUIT;
-		}
-		return S_AUTH_CRAM_MD5;
-	}
-	if ((s->opt->pop3_auth & AUTH_CRAM_MD5) && mech_is(mech, "CRAM-MD5"))
+	if ((m = sasl_find(cmd->arg[0].p, cmd->arg[0].len, methods)) != NULL)
+		return pop3_sasl(s, client_sasl_start(s, m,
+		    cmd->nargs == 2 ? ir->p : NULL, ir->len));
+	if (sasl_find(cmd->arg[0].p, cmd->arg[0].len,
+	    s->opt->pop3_auth & AUTH_CRAM_MD5) != NULL)
 		return pop3_unavailable(s, "CRAM-MD5");
-	if ((s->opt->pop3_auth & AUTH_EXTERNAL) && mech_is(mech, "EXTERNAL"))
-		return pop3_unavailable(s, "EXTERNAL");
 	return reply_error(s, REPLY_MECHANISM);
-}
-
-static int
-pop3_auth_plain(struct session *s, char *line, size_t len)
-{
-	if (sasl_is_cancel(line, len))
-		return reply_error(s, REPLY_CANCELLED);
-	if (sasl_plain_decode(line, len, &s->creds) == -1)
-		return reply_error(s, REPLY_BASE64);
-	return pop3_login(s, AUTH_PLAIN);
-}
-
-static int
-pop3_auth_login_username(struct session *s, char *line, size_t len)
-{
-	if (sasl_is_cancel(line, len))
-		return reply_error(s, REPLY_CANCELLED);
-	if (sasl_login_decode(line, len, s->creds.user,
-	    &s->creds.userlen) == -1)
-		return reply_error(s, REPLY_BASE64);
-	client_reply(s, REPLY_PASSWORD);
-	return S_AUTH_LOGIN_PASSWORD;
-}
-
-static int
-pop3_auth_login_password(struct session *s, char *line, size_t len)
-{
-	if (sasl_is_cancel(line, len))
-		return reply_error(s, REPLY_CANCELLED);
-	if (sasl_login_decode(line, len, s->creds.pass,
-	    &s->creds.passlen) == -1)
-		return reply_error(s, REPLY_BASE64);
-	return pop3_login(s, AUTH_LOGIN);
-}
-
-static int
-pop3_auth_cram_md5(struct session *s, char *line, size_t len)
-{
-	if (sasl_is_cancel(line, len))
-		return reply_error(s, REPLY_CANCELLED);
-	if (sasl_cram_decode(line, len, &s->creds) == -1) {
-		creds_wipe(&s->creds);
-		return reply_error(s, REPLY_BASE64);
-	}
-	return pop3_login(s, AUTH_CRAM_MD5);
 }
 
 /*
@@ -383,11 +327,11 @@ pop3_auth_cram_md5(struct session *s, char *line, size_t len)
  * a client must not be offered what it will be refused.
  */
 static int
-pop3_capa(struct session *s, struct pop3_cmd *cmd, int state)
+pop3_capa(struct session *s, struct cmd *cmd, int state)
 {
 	char		 buf[4096], item[512];
 	const char	*list = s->opt->pop3_capabilities;
-	unsigned	 m = pop3_mechanisms(s), plain = m & AUTH_PLAIN;
+	unsigned	 m = pop3_mechanisms(s);
 	size_t		 n;
 	int		 rc;
 
@@ -395,14 +339,21 @@ pop3_capa(struct session *s, struct pop3_cmd *cmd, int state)
 	n = strlcpy(buf, REPLY_CAPA, sizeof(buf));
 	while (n < sizeof(buf) &&
 	    (rc = options_list_next(&list, item, sizeof(item))) != 0) {
-		if (rc == -1 || (!plain && strcasecmp(item, "USER") == 0))
+		if (rc == -1 || (!(s->opt->pop3_auth & AUTH_PLAIN) &&
+		    strcasecmp(item, "USER") == 0))
 			continue;
 		n += snprintf(buf + n, sizeof(buf) - n, "%s\r\n", item);
 	}
-	if (n < sizeof(buf) && m != 0)
-		n += snprintf(buf + n, sizeof(buf) - n, "SASL%s%s\r\n",
-		    plain ? " PLAIN LOGIN" : "",
-		    m & AUTH_CRAM_MD5 ? " CRAM-MD5" : "");
+	if (n < sizeof(buf) && m != 0) {
+		n += strlcpy(buf + n, "SASL", sizeof(buf) - n);
+		if (n < sizeof(buf) && (rc = sasl_list(m, " ", "", buf + n,
+		    sizeof(buf) - n)) != -1)
+			n += rc;
+		else
+			n = sizeof(buf);
+		if (n < sizeof(buf))
+			n += strlcpy(buf + n, "\r\n", sizeof(buf) - n);
+	}
 	if (n < sizeof(buf))
 		n += strlcpy(buf + n, ".\r\n", sizeof(buf) - n);
 	if (n >= sizeof(buf)) {
@@ -415,7 +366,7 @@ pop3_capa(struct session *s, struct pop3_cmd *cmd, int state)
 }
 
 static int
-pop3_noop(struct session *s, struct pop3_cmd *cmd, int state)
+pop3_noop(struct session *s, struct cmd *cmd, int state)
 {
 	(void)cmd;
 	client_reply(s, REPLY_OK);
@@ -423,7 +374,7 @@ pop3_noop(struct session *s, struct pop3_cmd *cmd, int state)
 }
 
 static int
-pop3_quit(struct session *s, struct pop3_cmd *cmd, int state)
+pop3_quit(struct session *s, struct cmd *cmd, int state)
 {
 	(void)cmd;
 	(void)state;
@@ -434,13 +385,13 @@ pop3_quit(struct session *s, struct pop3_cmd *cmd, int state)
 
 /* STLS arrives with the TLS issue; until then it is not offered. */
 static int
-pop3_stls(struct session *s, struct pop3_cmd *cmd, int state)
+pop3_stls(struct session *s, struct cmd *cmd, int state)
 {
 	return pop3_unknown(s, cmd, state);
 }
 
 static int
-pop3_unknown(struct session *s, struct pop3_cmd *cmd, int state)
+pop3_unknown(struct session *s, struct cmd *cmd, int state)
 {
 	(void)cmd;
 	(void)state;
@@ -562,5 +513,7 @@ const struct proto pop3_proto = {
 	pop3_backend,
 	REPLY_INTERNAL,
 	REPLY_INTERNAL,
+	REPLY_TOOLONG,
+	REPLY_TIMEOUT,
 	pop3_denied,
 };

@@ -8,69 +8,24 @@
 
 #include "pop3_parse.h"
 
-static const struct {
-	const char	*name;
-	int		 verb;
-} verbs[] = {
-	{ "USER", POP3_USER },
-	{ "PASS", POP3_PASS },
-	{ "APOP", POP3_APOP },
-	{ "AUTH", POP3_AUTH },
-	{ "CAPA", POP3_CAPA },
-	{ "NOOP", POP3_NOOP },
-	{ "QUIT", POP3_QUIT },
-	{ "STLS", POP3_STLS },
+/* USER and PASS take the rest of the line: RFC 1939 and Dovecot read it so */
+static const struct cmd_verb verbs[] = {
+	{ "USER", POP3_USER, 1 },
+	{ "PASS", POP3_PASS, 1 },
+	{ "APOP", POP3_APOP, 0 },
+	{ "AUTH", POP3_AUTH, 0 },
+	{ "CAPA", POP3_CAPA, 0 },
+	{ "NOOP", POP3_NOOP, 0 },
+	{ "QUIT", POP3_QUIT, 0 },
+	{ "STLS", POP3_STLS, 0 },
 };
 
-/*
- * Splits "VERB arg ..." at spaces.  USER and PASS take the whole rest of
- * the line after the one space as their argument, since a user name or a
- * password may hold spaces (RFC 1939 and Dovecot read it so).  Returns 0,
- * or -1 for a line that is no command at all (NUL or other control bytes,
- * too many arguments).  An unknown verb parses as POP3_UNKNOWN.
- */
+/* An unknown verb parses as POP3_UNKNOWN; -1 is no command at all. */
 int
-pop3_cmd_parse(const char *line, size_t len, struct pop3_cmd *cmd)
+pop3_cmd_parse(const char *line, size_t len, struct cmd *cmd)
 {
-	size_t	i, start, vlen;
-
-	memset(cmd, 0, sizeof(*cmd));
-	for (i = 0; i < len; i++) {
-		unsigned char ch = line[i];
-
-		if ((ch < ' ' && ch != '\t') || ch == 0x7f)
-			return -1;
-	}
-	for (vlen = 0; vlen < len && line[vlen] != ' '; vlen++)
-		;
-	cmd->verb = POP3_UNKNOWN;
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strlen(verbs[i].name) == vlen &&
-		    strncasecmp(verbs[i].name, line, vlen) == 0)
-			cmd->verb = verbs[i].verb;
-	if (cmd->verb == POP3_USER || cmd->verb == POP3_PASS) {
-		if (vlen + 1 < len) {
-			cmd->arg[0].p = line + vlen + 1;
-			cmd->arg[0].len = len - vlen - 1;
-			cmd->nargs = 1;
-		}
-		return 0;
-	}
-	for (i = vlen; i < len; ) {
-		while (i < len && line[i] == ' ')
-			i++;
-		if (i == len)
-			break;
-		if (cmd->nargs == POP3_MAXARGS)
-			return -1;
-		start = i;
-		while (i < len && line[i] != ' ')
-			i++;
-		cmd->arg[cmd->nargs].p = line + start;
-		cmd->arg[cmd->nargs].len = i - start;
-		cmd->nargs++;
-	}
-	return 0;
+	return cmd_parse(line, len, verbs, sizeof(verbs) / sizeof(verbs[0]),
+	    POP3_MAXARGS, cmd);
 }
 
 /*

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "cmd_parse.h"
+
 enum pop3_verb {
 	POP3_UNKNOWN, POP3_USER, POP3_PASS, POP3_APOP, POP3_AUTH, POP3_CAPA,
 	POP3_NOOP, POP3_QUIT, POP3_STLS
@@ -11,21 +13,17 @@ enum pop3_verb {
 
 #define POP3_MAXARGS	2	/* APOP name digest, AUTH mechanism response */
 
-struct pop3_arg {
-	const char	*p;
-	size_t		 len;
-};
-
-struct pop3_cmd {
-	int		verb;
-	int		nargs;
-	struct pop3_arg	arg[POP3_MAXARGS];
-};
+/*
+ * The longest command line, CRLF included.  RFC 2449 asks for 255; this
+ * takes USER, PASS and APOP with credentials of CRED_MAX bytes, and an
+ * AUTH PLAIN initial response of such.
+ */
+#define POP3_LINE_MAX	2048
 
 /* pop3_reply_status results */
 enum { POP3_OK, POP3_ERR };
 
-int	pop3_cmd_parse(const char *line, size_t len, struct pop3_cmd *);
+int	pop3_cmd_parse(const char *line, size_t len, struct cmd *);
 int	pop3_reply_status(const char *line, size_t len);
 
 #endif

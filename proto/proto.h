@@ -23,6 +23,9 @@ struct proto {
 	/* a temporary failure before or after the handshake; closes */
 	const char	*tempfail;
 	const char	*internal_error;
+	/* a client line over its bound, a silent client: both close */
+	const char	*toolong;
+	const char	*timeout;
 	/* the auth service said no: tell the client, in its protocol */
 	void		(*denied)(struct session *, const char *text,
 			    const char *code);

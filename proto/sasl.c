@@ -1,7 +1,9 @@
 /*
- * SASL PLAIN (RFC 4616) and LOGIN, both ways.  Decoded credentials go
- * straight into struct creds, which the caller wipes when the attempt ends;
- * temporary copies here are wiped before returning.
+ * The SASL engine.  Each mechanism is one row of the table and one step
+ * function over decoded bytes; the engine decodes the client's lines,
+ * takes its cancel, and ends every exchange in one place (sasl_end),
+ * where the credentials of a failed attempt are wiped.  base64 is
+ * OpenSSL's; we only add the bounds and the strictness.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +13,20 @@
 #include "../options.h"
 #include "../session.h"
 #include "sasl.h"
+
+static int	plain_step(struct sasl *, const unsigned char *, size_t);
+static int	login_step(struct sasl *, const unsigned char *, size_t);
+static int	cram_md5_step(struct sasl *, const unsigned char *, size_t);
+
+/* In the order the capability lists name them. */
+static const struct sasl_mech mechs[] = {
+	{ "PLAIN", AUTH_PLAIN, 0, plain_step },
+	{ "LOGIN", AUTH_LOGIN, 0, login_step },
+	{ "CRAM-MD5", AUTH_CRAM_MD5, SASL_SERVER_FIRST | SASL_NEEDS_SERVICE,
+	    cram_md5_step },
+};
+
+#define NMECHS	(sizeof(mechs) / sizeof(mechs[0]))
 
 /* Credentials live for one attempt only (nginx CVE-2025-53859). */
 void
@@ -67,56 +83,212 @@ b64_encode(const unsigned char *in, size_t inlen, char *out, size_t outcap)
 	return EVP_EncodeBlock((unsigned char *)out, in, (int)inlen);
 }
 
-/* [authzid] NUL authcid NUL passwd; the authzid is ignored, as nginx does. */
-int
-sasl_plain_decode(const char *b64, size_t len, struct creds *c)
+/* The mechanism called name, if methods has it. */
+const struct sasl_mech *
+sasl_find(const char *name, size_t len, unsigned methods)
 {
-	unsigned char	 buf[3 * CRED_MAX + 3];
-	unsigned char	*user, *pass, *end;
-	size_t		 n;
-	int		 rc = -1;
+	size_t	i;
 
-	if (b64_decode(b64, len, buf, sizeof(buf), &n) == -1)
-		goto done;
-	end = buf + n;
-	if ((user = memchr(buf, '\0', n)) == NULL)
-		goto done;
-	user++;
-	if ((pass = memchr(user, '\0', end - user)) == NULL)
-		goto done;
-	pass++;
-	if (pass - user - 1 == 0 || pass - user - 1 > CRED_MAX ||
-	    end - pass > CRED_MAX || memchr(pass, '\0', end - pass) != NULL)
-		goto done;
-	c->userlen = pass - user - 1;
-	memcpy(c->user, user, c->userlen);
-	c->user[c->userlen] = '\0';
-	c->passlen = end - pass;
-	memcpy(c->pass, pass, c->passlen);
-	c->pass[c->passlen] = '\0';
-	rc = 0;
-done:
-	explicit_bzero(buf, sizeof(buf));
+	for (i = 0; i < NMECHS; i++)
+		if ((mechs[i].method & methods) &&
+		    strlen(mechs[i].name) == len &&
+		    strncasecmp(mechs[i].name, name, len) == 0)
+			return &mechs[i];
+	return NULL;
+}
+
+/*
+ * Of the configured methods, the SASL mechanisms we can serve: one that
+ * proves the password without sending it needs an auth service.
+ */
+unsigned
+sasl_offered(unsigned methods, int have_service)
+{
+	unsigned	m = 0;
+	size_t		i;
+
+	for (i = 0; i < NMECHS; i++)
+		if (have_service || !(mechs[i].flags & SASL_NEEDS_SERVICE))
+			m |= mechs[i].method;
+	return methods & m;
+}
+
+/*
+ * Writes before NAME after for each mechanism of methods ("250 AUTH
+ * PLAIN LOGIN", "AUTH=PLAIN", one a line).  Returns the length, or -1
+ * when out is too small.
+ */
+int
+sasl_list(unsigned methods, const char *before, const char *after,
+    char *out, size_t outcap)
+{
+	size_t	i;
+	int	n = 0, w;
+
+	out[0] = '\0';
+	for (i = 0; i < NMECHS; i++) {
+		if (!(mechs[i].method & methods))
+			continue;
+		w = snprintf(out + n, outcap - n, "%s%s%s", before,
+		    mechs[i].name, after);
+		if (w < 0 || (size_t)w >= outcap - n)
+			return -1;
+		n += w;
+	}
+	return n;
+}
+
+/* Every exchange ends here: a failed one leaves no credentials. */
+static int
+sasl_end(struct sasl *a, int rc)
+{
+	if (rc == SASL_DONE)
+		a->creds->method = a->mech->method;
+	else
+		creds_wipe(a->creds);
+	a->mech = NULL;
 	return rc;
 }
 
-/* One AUTH LOGIN answer: out holds CRED_MAX + 1 bytes. */
-int
-sasl_login_decode(const char *b64, size_t len, char *out, size_t *outlen)
+static int
+sasl_challenge(struct sasl *a, const char *text)
 {
-	unsigned char	buf[CRED_MAX + 3];
-	size_t		n;
-	int		rc = -1;
+	if (b64_encode((const unsigned char *)text, strlen(text),
+	    a->challenge, sizeof(a->challenge)) == -1)
+		return SASL_ERROR;
+	return SASL_CHALLENGE;
+}
 
-	if (b64_decode(b64, len, buf, sizeof(buf), &n) == 0 && n > 0 &&
-	    n <= CRED_MAX && memchr(buf, '\0', n) == NULL) {
-		memcpy(out, buf, n);
-		out[n] = '\0';
-		*outlen = n;
-		rc = 0;
-	}
+/* One decoded response to the mechanism; the decoded bytes are wiped. */
+static int
+sasl_step(struct sasl *a, const char *b64, size_t len)
+{
+	unsigned char	buf[SASL_LINE_MAX / 4 * 3];
+	size_t		n;
+	int		rc;
+
+	if (b64_decode(b64, len, buf, sizeof(buf), &n) == -1)
+		rc = SASL_BASE64;
+	else
+		rc = a->mech->step(a, buf, n);
 	explicit_bzero(buf, sizeof(buf));
-	return rc;
+	a->step++;
+	return rc == SASL_CHALLENGE ? rc : sasl_end(a, rc);
+}
+
+/*
+ * Starts an exchange.  ir is the initial response, NULL when there is
+ * none; RFC 4954's "=" is an empty one.  Returns SASL_CHALLENGE with the
+ * first challenge, or what the initial response made of the exchange.
+ */
+int
+sasl_start(struct sasl *a, const struct sasl_mech *m, struct creds *c,
+    const char *salt, const char *ir, size_t irlen)
+{
+	int	rc;
+
+	creds_wipe(c);
+	memset(a, 0, sizeof(*a));
+	a->mech = m;
+	a->creds = c;
+	a->salt = salt;
+	if (m->flags & SASL_SERVER_FIRST) {
+		if (ir != NULL || salt == NULL)
+			return sasl_end(a, ir != NULL ? SASL_INVALID :
+			    SASL_ERROR);
+		rc = sasl_challenge(a, salt);
+		return rc == SASL_CHALLENGE ? rc : sasl_end(a, rc);
+	}
+	if (ir == NULL) {
+		rc = a->mech->step(a, NULL, 0);
+		return rc == SASL_CHALLENGE ? rc : sasl_end(a, rc);
+	}
+	if (irlen == 1 && ir[0] == '=')
+		irlen = 0;
+	return sasl_step(a, ir, irlen);
+}
+
+/* The client's answer to a challenge: "*" cancels (RFC 4954, 5034, 3501). */
+int
+sasl_response(struct sasl *a, const char *line, size_t len)
+{
+	if (a->mech == NULL)
+		return SASL_ERROR;
+	if (len == 1 && line[0] == '*')
+		return sasl_end(a, SASL_CANCELLED);
+	return sasl_step(a, line, len);
+}
+
+/* A credential of 1 to CRED_MAX bytes without NUL, into dst. */
+static int
+cred_set(char *dst, size_t *dstlen, const unsigned char *p, size_t n)
+{
+	if (n == 0 || n > CRED_MAX || memchr(p, '\0', n) != NULL)
+		return -1;
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+	*dstlen = n;
+	return 0;
+}
+
+/*
+ * [authzid] NUL authcid NUL passwd; the authzid is ignored, as nginx
+ * does.  The first call, before any response, asks for one.
+ */
+static int
+plain_step(struct sasl *a, const unsigned char *p, size_t n)
+{
+	const unsigned char	*user, *pass, *end = p + n;
+	struct creds		*c = a->creds;
+
+	if (p == NULL)
+		return sasl_challenge(a, "");
+	if ((user = memchr(p, '\0', n)) == NULL)
+		return SASL_INVALID;
+	user++;
+	if ((pass = memchr(user, '\0', end - user)) == NULL)
+		return SASL_INVALID;
+	pass++;
+	if (cred_set(c->user, &c->userlen, user, pass - user - 1) == -1 ||
+	    (end > pass && cred_set(c->pass, &c->passlen, pass,
+	    end - pass) == -1))
+		return SASL_INVALID;
+	return SASL_DONE;
+}
+
+/* "Username:", then "Password:", each answered on a line of its own. */
+static int
+login_step(struct sasl *a, const unsigned char *p, size_t n)
+{
+	struct creds	*c = a->creds;
+
+	if (p == NULL)
+		return sasl_challenge(a, "Username:");
+	if (a->step == 0) {
+		if (cred_set(c->user, &c->userlen, p, n) == -1)
+			return SASL_INVALID;
+		return sasl_challenge(a, "Password:");
+	}
+	if (cred_set(c->pass, &c->passlen, p, n) == -1)
+		return SASL_INVALID;
+	return SASL_DONE;
+}
+
+/* RFC 2195: "user SP digest"; the auth service checks the digest. */
+static int
+cram_md5_step(struct sasl *a, const unsigned char *p, size_t n)
+{
+	const unsigned char	*sp;
+	struct creds		*c = a->creds;
+
+	if ((sp = memrchr(p, ' ', n)) == NULL ||
+	    cred_set(c->user, &c->userlen, p, sp - p) == -1 ||
+	    !sasl_digest_valid((const char *)sp + 1, p + n - sp - 1))
+		return SASL_INVALID;
+	memcpy(c->pass, sp + 1, 32);
+	c->pass[32] = '\0';
+	c->passlen = 32;
+	return SASL_DONE;
 }
 
 /* The initial response of our own AUTH PLAIN to the backend. */
@@ -136,13 +308,6 @@ sasl_plain_encode(const struct creds *c, char *out, size_t outcap)
 	rc = b64_encode(buf, n, out, outcap);
 	explicit_bzero(buf, sizeof(buf));
 	return rc;
-}
-
-/* RFC 4954: a lone "*" cancels the exchange. */
-int
-sasl_is_cancel(const char *line, size_t len)
-{
-	return len == 1 && line[0] == '*';
 }
 
 /*
@@ -174,32 +339,4 @@ sasl_digest_valid(const char *d, size_t len)
 		    (d[i] >= 'a' && d[i] <= 'f') || (d[i] >= 'A' && d[i] <= 'F')))
 			return 0;
 	return 1;
-}
-
-/* The CRAM-MD5 answer (RFC 2195): base64 of "user SP digest". */
-int
-sasl_cram_decode(const char *b64, size_t len, struct creds *c)
-{
-	char	buf[CRED_MAX + 40], *sp;
-	size_t	n;
-	int	rc = -1;
-
-	if (b64_decode(b64, len, (unsigned char *)buf, sizeof(buf) - 1,
-	    &n) == -1)
-		goto done;
-	buf[n] = '\0';
-	if ((sp = memrchr(buf, ' ', n)) == NULL || sp == buf ||
-	    (size_t)(sp - buf) > CRED_MAX || memchr(buf, '\0', n) != NULL ||
-	    !sasl_digest_valid(sp + 1, buf + n - sp - 1))
-		goto done;
-	c->userlen = sp - buf;
-	memcpy(c->user, buf, c->userlen);
-	c->user[c->userlen] = '\0';
-	c->passlen = 32;
-	memcpy(c->pass, sp + 1, 33);
-	c->method = AUTH_CRAM_MD5;
-	rc = 0;
-done:
-	explicit_bzero(buf, sizeof(buf));
-	return rc;
 }

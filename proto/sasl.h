@@ -1,6 +1,8 @@
 /*
- * SASL and base64: pure functions over byte buffers (no I/O, no globals).
- * base64 is OpenSSL's; we only add the bounds and the strictness.
+ * The one SASL engine: PLAIN, LOGIN and CRAM-MD5 (RFC 4616, the LOGIN
+ * draft, RFC 2195) as a state machine over the client's response lines.
+ * The protocols only frame it: how a challenge is written ("334 ", "+ "),
+ * and the reply to each outcome.  Pure: no I/O, no globals.
  */
 #ifndef SASL_H
 #define SASL_H
@@ -9,19 +11,64 @@
 
 struct creds;
 
+/*
+ * The longest SASL response line, CRLF included, in all three protocols:
+ * its own limit, apart from the command buffers, so that a bearer token
+ * of several KiB fits.
+ */
+#define SASL_LINE_MAX	16384
+
+/* sasl_start and sasl_response results */
+enum sasl_status {
+	SASL_CHALLENGE,		/* send a->challenge, read the next response */
+	SASL_DONE,		/* the credentials are complete */
+	SASL_CANCELLED,		/* the client sent "*" */
+	SASL_BASE64,		/* the response is no base64 */
+	SASL_INVALID,		/* it decodes, but not to what the mechanism wants */
+	SASL_ERROR		/* ours: the challenge does not fit */
+};
+
+/* a mechanism's flags */
+#define SASL_SERVER_FIRST	0x01	/* challenge first: no initial response */
+#define SASL_NEEDS_SERVICE	0x02	/* a digest: only an auth service can
+					   check it and hand us the password */
+
+struct sasl;
+
+struct sasl_mech {
+	const char	*name;
+	unsigned	 method;	/* AUTH_* of options.h */
+	unsigned	 flags;
+	int		(*step)(struct sasl *, const unsigned char *, size_t);
+};
+
+/* One exchange; the credentials it fills are the session's. */
+struct sasl {
+	const struct sasl_mech	*mech;		/* NULL: no exchange */
+	struct creds		*creds;
+	const char		*salt;		/* CRAM-MD5's challenge */
+	int			 step;		/* responses taken */
+	char			 challenge[512];	/* base64, NUL-terminated */
+};
+
+const struct sasl_mech *sasl_find(const char *name, size_t len,
+	    unsigned methods);
+unsigned sasl_offered(unsigned methods, int have_service);
+int	sasl_list(unsigned methods, const char *before, const char *after,
+	    char *out, size_t outcap);
+int	sasl_start(struct sasl *, const struct sasl_mech *, struct creds *,
+	    const char *salt, const char *ir, size_t irlen);
+int	sasl_response(struct sasl *, const char *line, size_t len);
+
+void	creds_wipe(struct creds *);
+
 int	b64_decode(const char *in, size_t inlen, unsigned char *out,
 	    size_t outcap, size_t *outlen);
 int	b64_encode(const unsigned char *in, size_t inlen, char *out,
 	    size_t outcap);
-
-int	sasl_plain_decode(const char *b64, size_t len, struct creds *);
-int	sasl_login_decode(const char *b64, size_t len, char *out,
-	    size_t *outlen);
 int	sasl_plain_encode(const struct creds *, char *out, size_t outcap);
-int	sasl_is_cancel(const char *line, size_t len);
 int	sasl_salt(char *out, size_t outcap, unsigned long rnd, long long t,
 	    const char *server_name);
-int	sasl_cram_decode(const char *b64, size_t len, struct creds *);
 int	sasl_digest_valid(const char *, size_t);
 
 #endif

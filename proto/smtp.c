@@ -21,15 +21,13 @@
 
 #define REPLY_OK		"250 2.0.0 OK\r\n"
 #define REPLY_BYE		"221 2.0.0 Bye\r\n"
-#define REPLY_NEXT		"334 \r\n"
-#define REPLY_USERNAME	"334 VXNlcm5hbWU6\r\n"
-#define REPLY_PASSWORD	"334 UGFzc3dvcmQ6\r\n"
 #define REPLY_AUTH_OK	"235 2.0.0 OK\r\n"
 #define REPLY_INVALID	"500 5.5.1 Invalid command\r\n"
 #define REPLY_TOOLONG	"500 5.5.2 Line too long\r\n"
 #define REPLY_ARGUMENT	"501 5.5.4 Invalid argument\r\n"
 #define REPLY_BASE64	"501 5.5.2 Cannot decode response\r\n"
 #define REPLY_CANCELLED	"501 5.7.0 Authentication cancelled\r\n"
+#define REPLY_CREDENTIALS	"535 5.7.8 Authentication credentials invalid\r\n"
 #define REPLY_NOAUTH	"502 5.7.4 Authentication not available\r\n"
 #define REPLY_SEQUENCE	"503 5.5.1 Bad sequence of commands\r\n"
 #define REPLY_PIPELINING	"503 5.5.0 Improper use of SMTP command pipelining\r\n"
@@ -42,40 +40,31 @@
 /* The client's side: one function per state. */
 enum smtp_client_state {
 	S_COMMAND,
-	S_AUTH_PLAIN,
-	S_AUTH_LOGIN_USERNAME,
-	S_AUTH_LOGIN_PASSWORD,
-	S_AUTH_CRAM_MD5,
+	S_AUTH,				/* a SASL exchange */
 	S_LOGIN,			/* go to the backend */
 	S_QUIT				/* close */
 };
 
 static int	smtp_command(struct session *, char *, size_t);
-static int	smtp_auth_plain(struct session *, char *, size_t);
-static int	smtp_auth_login_username(struct session *, char *, size_t);
-static int	smtp_auth_login_password(struct session *, char *, size_t);
-static int	smtp_auth_cram_md5(struct session *, char *, size_t);
+static int	smtp_auth_response(struct session *, char *, size_t);
 
 static int (*const smtp_states[])(struct session *, char *, size_t) = {
 	[S_COMMAND] = smtp_command,
-	[S_AUTH_PLAIN] = smtp_auth_plain,
-	[S_AUTH_LOGIN_USERNAME] = smtp_auth_login_username,
-	[S_AUTH_LOGIN_PASSWORD] = smtp_auth_login_password,
-	[S_AUTH_CRAM_MD5] = smtp_auth_cram_md5,
+	[S_AUTH] = smtp_auth_response,
 };
 
-static int	smtp_helo(struct session *, struct smtp_cmd *);
-static int	smtp_ehlo(struct session *, struct smtp_cmd *);
-static int	smtp_auth(struct session *, struct smtp_cmd *);
-static int	smtp_mail(struct session *, struct smtp_cmd *);
-static int	smtp_rcpt(struct session *, struct smtp_cmd *);
-static int	smtp_rset(struct session *, struct smtp_cmd *);
-static int	smtp_noop(struct session *, struct smtp_cmd *);
-static int	smtp_quit(struct session *, struct smtp_cmd *);
-static int	smtp_starttls(struct session *, struct smtp_cmd *);
-static int	smtp_unknown(struct session *, struct smtp_cmd *);
+static int	smtp_helo(struct session *, struct cmd *);
+static int	smtp_ehlo(struct session *, struct cmd *);
+static int	smtp_auth(struct session *, struct cmd *);
+static int	smtp_mail(struct session *, struct cmd *);
+static int	smtp_rcpt(struct session *, struct cmd *);
+static int	smtp_rset(struct session *, struct cmd *);
+static int	smtp_noop(struct session *, struct cmd *);
+static int	smtp_quit(struct session *, struct cmd *);
+static int	smtp_starttls(struct session *, struct cmd *);
+static int	smtp_unknown(struct session *, struct cmd *);
 
-static int (*const smtp_verbs[])(struct session *, struct smtp_cmd *) = {
+static int (*const smtp_verbs[])(struct session *, struct cmd *) = {
 	[SMTP_UNKNOWN] = smtp_unknown,
 	[SMTP_HELO] = smtp_helo,
 	[SMTP_EHLO] = smtp_ehlo,
@@ -104,12 +93,9 @@ reply_error(struct session *s, const char *r)
 static unsigned
 smtp_auth_methods(const struct session *s)
 {
-	if (s->opt->auth_http != NULL)
-		return s->opt->smtp_auth & (AUTH_PLAIN | AUTH_LOGIN |
-		    AUTH_CRAM_MD5);
-	if (s->opt->proxy_smtp_auth)
-		return s->opt->smtp_auth & (AUTH_PLAIN | AUTH_LOGIN);
-	return 0;
+	if (s->opt->auth_http == NULL && !s->opt->proxy_smtp_auth)
+		return 0;
+	return sasl_offered(s->opt->smtp_auth, s->opt->auth_http != NULL);
 }
 
 static int
@@ -137,8 +123,7 @@ smtp_client(struct session *s)
 
 	state = s->attempt == 0 ? smtp_greeting(s) : S_COMMAND;
 	while (state != S_LOGIN && state != S_QUIT) {
-		if (client_read(s, -1, &line, &len, REPLY_TOOLONG,
-		    REPLY_TIMEOUT) == -1)
+		if (client_read(s, -1, &line, &len) == -1)
 			break;
 		state = smtp_states[state](s, line, len);
 		explicit_bzero(line, len);
@@ -149,7 +134,7 @@ smtp_client(struct session *s)
 static int
 smtp_command(struct session *s, char *line, size_t len)
 {
-	struct smtp_cmd	cmd;
+	struct cmd	cmd;
 
 	if (smtp_cmd_parse(line, len, &cmd) == -1)
 		return reply_error(s, REPLY_INVALID);
@@ -158,7 +143,7 @@ smtp_command(struct session *s, char *line, size_t len)
 
 /* HELO and EHLO: remember the name for the backend, reset the envelope. */
 static int
-smtp_hello(struct session *s, struct smtp_cmd *cmd, int esmtp)
+smtp_hello(struct session *s, struct cmd *cmd, int esmtp)
 {
 	if (cmd->nargs != 1 || cmd->arg[0].len > NAME_MAX_LEN)
 		return -1;
@@ -170,7 +155,7 @@ smtp_hello(struct session *s, struct smtp_cmd *cmd, int esmtp)
 }
 
 static int
-smtp_helo(struct session *s, struct smtp_cmd *cmd)
+smtp_helo(struct session *s, struct cmd *cmd)
 {
 	if (smtp_hello(s, cmd, 0) == -1)
 		return reply_error(s, REPLY_ARGUMENT);
@@ -180,12 +165,13 @@ smtp_helo(struct session *s, struct smtp_cmd *cmd)
 
 /* "250-name", the configured capabilities, then the AUTH line. */
 static int
-smtp_ehlo(struct session *s, struct smtp_cmd *cmd)
+smtp_ehlo(struct session *s, struct cmd *cmd)
 {
 	char		 buf[4096], item[512], *last;
 	const char	*list = s->opt->smtp_capabilities;
 	unsigned	 methods = smtp_auth_methods(s);
 	size_t		 n;
+	int		 w;
 
 	if (smtp_hello(s, cmd, 1) == -1)
 		return reply_error(s, REPLY_ARGUMENT);
@@ -193,11 +179,16 @@ smtp_ehlo(struct session *s, struct smtp_cmd *cmd)
 	while (n < sizeof(buf) && options_list_next(&list, item,
 	    sizeof(item)) > 0)
 		n += snprintf(buf + n, sizeof(buf) - n, "250-%s\r\n", item);
-	if (n < sizeof(buf) && methods != 0)
-		n += snprintf(buf + n, sizeof(buf) - n, "250 AUTH%s%s%s\r\n",
-		    methods & AUTH_PLAIN ? " PLAIN" : "",
-		    methods & AUTH_LOGIN ? " LOGIN" : "",
-		    methods & AUTH_CRAM_MD5 ? " CRAM-MD5" : "");
+	if (n < sizeof(buf) && methods != 0) {
+		n += strlcpy(buf + n, "250 AUTH", sizeof(buf) - n);
+		if (n < sizeof(buf) && (w = sasl_list(methods, " ", "",
+		    buf + n, sizeof(buf) - n)) != -1)
+			n += w;
+		else
+			n = sizeof(buf);
+		if (n < sizeof(buf))
+			n += strlcpy(buf + n, "\r\n", sizeof(buf) - n);
+	}
 	if (n >= sizeof(buf)) {
 		session_outcome(s, "smtp_capabilities too long");
 		client_reply(s, REPLY_INTERNAL);
@@ -211,108 +202,64 @@ smtp_ehlo(struct session *s, struct smtp_cmd *cmd)
 	return S_COMMAND;
 }
 
+/* Where the SASL engine left the exchange, in SMTP's words. */
 static int
-smtp_auth(struct session *s, struct smtp_cmd *cmd)
+smtp_sasl(struct session *s, int rc)
 {
-	unsigned	methods = smtp_auth_methods(s);
-	struct smtp_arg	*mech = &cmd->arg[0];
+	switch (rc) {
+	case SASL_CHALLENGE:
+		client_replyf(s, "334 %s\r\n", s->sasl.challenge);
+		return S_AUTH;
+	case SASL_DONE:
+		return S_LOGIN;
+	case SASL_CANCELLED:
+		return reply_error(s, REPLY_CANCELLED);
+	case SASL_BASE64:
+		return reply_error(s, REPLY_BASE64);
+	case SASL_INVALID:
+		return reply_error(s, REPLY_CREDENTIALS);
+	default:
+		client_reply(s, REPLY_INTERNAL);
+		return S_QUIT;
+	}
+}
+
+static int
+smtp_auth_response(struct session *s, char *line, size_t len)
+{
+	return smtp_sasl(s, sasl_response(&s->sasl, line, len));
+}
+
+static int
+smtp_auth(struct session *s, struct cmd *cmd)
+{
+	const struct sasl_mech	*m;
+	const struct cmd_arg	*ir = &cmd->arg[1];
+	unsigned		 methods = smtp_auth_methods(s);
 
 	if (s->smtp.from[0] != '\0')
 		return reply_error(s, REPLY_SEQUENCE);
 	if (cmd->nargs == 0 || cmd->nargs > 2)
 		return reply_error(s, REPLY_ARGUMENT);
 	if (methods == 0) {
-		log_warnx("AUTH refused: with a fixed backend and no auth "
-		    "service, set --proxy-smtp-auth=on so that the backend "
-		    "checks passwords");
+		if (s->opt->auth_http == NULL && !s->opt->proxy_smtp_auth)
+			log_warnx("AUTH refused: with a fixed backend and no "
+			    "auth service, set --proxy-smtp-auth=on so that "
+			    "the backend checks passwords");
+		else if (s->opt->smtp_auth & AUTH_CRAM_MD5)
+			log_warnx("AUTH refused: CRAM-MD5 needs an auth "
+			    "service (--auth-http), which knows the password");
 		return reply_error(s, REPLY_NOAUTH);
 	}
-	creds_wipe(&s->creds);
-	if ((methods & AUTH_PLAIN) && mech->len == 5 &&
-	    strncasecmp(mech->p, "PLAIN", 5) == 0) {
-		if (cmd->nargs == 2)
-			return smtp_auth_plain(s, (char *)cmd->arg[1].p,
-			    cmd->arg[1].len);
-		client_reply(s, REPLY_NEXT);
-		return S_AUTH_PLAIN;
-	}
-	if ((methods & AUTH_LOGIN) && mech->len == 5 &&
-	    strncasecmp(mech->p, "LOGIN", 5) == 0) {
-		if (cmd->nargs == 2)
-			return smtp_auth_login_username(s,
-			    (char *)cmd->arg[1].p, cmd->arg[1].len);
-		client_reply(s, REPLY_USERNAME);
-		return S_AUTH_LOGIN_USERNAME;
-	}
-	if ((methods & AUTH_CRAM_MD5) && cmd->nargs == 1 && mech->len == 8 &&
-	    strncasecmp(mech->p, "CRAM-MD5", 8) == 0) {
-		if (client_challenge(s, "334 ") == -1) {
-			session_outcome(s, "server_name too long for a "
-			    "CRAM-MD5 challenge");
-			client_reply(s, REPLY_INTERNAL);
-			return S_QUIT;
-		}
-		return S_AUTH_CRAM_MD5;
-	}
-	return reply_error(s, REPLY_MECHANISM);
-}
-
-static int
-smtp_auth_cram_md5(struct session *s, char *line, size_t len)
-{
-	if (sasl_is_cancel(line, len))
-		return reply_error(s, REPLY_CANCELLED);
-	if (sasl_cram_decode(line, len, &s->creds) == -1) {
-		creds_wipe(&s->creds);
-		return reply_error(s, REPLY_BASE64);
-	}
-	return S_LOGIN;
-}
-
-static int
-smtp_auth_plain(struct session *s, char *line, size_t len)
-{
-	if (sasl_is_cancel(line, len))
-		return reply_error(s, REPLY_CANCELLED);
-	if (sasl_plain_decode(line, len, &s->creds) == -1) {
-		creds_wipe(&s->creds);
-		return reply_error(s, REPLY_BASE64);
-	}
-	s->creds.method = AUTH_PLAIN;
-	return S_LOGIN;
-}
-
-static int
-smtp_auth_login_username(struct session *s, char *line, size_t len)
-{
-	if (sasl_is_cancel(line, len))
-		return reply_error(s, REPLY_CANCELLED);
-	if (sasl_login_decode(line, len, s->creds.user,
-	    &s->creds.userlen) == -1)
-		return reply_error(s, REPLY_BASE64);
-	client_reply(s, REPLY_PASSWORD);
-	return S_AUTH_LOGIN_PASSWORD;
-}
-
-static int
-smtp_auth_login_password(struct session *s, char *line, size_t len)
-{
-	if (sasl_is_cancel(line, len)) {
-		creds_wipe(&s->creds);
-		return reply_error(s, REPLY_CANCELLED);
-	}
-	if (sasl_login_decode(line, len, s->creds.pass,
-	    &s->creds.passlen) == -1) {
-		creds_wipe(&s->creds);
-		return reply_error(s, REPLY_BASE64);
-	}
-	s->creds.method = AUTH_LOGIN;
-	return S_LOGIN;
+	if ((m = sasl_find(cmd->arg[0].p, cmd->arg[0].len, methods)) == NULL)
+		return reply_error(s, REPLY_MECHANISM);
+	return smtp_sasl(s, client_sasl_start(s, m,
+	    cmd->nargs == 2 ? ir->p : NULL, ir->len));
 }
 
 /* Keeps a whole MAIL or RCPT line, to replay it to the backend. */
 static int
-smtp_envelope(const struct smtp_cmd *cmd, char *dst, size_t dstcap)
+smtp_envelope(const struct cmd *cmd, char *dst, size_t dstcap)
 {
 	if (cmd->nargs == 0 || cmd->len >= dstcap)
 		return -1;
@@ -322,7 +269,7 @@ smtp_envelope(const struct smtp_cmd *cmd, char *dst, size_t dstcap)
 }
 
 static int
-smtp_mail(struct session *s, struct smtp_cmd *cmd)
+smtp_mail(struct session *s, struct cmd *cmd)
 {
 	if (!(s->opt->smtp_auth & AUTH_NONE)) {
 		session_outcome(s, "client tried MAIL without AUTH");
@@ -338,7 +285,7 @@ smtp_mail(struct session *s, struct smtp_cmd *cmd)
 }
 
 static int
-smtp_rcpt(struct session *s, struct smtp_cmd *cmd)
+smtp_rcpt(struct session *s, struct cmd *cmd)
 {
 	if (s->smtp.from[0] == '\0')
 		return reply_error(s, REPLY_SEQUENCE);
@@ -350,7 +297,7 @@ smtp_rcpt(struct session *s, struct smtp_cmd *cmd)
 }
 
 static int
-smtp_rset(struct session *s, struct smtp_cmd *cmd)
+smtp_rset(struct session *s, struct cmd *cmd)
 {
 	(void)cmd;
 	s->smtp.from[0] = s->smtp.to[0] = '\0';
@@ -359,7 +306,7 @@ smtp_rset(struct session *s, struct smtp_cmd *cmd)
 }
 
 static int
-smtp_noop(struct session *s, struct smtp_cmd *cmd)
+smtp_noop(struct session *s, struct cmd *cmd)
 {
 	(void)cmd;
 	client_reply(s, REPLY_OK);
@@ -367,7 +314,7 @@ smtp_noop(struct session *s, struct smtp_cmd *cmd)
 }
 
 static int
-smtp_quit(struct session *s, struct smtp_cmd *cmd)
+smtp_quit(struct session *s, struct cmd *cmd)
 {
 	(void)cmd;
 	client_reply(s, REPLY_BYE);
@@ -377,13 +324,13 @@ smtp_quit(struct session *s, struct smtp_cmd *cmd)
 
 /* STARTTLS arrives with the TLS issue; until then it is not offered. */
 static int
-smtp_starttls(struct session *s, struct smtp_cmd *cmd)
+smtp_starttls(struct session *s, struct cmd *cmd)
 {
 	return smtp_unknown(s, cmd);
 }
 
 static int
-smtp_unknown(struct session *s, struct smtp_cmd *cmd)
+smtp_unknown(struct session *s, struct cmd *cmd)
 {
 	(void)cmd;
 	return reply_error(s, REPLY_INVALID);
@@ -492,8 +439,10 @@ be_next(const struct session *s, int step)
 }
 
 /*
- * ADDR, LOGIN (when we vouch for it) and NAME, as nginx sends them; only
- * those the backend lists in its EHLO reply.
+ * ADDR, LOGIN (when we vouch for it) and NAME, as nginx sends them.  A
+ * backend whose EHLO lists XCLIENT attributes gets only those; one that
+ * lists none gets them all, and its answer decides (the directive page:
+ * XCLIENT is sent whenever xclient is on).
  */
 static int
 be_xclient(struct session *s, const struct be_reply *ehlo)
@@ -505,12 +454,6 @@ be_xclient(struct session *s, const struct be_reply *ehlo)
 	size_t			 n = 0, k = 0, i, offerlen;
 	int			 lines;
 
-	if (!ehlo->xclient) {
-		session_outcome(s, "backend %s does not offer XCLIENT to us: "
-		    "list us in its smtpd_authorized_xclient_hosts, or set "
-		    "--xclient=off", s->backend);
-		return -1;
-	}
 	resolve_client(s);
 	if (!cl->remote.known)
 		strlcpy(addr, "[UNAVAILABLE]", sizeof(addr));
@@ -526,9 +469,10 @@ be_xclient(struct session *s, const struct be_reply *ehlo)
 	offerlen = snprintf(offer, sizeof(offer), "250-XCLIENT %s",
 	    ehlo->xattrs);
 	for (i = 0; i < n; i++)
-		if (smtp_ehlo_has(offer, offerlen, "XCLIENT", a[i].name))
+		if (!ehlo->xclient || ehlo->xattrs[0] == '\0' ||
+		    smtp_ehlo_has(offer, offerlen, "XCLIENT", a[i].name))
 			a[k++] = a[i];
-	if ((lines = xclient_build(a, k, buf, sizeof(buf))) <= 0) {
+	if ((lines = xclient_build(a, k, buf, sizeof(buf))) < 0) {
 		session_outcome(s, "XCLIENT attribute too long");
 		return -1;
 	}
@@ -571,7 +515,7 @@ be_accepts(int step, int code)
 	case BE_GREETING:
 		return code == 220;
 	case BE_XCLIENT:
-		return code == 220 || code == 250;
+		return code / 100 == 2;
 	case BE_AUTH:
 		return code == 235;
 	case BE_RCPT:
@@ -605,9 +549,12 @@ smtp_backend(struct session *s)
 			if (be_read(s, &r) == -1)
 				return be_fail(s, NULL);
 			if (!be_accepts(step, r.code)) {
-				session_outcome(s, "backend %s refused %s: %.*s",
+				session_outcome(s, "backend %s refused %s: %.*s%s",
 				    s->backend, be_step_names[step],
-				    (int)strcspn(r.text, "\r\n"), r.text);
+				    (int)strcspn(r.text, "\r\n"), r.text,
+				    step == BE_XCLIENT ? " (list us in its "
+				    "smtpd_authorized_xclient_hosts, or set "
+				    "--xclient=off)" : "");
 				return be_fail(s, &r);
 			}
 		}
@@ -642,5 +589,7 @@ const struct proto smtp_proto = {
 	smtp_backend,
 	REPLY_TEMPFAIL,
 	REPLY_INTERNAL,
+	REPLY_TOOLONG,
+	REPLY_TIMEOUT,
 	smtp_denied,
 };

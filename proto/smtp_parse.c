@@ -7,64 +7,24 @@
 
 #include "smtp_parse.h"
 
-static const struct {
-	const char	*name;
-	int		 verb;
-} verbs[] = {
-	{ "HELO", SMTP_HELO },
-	{ "EHLO", SMTP_EHLO },
-	{ "AUTH", SMTP_AUTH },
-	{ "MAIL", SMTP_MAIL },
-	{ "RCPT", SMTP_RCPT },
-	{ "RSET", SMTP_RSET },
-	{ "NOOP", SMTP_NOOP },
-	{ "QUIT", SMTP_QUIT },
-	{ "STARTTLS", SMTP_STARTTLS },
+static const struct cmd_verb verbs[] = {
+	{ "HELO", SMTP_HELO, 0 },
+	{ "EHLO", SMTP_EHLO, 0 },
+	{ "AUTH", SMTP_AUTH, 0 },
+	{ "MAIL", SMTP_MAIL, 0 },
+	{ "RCPT", SMTP_RCPT, 0 },
+	{ "RSET", SMTP_RSET, 0 },
+	{ "NOOP", SMTP_NOOP, 0 },
+	{ "QUIT", SMTP_QUIT, 0 },
+	{ "STARTTLS", SMTP_STARTTLS, 0 },
 };
 
-/*
- * Splits "VERB arg arg ..." at spaces.  Returns 0, or -1 for a line that is
- * no command at all (NUL or other control bytes, too many arguments).  An
- * unknown verb is not an error here: it parses as SMTP_UNKNOWN.
- */
+/* An unknown verb parses as SMTP_UNKNOWN; -1 is no command at all. */
 int
-smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *cmd)
+smtp_cmd_parse(const char *line, size_t len, struct cmd *cmd)
 {
-	size_t	i, start, vlen;
-
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->line = line;
-	cmd->len = len;
-	for (i = 0; i < len; i++) {
-		unsigned char ch = line[i];
-
-		if (ch < ' ' && ch != '\t')
-			return -1;
-		if (ch == 0x7f)
-			return -1;
-	}
-	for (vlen = 0; vlen < len && line[vlen] != ' '; vlen++)
-		;
-	cmd->verb = SMTP_UNKNOWN;
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strlen(verbs[i].name) == vlen &&
-		    strncasecmp(verbs[i].name, line, vlen) == 0)
-			cmd->verb = verbs[i].verb;
-	for (i = vlen; i < len; ) {
-		while (i < len && line[i] == ' ')
-			i++;
-		if (i == len)
-			break;
-		if (cmd->nargs == SMTP_MAXARGS)
-			return -1;
-		start = i;
-		while (i < len && line[i] != ' ')
-			i++;
-		cmd->arg[cmd->nargs].p = line + start;
-		cmd->arg[cmd->nargs].len = i - start;
-		cmd->nargs++;
-	}
-	return 0;
+	return cmd_parse(line, len, verbs, sizeof(verbs) / sizeof(verbs[0]),
+	    SMTP_MAXARGS, cmd);
 }
 
 /*

@@ -86,9 +86,9 @@ PLAIN=AGFsaWNlAHNlY3JldA==
 }
 
 @test "apop and cram-md5 without an auth service: no timestamp, not offered, refused with the reason" {
-	backend; mp --pop3-auth='plain apop cram-md5 external' --max-errors=10
-	run q pop3_chat "$MPPORT" <<<$'CAPA\nAUTH\nAPOP alice c4c9334bac560ecc979e58001b3e22fb\nAUTH CRAM-MD5\nAUTH EXTERNAL\nQUIT'
-	[ "$output" = "$G$CAPA"$'TOP\r\nUSER\r\nUIDL\r\nSASL PLAIN LOGIN\r\n.\r\n+OK methods supported:\r\nPLAIN\r\nLOGIN\r\n.\r\n-ERR APOP not available: needs an auth service\r\n-ERR CRAM-MD5 not available: needs an auth service\r\n-ERR EXTERNAL not available: needs an auth service\r\n+OK\r' ]
+	backend; mp --pop3-auth='plain apop cram-md5' --max-errors=10
+	run q pop3_chat "$MPPORT" <<<$'CAPA\nAUTH\nAPOP alice c4c9334bac560ecc979e58001b3e22fb\nAUTH CRAM-MD5\nQUIT'
+	[ "$output" = "$G$CAPA"$'TOP\r\nUSER\r\nUIDL\r\nSASL PLAIN LOGIN\r\n.\r\n+OK methods supported:\r\nPLAIN\r\nLOGIN\r\n.\r\n-ERR APOP not available: needs an auth service\r\n-ERR CRAM-MD5 not available: needs an auth service\r\n+OK\r' ]
 	untouched
 	mplog | grep -q 'APOP refused: it needs an auth service'
 }
@@ -212,12 +212,18 @@ EOF
 	untouched
 }
 
-@test "a line longer than the client buffer: -ERR and closed, backend untouched" {
-	backend; mp --smtp-client-buffer=64
-	run q pop3_chat "$MPPORT" <<<"@raw USER $(printf 'x%.0s' $(seq 100))\\r\\n"
+@test "a command longer than the POP3 line limit (2048): -ERR and closed, backend untouched" {
+	backend; mp
+	run q pop3_chat "$MPPORT" <<<"@raw USER $(printf 'x%.0s' $(seq 2043))\\r\\nQUIT\\r\\n"
 	[ "$output" = "$G"$'-ERR line too long\r' ]
 	untouched
-	mplog | grep -q 'outcome="client sent a line longer than the client buffer (64)"'
+	mplog | grep -q 'outcome="client sent a line longer than the POP3 line limit (2048)"'
+}
+
+@test "a command of 2048 bytes with its CRLF is taken: the limit is RFC 2449's 255 and more" {
+	backend; mp
+	run q pop3_chat "$MPPORT" <<<"@raw NOOP $(printf 'x%.0s' $(seq 2041))\\r\\nQUIT\\r\\n"
+	[ "$output" = "$G"$'+OK\r\n+OK\r' ]
 }
 
 @test "a 10 MB line is refused at the edge" {

@@ -223,12 +223,36 @@ print(s.recv(100).decode().strip())' "$MPPORT" "$T/big"
 	transcript | grep -qx $'XCLIENT ADDR=127.0.0.1\r'
 }
 
-@test "a backend that does not offer XCLIENT: 451 and a log line that names the fix" {
-	backend --reply 'EHLO=250-fake.test\n250 AUTH PLAIN'
+@test "xclient on: XCLIENT goes also to a backend whose EHLO lists none, and its 220 lets the session go on" {
+	backend --reply 'EHLO=250 hello'
+	mp --proxy-smtp-auth=on
+	run q smtp_chat "$MPPORT" <<<$'EHLO c\nAUTH PLAIN '"$PLAIN"$'\nQUIT'
+	[[ "$output" == *$'250 AUTH PLAIN LOGIN\r\n235 2.0.0 OK\r\n221 '* ]]
+	[ "$(transcript)" = $'EHLO mx.test\r\nXCLIENT ADDR=127.0.0.1 NAME=[UNAVAILABLE]\r\nEHLO c\r\nAUTH PLAIN '"$PLAIN"$'\r\nQUIT\r' ]
+}
+
+@test "xclient on, smtp_auth none: XCLIENT to a backend that lists none, then the client's HELO and envelope" {
+	backend --reply 'EHLO=250 hello'
+	mp --smtp-auth=none
+	run q smtp_chat "$MPPORT" <<<$'HELO c\nMAIL FROM:<a@b>\nRCPT TO:<c@d>\nQUIT'
+	[[ "$output" == *$'250 2.0.0 OK\r\n250 2.1.5 Ok\r\n221 '* ]]
+	[ "$(transcript)" = $'EHLO mx.test\r\nXCLIENT ADDR=127.0.0.1 NAME=[UNAVAILABLE]\r\nHELO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nQUIT\r' ]
+}
+
+@test "a backend that refuses XCLIENT: 451, and a log line that names smtpd_authorized_xclient_hosts" {
+	backend --reply 'EHLO=250 hello' --reply 'XCLIENT=550 5.7.0 Error: insufficient authorization'
 	mp --proxy-smtp-auth=on
 	run q smtp_chat "$MPPORT" <<<$'EHLO c\nAUTH PLAIN '"$PLAIN"
 	[[ "$output" == *$'250 AUTH PLAIN LOGIN\r\n451 4.3.2 Internal server error\r' ]]
-	mplog | grep -q 'smtpd_authorized_xclient_hosts'
+	[ "$(transcript)" = $'EHLO mx.test\r\nXCLIENT ADDR=127.0.0.1 NAME=[UNAVAILABLE]\r' ]
+	mplog | grep -q 'refused XCLIENT: 550 5.7.0 Error: insufficient authorization (list us in its smtpd_authorized_xclient_hosts, or set --xclient=off)'
+}
+
+@test "a backend that refuses XCLIENT, proxy_pass_error_message on: the client gets the backend's reply" {
+	backend --reply 'EHLO=250 hello' --reply 'XCLIENT=550 5.7.0 Error: insufficient authorization'
+	mp --proxy-smtp-auth=on --proxy-pass-error-message=on
+	run q smtp_chat "$MPPORT" <<<$'EHLO c\nAUTH PLAIN '"$PLAIN"
+	[[ "$output" == *$'250 AUTH PLAIN LOGIN\r\n550 5.7.0 Error: insufficient authorization\r' ]]
 }
 
 @test "proxy_protocol on: the PROXY v1 header with the client's real address comes first" {

@@ -78,40 +78,112 @@ test_proxy(void)
 	    "PROXY TCP6 with the local end unknown");
 }
 
+/* One SASL exchange to its end: the initial response, then the lines. */
+static int
+sasl_run(const char *mech, unsigned methods, const char *ir,
+    const char *const *lines, struct creds *c, char *last)
+{
+	const struct sasl_mech	*m;
+	struct sasl		 a;
+	int			 rc;
+
+	memset(c, 0x55, sizeof(*c));
+	if ((m = sasl_find(mech, strlen(mech), methods)) == NULL)
+		return -1;
+	rc = sasl_start(&a, m, c, "<1.2@mx.test>", ir, ir ? strlen(ir) : 0);
+	while (rc == SASL_CHALLENGE && *lines != NULL) {
+		strlcpy(last, a.challenge, 64);
+		rc = sasl_response(&a, *lines, strlen(*lines));
+		lines++;
+	}
+	if (rc == SASL_CHALLENGE)
+		strlcpy(last, a.challenge, 64);
+	return rc;
+}
+
+/* Wiped: every byte zero, the one place the engine leaves a failure. */
+static int
+wiped(const struct creds *c)
+{
+	const unsigned char	*p = (const unsigned char *)c;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(*c); i++)
+		if (p[i] != 0)
+			return 0;
+	return 1;
+}
+
 static void
 test_sasl(void)
 {
-	struct creds	c;
-	char		out[64];
-	size_t		len;
+	static const char *const none[] = { NULL };
+	static const char *const plain[] = { "AGFsaWNlAHNlY3JldA==", NULL };
+	static const char *const login[] = { "YWxpY2U=", "c2VjcmV0", NULL };
+	static const char *const cancel[] = { "YWxpY2U=", "*", NULL };
+	static const char *const badb64[] = { "YWxpY2U=", "c2VjcmV0!", NULL };
+	/* "alice 0123456789abcdef0123456789abcdef" */
+	static const char *const cram[] = {
+	    "YWxpY2UgMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", NULL };
+	unsigned	 all = AUTH_PLAIN | AUTH_LOGIN | AUTH_CRAM_MD5;
+	struct creds	 c;
+	char		 out[64], last[64];
 
-	memset(&c, 0, sizeof(c));
-	ok(sasl_plain_decode("AGFsaWNlAHNlY3JldA==", 20, &c) == 0 &&
-	    strcmp(c.user, "alice") == 0 && strcmp(c.pass, "secret") == 0,
-	    "PLAIN decodes");
-	ok(sasl_plain_decode("YWxpY2U=", 8, &c) == -1, "PLAIN without NULs");
-	ok(sasl_plain_decode("AGFsaWNl!HNlY3JldA==", 20, &c) == -1,
-	    "bad base64 refused");
-	ok(sasl_plain_decode("AGFsaWNlAHNlY3JldA=", 19, &c) == -1,
-	    "base64 of bad length refused");
-	ok(sasl_plain_decode("AGFsaWNlAHNlY3J=dA==", 20, &c) == -1,
-	    "padding inside refused");
-	ok(sasl_login_decode("YWxpY2U=", 8, out, &len) == 0 && len == 5 &&
-	    strcmp(out, "alice") == 0, "LOGIN decodes");
-	ok(sasl_login_decode("", 0, out, &len) == -1, "empty LOGIN refused");
+	ok(sasl_run("plain", all, "AGFsaWNlAHNlY3JldA==", none, &c, last) ==
+	    SASL_DONE && strcmp(c.user, "alice") == 0 &&
+	    strcmp(c.pass, "secret") == 0 && c.method == AUTH_PLAIN,
+	    "PLAIN with an initial response");
+	ok(sasl_run("PLAIN", all, NULL, plain, &c, last) == SASL_DONE &&
+	    strcmp(c.pass, "secret") == 0, "PLAIN after an empty challenge");
+	ok(sasl_run("PLAIN", all, NULL, none, &c, last) == SASL_CHALLENGE &&
+	    last[0] == '\0', "PLAIN's challenge is empty");
+	ok(sasl_run("PLAIN", all, "YWxpY2U=", none, &c, last) ==
+	    SASL_INVALID && wiped(&c), "PLAIN without NULs: invalid, wiped");
+	ok(sasl_run("PLAIN", all, "=", none, &c, last) == SASL_INVALID &&
+	    wiped(&c), "RFC 4954 \"=\" is an empty response, not bad base64");
+	ok(sasl_run("PLAIN", all, "AGFsaWNl!HNlY3JldA==", none, &c, last) ==
+	    SASL_BASE64 && wiped(&c), "bad base64 refused, wiped");
+	ok(sasl_run("PLAIN", all, "AGFsaWNlAHNlY3JldA=", none, &c, last) ==
+	    SASL_BASE64, "base64 of bad length refused");
+	ok(sasl_run("PLAIN", all, "AGFsaWNlAHNlY3J=dA==", none, &c, last) ==
+	    SASL_BASE64, "padding inside refused");
+	ok(sasl_run("LOGIN", all, NULL, login, &c, last) == SASL_DONE &&
+	    strcmp(c.user, "alice") == 0 && strcmp(c.pass, "secret") == 0 &&
+	    c.method == AUTH_LOGIN, "LOGIN: user name, then password");
+	ok(sasl_run("LOGIN", all, "YWxpY2U=", none, &c, last) ==
+	    SASL_CHALLENGE && strcmp(last, "UGFzc3dvcmQ6") == 0,
+	    "LOGIN with the user name up front asks for the password");
+	ok(sasl_run("LOGIN", all, NULL, cancel, &c, last) == SASL_CANCELLED &&
+	    wiped(&c), "a cancel after the user name wipes it");
+	ok(sasl_run("LOGIN", all, NULL, badb64, &c, last) == SASL_BASE64 &&
+	    wiped(&c), "a bad password line wipes the user name");
+	ok(sasl_run("CRAM-MD5", all, NULL, cram, &c, last) == SASL_DONE &&
+	    strcmp(c.user, "alice") == 0 && c.passlen == 32 &&
+	    c.method == AUTH_CRAM_MD5, "CRAM-MD5: user and digest");
+	ok(sasl_run("CRAM-MD5", all, NULL, none, &c, last) ==
+	    SASL_CHALLENGE && strcmp(last, "PDEuMkBteC50ZXN0Pg==") == 0,
+	    "CRAM-MD5's challenge is the salt");
+	ok(sasl_run("CRAM-MD5", all, "YQ==", none, &c, last) == SASL_INVALID,
+	    "CRAM-MD5 takes no initial response");
+	ok(sasl_run("CRAM-MD5", AUTH_PLAIN, NULL, none, &c, last) == -1,
+	    "a mechanism not configured is not found");
+	ok(sasl_offered(all | AUTH_APOP, 0) == (AUTH_PLAIN | AUTH_LOGIN) &&
+	    sasl_offered(all, 1) == all, "CRAM-MD5 only with a service");
+	ok(sasl_list(all, " AUTH=", "", out, sizeof(out)) > 0 &&
+	    strcmp(out, " AUTH=PLAIN AUTH=LOGIN AUTH=CRAM-MD5") == 0 &&
+	    sasl_list(all, "", "", out, 8) == -1, "the capability list");
 	strlcpy(c.user, "alice", sizeof(c.user));
 	c.userlen = 5;
 	strlcpy(c.pass, "secret", sizeof(c.pass));
 	c.passlen = 6;
 	ok(sasl_plain_encode(&c, out, sizeof(out)) > 0 &&
 	    strcmp(out, "AGFsaWNlAHNlY3JldA==") == 0, "PLAIN encodes");
-	ok(sasl_is_cancel("*", 1) && !sasl_is_cancel("**", 2), "* cancels");
 }
 
 static void
 test_smtp(void)
 {
-	struct smtp_cmd	cmd;
+	struct cmd	cmd;
 	int		code, last;
 	const char	*l;
 
@@ -143,7 +215,7 @@ test_smtp(void)
 static void
 test_pop3(void)
 {
-	struct pop3_cmd	cmd;
+	struct cmd	cmd;
 	char		salt[64];
 	const char	*l;
 
@@ -365,7 +437,7 @@ test_imap(void)
 	char			 out[64], big[IMAP_LOGIN_MAX + 1];
 	const char		*s;
 	size_t			 n;
-	int			 tagged;
+	int			 tagged, sync;
 
 	imap_parse_init(&p, 4096);
 	s = "a1 login alice secret";
@@ -476,11 +548,12 @@ test_imap(void)
 	ok(imap_resp_parse("* CAPABILITY IMAP4rev1", 22, "a", &tagged) ==
 	    IMAP_DATA && imap_resp_parse("* PREAUTH hi", 12, "a",
 	    &tagged) == IMAP_PREAUTH, "untagged data and PREAUTH");
-	ok(imap_literal_suffix("* 1 FETCH (BODY[] {12}", 22, &n) && n == 12 &&
-	    imap_literal_suffix("x {0+}", 6, &n) && n == 0 &&
-	    !imap_literal_suffix("x {a}", 5, &n) &&
-	    !imap_literal_suffix("x {}", 4, &n) &&
-	    !imap_literal_suffix("12}", 3, &n), "literal at a line's end");
+	ok(imap_literal_suffix("* 1 FETCH (BODY[] {12}", 22, &n, &sync) &&
+	    n == 12 && sync &&
+	    imap_literal_suffix("x {0+}", 6, &n, &sync) && n == 0 && !sync &&
+	    !imap_literal_suffix("x {a}", 5, &n, NULL) &&
+	    !imap_literal_suffix("x {}", 4, &n, NULL) &&
+	    !imap_literal_suffix("12}", 3, &n, NULL), "literal at a line's end");
 
 	ok(imap_quote("p a\"s\\s", 7, out, sizeof(out)) == 11 &&
 	    strcmp(out, "\"p a\\\"s\\\\s\"") == 0, "quote escapes \" and \\");
