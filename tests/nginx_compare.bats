@@ -20,6 +20,8 @@
 #    strings when they allow it;
 #  - a service answer without Auth-Status: nginx takes it as OK, mailproxy
 #    fails closed (a temporary failure);
+#  - a service answer without an HTTP status line: nginx reads its headers
+#    all the same, mailproxy fails closed;
 #  - SMTP AUTH CRAM-MD5 accepted without Auth-Pass: nginx goes on (XCLIENT
 #    needs no password), mailproxy fails: it holds only the digest, which
 #    no backend login could use (and POP3/IMAP fail in nginx too).
@@ -426,5 +428,47 @@ QUIT"
 	[[ $(got nginx out) == *$'\r\n235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]]
 	[[ $(got mp out) == *$'\r\n451 4.3.2 Internal server error\r' ]]
 	[[ $(got nginx be) == *$'XCLIENT ADDR=127.0.0.1 LOGIN=cr NAME=[UNAVAILABLE]\r\n'* ]]
+	[ ! -s "$T/mp.be" ]
+}
+
+@test "Auth-Status OK and a refusal, in either order: both refuse, with the same reply, no backend" {
+	for m in okrefused refusedok; do
+		auth --mode "$m"
+		both smtp "$NGINX_SMTP_PORT" "$MP_SMTP" <<<"EHLO client.test
+AUTH PLAIN $(b64 '\0alice\0wrong')
+QUIT"
+		same out
+		[[ $(got mp out) == *$'\r\n535 5.7.0 Invalid login or password\r' ]]
+		both pop3 "$NGINX_POP3_PORT" "$MP_POP3" <<<$'USER alice\nPASS wrong\nQUIT'
+		same out
+		[[ $(got mp out) == *$'\r\n-ERR Invalid login or password\r' ]]
+		both imap "$NGINX_IMAP_PORT" "$MP_IMAP" <<<$'a LOGIN alice wrong\nb LOGOUT'
+		same out
+		[ "$(got mp out)" = $'* OK IMAP4 ready\r\na NO Invalid login or password\r' ]
+		[ ! -s "$T/mp.be" ]
+		[ ! -s "$T/nginx.be" ]
+		auth_stop
+	done
+}
+
+@test "Auth-Port: +PORT: the same internal error" {
+	auth --port-prefix +
+	both smtp "$NGINX_SMTP_PORT" "$MP_SMTP" <<<"EHLO client.test
+AUTH PLAIN $(b64 '\0alice\0secret')"
+	same out
+	[[ $(got mp out) == *$'\r\n451 4.3.2 Internal server error\r' ]]
+	[ ! -s "$T/mp.be" ]
+	[ ! -s "$T/nginx.be" ]
+}
+
+@test "no HTTP status line: nginx reads the headers anyway, mailproxy fails closed (a difference)" {
+	auth --no-status-line
+	both smtp "$NGINX_SMTP_PORT" "$MP_SMTP" <<<"EHLO client.test
+AUTH PLAIN $(b64 '\0alice\0secret')
+QUIT"
+	same req
+	[[ $(got nginx out) == *$'\r\n235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]]
+	[[ $(got mp out) == *$'\r\n451 4.3.2 Internal server error\r' ]]
+	[ -s "$T/nginx.be" ]
 	[ ! -s "$T/mp.be" ]
 }
