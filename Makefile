@@ -13,6 +13,10 @@ CFLAGS	+= $(shell pkg-config --cflags $(PKGS))
 LDLIBS	+= $(shell pkg-config --libs $(PKGS))
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all
+# GCC links UBSan's runtime apart from ASan's, and the shared one writes
+# its reports to stderr whatever UBSAN_OPTIONS' log_path says; linked in,
+# it honours it (test-san looks for the report files)
+SANLDFLAGS = $(if $(findstring clang,$(shell $(CC) --version)),,-static-libubsan)
 
 SRCS	 = mailproxy.c options.c values.c launch.c session.c conn.c backend.c relay.c \
 	   log.c resolve.c auth.c \
@@ -31,7 +35,7 @@ mailproxy: $(OBJS)
 
 # the same program under AddressSanitizer and UndefinedBehaviorSanitizer
 mailproxy-san: $(SANOBJS)
-	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $(SANOBJS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(SANLDFLAGS) $(LDFLAGS) -o $@ $(SANOBJS) $(LDLIBS)
 
 obj/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
