@@ -51,7 +51,8 @@ enum type {
 	T_ADDR,		/* IP[:PORT] or [v6]:PORT */
 	T_RESOLVER,	/* IP[:PORT], or off: NULL */
 	T_REPEAT,	/* repeatable words; env: split at blanks or newlines */
-	T_LINES,	/* repeatable "Name: value"; env: split at newlines */
+	T_LINES,	/* repeatable header, "Name: value" or nginx's "Name value";
+			   env: split at newlines */
 };
 
 /* what a type stores, for comparing a value with the default */
@@ -136,7 +137,8 @@ static const struct opt opts[] = {
 	{ "auth-http", T_STRING, OFF(auth_http), NULL, "URL", 0, 0,
 	    "checks logins and names the backend" },
 	{ "auth-http-header", T_LINES, OFF(auth_http_header), NULL,
-	    "'NAME: VALUE'", 0, 0, "header for auth_http, repeatable" },
+	    "'NAME: VALUE'", 0, 0,
+	    "header for auth_http (or 'NAME VALUE'), repeatable" },
 	{ "auth-http-timeout", T_MSEC, OFF(auth_http_timeout), "60s", NULL, 0,
 	    0, "time allowed for an auth_http reply" },
 	{ "auth-http-pass-client-cert", T_FLAG,
@@ -189,6 +191,14 @@ static const struct word verify_words[] = {
 	{ "optional", VERIFY_OPTIONAL },
 	{ "optional_no_ca", VERIFY_OPTIONAL_NO_CA }, { NULL, 0 }
 };
+/*
+ * The auth methods of the contract that cannot be served yet: the table
+ * knows them, so that --help lists them, but options_parse refuses them
+ * (a method offered and then failing is worse than none).  TLS switches
+ * EXTERNAL on here.
+ */
+#define AUTH_LATER	AUTH_EXTERNAL
+
 static const struct word auth_words[] = {
 	{ "plain", AUTH_PLAIN }, { "login", AUTH_LOGIN }, { "apop", AUTH_APOP },
 	{ "cram-md5", AUTH_CRAM_MD5 }, { "external", AUTH_EXTERNAL },
@@ -224,7 +234,7 @@ static const struct otype {
 	[T_ADDR] =	{ F_STR, "IP[:PORT]", "address", NULL, set_addr },
 	[T_RESOLVER] =	{ F_STR, "IP[:PORT]|off", "address", NULL, set_addr },
 	[T_REPEAT] =	{ F_STR, "VALUE", "value", NULL, set_repeat },
-	[T_LINES] =	{ F_STR, "LINE", "value", NULL, set_repeat },
+	[T_LINES] =	{ F_STR, "LINE", "header", NULL, set_repeat },
 };
 
 #define FIELD(o, op, t)	((t *)(void *)((char *)(o) + (op)->off))
@@ -445,15 +455,8 @@ rep_add(struct options *o, const char **field, const char *item, size_t n,
     char *why, size_t len)
 {
 	char	*buf = o->rep_buf;
-	size_t	 cur, i, room = sizeof o->rep_buf - o->rep_len;
+	size_t	 cur, room = sizeof o->rep_buf - o->rep_len;
 
-	if (n == 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (iscntrl((unsigned char)item[i])) {
-			snprintf(why, len, "control character in a value");
-			return -1;
-		}
 	if (*field == NULL) {
 		if (n + 1 > room)
 			goto full;
@@ -487,10 +490,97 @@ rep_add(struct options *o, const char **field, const char *item, size_t n,
 	return -1;
 }
 
+/* RFC 9110's tchar: what a header name is made of */
+static int
+tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static int
+header_bad(char *why, size_t len, const char *name, size_t n,
+    const char *what)
+{
+	char	 buf[256];
+
+	snprintf(why, len, "header \"%s\": %s (use NAME: VALUE or NAME VALUE)",
+	    shown(name, n, buf, sizeof buf), what);
+	return -1;
+}
+
+/*
+ * One --auth-http-header, "NAME: VALUE" or nginx's "NAME VALUE" (the
+ * name, blanks, then the value as given, so that an auth_http_header
+ * line copied from nginx.conf works; quotes are the shell's business),
+ * written to line as "NAME: VALUE", the one form the request sends.
+ * NAME is an HTTP token and VALUE holds no control character but tab,
+ * which RFC 9110 allows inside a field: nothing may end the header line
+ * or start another.  Messages name the header, never show its value (a
+ * shared secret, often).  The line's length, or -1.
+ */
+static int
+header_item(const char *s, size_t n, char *line, size_t cap, char *why,
+    size_t len)
+{
+	size_t	 name, v, i;
+	int	 w;
+
+	for (name = 0; name < n && tchar(s[name]); name++)
+		;
+	/* shown up to the first wrong byte: what follows may be the secret */
+	if (name == 0 || (name < n && s[name] != ':' && s[name] != ' ' &&
+	    s[name] != '\t'))
+		return header_bad(why, len, s, name + 1,
+		    "the name is not an HTTP token");
+	if (name == n)
+		return header_bad(why, len, s, name, "no value");
+	v = name + (s[name] == ':');
+	while (v < n && (s[v] == ' ' || s[v] == '\t'))
+		v++;
+	/* "X-Key : v" would go out as "X-Key: : v" */
+	if (s[name] != ':' && v < n && s[v] == ':')
+		return header_bad(why, len, s, name, "a blank before the colon");
+	for (i = v; i < n; i++)
+		if (iscntrl((unsigned char)s[i]) && s[i] != '\t')
+			return header_bad(why, len, s, name,
+			    "a control character in the value");
+	w = snprintf(line, cap, "%.*s: %.*s", (int)name, s, (int)(n - v),
+	    s + v);
+	if (w < 0 || (size_t)w >= cap)
+		return header_bad(why, len, s, name, "too long");
+	return w;
+}
+
+/* One item of a repeatable option, checked (a header made canonical). */
+static int
+rep_item(const struct opt *op, struct options *o, const char **field,
+    const char *item, size_t n, char *why, size_t len)
+{
+	char	 line[VALUE_MAX + 4];
+	size_t	 i;
+	int	 w;
+
+	if (n == 0)
+		return 0;
+	if (op->type == T_LINES) {
+		if ((w = header_item(item, n, line, sizeof line, why, len)) == -1)
+			return -1;
+		return rep_add(o, field, line, w, why, len);
+	}
+	for (i = 0; i < n; i++)
+		if (iscntrl((unsigned char)item[i])) {
+			snprintf(why, len, "control character in a value");
+			return -1;
+		}
+	return rep_add(o, field, item, n, why, len);
+}
+
 /*
  * argv gives one item a time, the first replacing what the environment
- * said; the environment gives them all in one value.  "Name: value"
- * holds a blank, so those are split at newlines only.
+ * said; the environment gives them all in one value.  A header holds
+ * blanks, so headers are split at newlines only.
  */
 static int
 set_repeat(const struct opt *op, struct options *o, const char *val, int how,
@@ -503,11 +593,11 @@ set_repeat(const struct opt *op, struct options *o, const char *val, int how,
 	if (how != SET_ARGV_MORE)
 		*field = NULL;
 	if (how != SET_ENV)
-		return rep_add(o, field, val, strlen(val), why, len);
+		return rep_item(op, o, field, val, strlen(val), why, len);
 	for (; *val != '\0'; val += n) {
 		val += strspn(val, seps);
 		n = strcspn(val, seps);
-		if (rep_add(o, field, val, n, why, len) == -1)
+		if (rep_item(op, o, field, val, n, why, len) == -1)
 			return -1;
 	}
 	return 0;
@@ -576,6 +666,23 @@ opt_later(const struct opt *op, struct options *o, const char *val, int how,
 		snprintf(why, len, "not supported yet");
 		return -1;
 	}
+	return 0;
+}
+
+/* An auth method of AUTH_LATER, once stored, is refused as opt_later does. */
+static int
+opt_later_method(const struct opt *op, struct options *o, char *why,
+    size_t len)
+{
+	const struct word	*w;
+
+	if (op->type != T_AUTH)
+		return 0;
+	for (w = auth_words; w->name != NULL; w++)
+		if (w->value & AUTH_LATER & *FIELD(o, op, unsigned)) {
+			snprintf(why, len, "%s: not supported yet", w->name);
+			return -1;
+		}
 	return 0;
 }
 
@@ -651,6 +758,8 @@ opt_apply(const struct opt *op, struct options *o, const char *val, int how,
 		rc = opt_later(op, o, val, how, why, sizeof why);
 	else
 		rc = opt_store(op, o, val, how, why, sizeof why);
+	if (rc == 0 && check_later)
+		rc = opt_later_method(op, o, why, sizeof why);
 	if (rc == -1) {
 		opt_label(op, how, label, sizeof label);
 		snprintf(err, errlen, "%s: %s", label, why);
@@ -843,8 +952,11 @@ options_help(FILE *fp)
 		snprintf(left, sizeof left, "--%s=%s", op->name, opt_arg(op));
 		fprintf(fp, "  %-*s  %s", width, left, op->help);
 		if (op->type == T_AUTH)
-			fprintf(fp, ": %s", words_list(auth_words, op->bits, 1,
-			    methods, sizeof methods));
+			fprintf(fp, ": %s", words_list(auth_words,
+			    op->bits & ~AUTH_LATER, 1, methods, sizeof methods));
+		if (op->type == T_AUTH && (op->bits & AUTH_LATER))
+			fprintf(fp, ", not yet %s", words_list(auth_words,
+			    op->bits & AUTH_LATER, 1, methods, sizeof methods));
 		if (op->def == NULL && op->later)
 			fputs(" (not supported yet)", fp);
 		else if (op->def != NULL)

@@ -144,6 +144,10 @@ auth_http_request(const struct auth_req *r, char *out, size_t outcap)
 		header(&b, "Auth-SMTP-From", r->smtp_from);
 		header(&b, "Auth-SMTP-To", r->smtp_to);
 	}
+	/*
+	 * --auth-http-header, either form, as options.c wrote it: "Name:
+	 * value" lines with a token for a name and no CR, LF or NUL.
+	 */
 	for (h = r->headers; h != NULL && *h != '\0'; h = nl + (*nl != '\0')) {
 		nl = h + strcspn(h, "\n");
 		if (nl > h) {

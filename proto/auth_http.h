@@ -26,7 +26,8 @@ struct auth_req {
 	const char	*smtp_helo;	/* SMTP only, else NULL */
 	const char	*smtp_from;
 	const char	*smtp_to;
-	const char	*headers;	/* extra "Name: value", '\n'-separated */
+	const char	*headers;	/* extra "Name: value" lines, '\n'-separated,
+					   as options.c made them */
 };
 
 /*

@@ -414,6 +414,38 @@ QUIT"
 		"X-Auth-Key: s3cr3t" "X-Two: 2"
 }
 
+@test "--auth-http-header as nginx's NAME VALUE and as NAME: VALUE: NAME: VALUE on the wire; a bad one: exit 64" {
+	mp pop3 ok --auth-http-header='X-Type proxy' --auth-http-header='X-Auth-Key "s3 cr3t"' \
+		--auth-http-header='X-Colon:v' --auth-http-header=$'X-Tab: a\tb'
+	run q pop3_chat "$MPPORT" <<<$'USER alice\nPASS secret\nQUIT'
+	[ "$output" = "$G_POP3"$'+OK\r\n+OK Logged in.\r\n+OK Bye\r' ]
+	req_is ok 1 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" "${POP3_TAIL[@]}" \
+		"X-Type: proxy" 'X-Auth-Key: "s3 cr3t"' "X-Colon: v" $'X-Tab: a\tb'
+	# the environment: one header a line, either form
+	MPPORT=$(free_port)
+	printf '%s\n' "$T/mp.log" --protocol=pop3 --auth-http="http://127.0.0.1:$AP_ok/auth" \
+		--server-name=mx.test >"$T/ctl"
+	MAILPROXY_AUTH_HTTP_HEADER=$'X-Type proxy\nX-Auth-Key: s3cr3t' LAUNCH_CMD=$F/mp.sh \
+		launch_tcpserver "$MPPORT" "$T/ctl"
+	run q pop3_chat "$MPPORT" <<<$'USER alice\nPASS secret\nQUIT'
+	[ "$output" = "$G_POP3"$'+OK\r\n+OK Logged in.\r\n+OK Bye\r' ]
+	req_is ok 2 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" "${POP3_TAIL[@]}" \
+		"X-Type: proxy" "X-Auth-Key: s3cr3t"
+	[ "$(count ok)" = 2 ]
+	# a name that is no HTTP token, no value, a control byte: refused at start
+	for bad in 'X(1): v' 'X-A' 'X-A : v' ' X-A: v' $'X-A: v\r' $'X-A v\nX-B: w' $'X-A: \001'; do
+		run "$MP" --protocol=pop3 --auth-http=http://127.0.0.1:1/ --auth-http-header="$bad" </dev/null
+		echo "$(printf %q "$bad"): $status $output"
+		[ "$status" -eq 64 ]
+		[ "${#lines[@]}" -eq 1 ]
+		[[ $output == "mailproxy: --auth-http-header: header "* ]]
+	done
+	run env MAILPROXY_AUTH_HTTP_HEADER=$'X-A: 1\nX(2) 2' "$MP" --protocol=pop3 \
+		--auth-http=http://127.0.0.1:1/ </dev/null
+	[ "$status" -eq 64 ]
+	[ "$output" = 'mailproxy: MAILPROXY_AUTH_HTTP_HEADER: header "X(": the name is not an HTTP token (use NAME: VALUE or NAME VALUE)' ]
+}
+
 @test "Auth-User/Auth-Pass: control bytes, space and % are %XX-escaped, DEL and 8-bit bytes are not" {
 	mp smtp any
 	run q smtp_chat "$MPPORT" <<<"EHLO client.test

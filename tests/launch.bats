@@ -120,6 +120,19 @@ session_ok() {
 	[ "$status" -eq 0 ]
 }
 
+@test "auth method external, which needs TLS, is refused, never offered and then failed" {
+	for o in --smtp-auth=external '--smtp-auth=plain external' --pop3-auth=external \
+	    '--imap-auth=plain EXTERNAL'; do
+		p=${o#--}
+		run "$MP" --protocol="${p%%-*}" --backend=127.0.0.1:25 "$o"
+		[ "$status" -eq 64 ]
+		[ "$output" = "mailproxy: ${o%%=*}: external: not supported yet" ]
+	done
+	run env MAILPROXY_POP3_AUTH='plain external' "$MP" --protocol=pop3 --backend=127.0.0.1:110
+	[ "$status" -eq 64 ]
+	[ "$output" = "mailproxy: MAILPROXY_POP3_AUTH: external: not supported yet" ]
+}
+
 @test "the environment: MAILPROXY_*, argv wins, unknown variables refused" {
 	run sh -c "printf 'QUIT\r\n' | MAILPROXY_SERVER_NAME=env.test '$MP' --protocol=smtp --backend=127.0.0.1:$BE"
 	[[ "$output" == "220 env.test ESMTP ready"* ]]

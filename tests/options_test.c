@@ -235,6 +235,124 @@ repeatable(void)
 	ok(o.rep_len <= sizeof o.rep_buf, "rep_len within rep_buf");
 }
 
+/* s with its control bytes as \ooo, so that a TAP line stays one line */
+static const char *
+esc(const char *s, char *buf, size_t len)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0' && n + 5 < len; s++) {
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			n += snprintf(buf + n, len - n, "\\%03o",
+			    (unsigned char)*s);
+		else
+			buf[n++] = *s;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* one --auth-http-header on argv: stored as want, or refused (want NULL) */
+static void
+header(const char *val, const char *want)
+{
+	static const char	 pfx[] = "--auth-http-header: header \"";
+	struct options		 o;
+	char			 err[256], e1[128], e2[128];
+	int			 rc;
+
+	memset(&o, 0, sizeof o);
+	err[0] = '\0';
+	rc = options_set(&o, "auth-http-header", val, SET_ARGV, err,
+	    sizeof err);
+	if (want == NULL)
+		ok(rc == -1 && strncmp(err, pfx, sizeof pfx - 1) == 0 &&
+		    strchr(err, '\n') == NULL, "header \"%s\" refused (%s)",
+		    esc(val, e1, sizeof e1), err);
+	else
+		ok(rc == 0 && o.auth_http_header != NULL &&
+		    strcmp(o.auth_http_header, want) == 0,
+		    "header \"%s\" sent as \"%s\"", esc(val, e1, sizeof e1),
+		    esc(want, e2, sizeof e2));
+}
+
+static void
+headers(void)
+{
+	struct options	 o;
+	char		 err[256];
+	char		*argv[] = { "mailproxy", "--auth-http-header=X-Bad(1): v",
+	    NULL };
+	char		*argv2[] = { "mailproxy", "--auth-http-header",
+	    "X-Key: s3cr\001t", NULL };
+	char		*env[] = { "MAILPROXY_PROTOCOL=smtp",
+	    "MAILPROXY_BACKEND=h:25", NULL };
+	char		*badenv[] = { "MAILPROXY_PROTOCOL=smtp",
+	    "MAILPROXY_BACKEND=h:25",
+	    "MAILPROXY_AUTH_HTTP_HEADER=X-A: 1\nX-B 2\r\n", NULL };
+	int		 rc;
+
+	/* nginx's form, as auth_http_header lines are copied */
+	header("X-Type proxy", "X-Type: proxy");
+	header("X-Auth-Key \"secret\"", "X-Auth-Key: \"secret\"");
+	header("X-Two  a b  c ", "X-Two: a b  c ");
+	header("X-Tab\tv", "X-Tab: v");
+	header("X-Empty ", "X-Empty: ");
+	/* and the HTTP form */
+	header("X-Auth-Key: s3cret", "X-Auth-Key: s3cret");
+	header("X-A:b", "X-A: b");
+	header("X-A: \t b", "X-A: b");
+	header("X-A:", "X-A: ");
+	header("X-A: a: b", "X-A: a: b");
+	header("!#$%&'*+-.^_`|~09az: v", "!#$%&'*+-.^_`|~09az: v");
+	/* a tab inside a value is allowed (RFC 9110 field-content) */
+	header("X-A: a\tb", "X-A: a\tb");
+	header("X-A a\tb", "X-A: a\tb");
+
+	header("X-Bad(1): v", NULL);
+	header("X\"Q: v", NULL);
+	header("X/Y v", NULL);
+	header("\xc3\x84: v", NULL);
+	header(": v", NULL);
+	header(" X-A: v", NULL);
+	header("X-A", NULL);
+	header("X-A : v", NULL);
+	header("X-A\t: v", NULL);
+	header("X-A: v\r", NULL);
+	header("X-A: v\nX-B: w", NULL);
+	header("X-A v\r\nX-B: w", NULL);
+	header("X-A: \001", NULL);
+	header("X-A: \177", NULL);
+	header("X-A\r: v", NULL);
+
+	rc = parse(&o, argv, env, err, sizeof err);
+	ok(rc == OPT_ERROR && strcmp(err, "--auth-http-header: header "
+	    "\"X-Bad(\": the name is not an HTTP token (use NAME: VALUE or "
+	    "NAME VALUE)") == 0, "bad header name: \"%s\"", err);
+	rc = parse(&o, argv2, env, err, sizeof err);
+	ok(rc == OPT_ERROR && strcmp(err, "--auth-http-header: header "
+	    "\"X-Key\": a control character in the value (use NAME: VALUE "
+	    "or NAME VALUE)") == 0, "bad header value, not shown: \"%s\"",
+	    err);
+	rc = parse(&o, argv, badenv, err, sizeof err);
+	ok(rc == OPT_ERROR && strcmp(err, "MAILPROXY_AUTH_HTTP_HEADER: header "
+	    "\"X-B\": a control character in the value (use NAME: VALUE or "
+	    "NAME VALUE)") == 0, "bad header in env: \"%s\"", err);
+
+	memset(&o, 0, sizeof o);
+	options_set(&o, "auth-http-header", "X-Key s3cret\n\nX-A: b c\n",
+	    SET_ENV, err, sizeof err);
+	ok(o.auth_http_header != NULL &&
+	    strcmp(o.auth_http_header, "X-Key: s3cret\nX-A: b c") == 0,
+	    "env: one header a line, either form");
+	options_set(&o, "auth-http-header", "X-B 1", SET_ARGV, err,
+	    sizeof err);
+	options_set(&o, "auth-http-header", "X-C:2", SET_ARGV_MORE, err,
+	    sizeof err);
+	ok(strcmp(o.auth_http_header, "X-B: 1\nX-C: 2") == 0,
+	    "argv: repeated, either form");
+}
+
 static void
 lists(void)
 {
@@ -287,6 +405,11 @@ errors(void)
 	char	*a10[] = { "mailproxy", "--backend=::1:25", NULL };
 	char	*a11[] = { "mailproxy", "--bogus", "--help", NULL };
 	char	*a12[] = { "mailproxy", "-V", NULL };
+	char	*a13[] = { "mailproxy", "--smtp-auth=plain external", NULL };
+	char	*a14[] = { "mailproxy", "--pop3-auth", "EXTERNAL", NULL };
+	char	*a15[] = { "mailproxy", "--imap-auth=external", NULL };
+	char	*extenv[] = { "MAILPROXY_PROTOCOL=smtp", "MAILPROXY_BACKEND=h:25",
+	    "MAILPROXY_SMTP_AUTH=login external", NULL };
 	char	*run[] = { "mailproxy", NULL };
 
 	refused("later option on argv", a1, env, OPT_ERROR,
@@ -317,6 +440,14 @@ errors(void)
 	    "(use HOST:PORT or [IPv6]:PORT)");
 	refused("--help despite errors", a11, badenv, OPT_HELP, "");
 	refused("-V", a12, noenv, OPT_VERSION, "");
+	refused("SMTP EXTERNAL", a13, env, OPT_ERROR,
+	    "--smtp-auth: external: not supported yet");
+	refused("POP3 EXTERNAL", a14, env, OPT_ERROR,
+	    "--pop3-auth: external: not supported yet");
+	refused("IMAP EXTERNAL", a15, env, OPT_ERROR,
+	    "--imap-auth: external: not supported yet");
+	refused("SMTP EXTERNAL in env", run, extenv, OPT_ERROR,
+	    "MAILPROXY_SMTP_AUTH: external: not supported yet");
 }
 
 static void
@@ -350,6 +481,7 @@ main(void)
 	lists();
 	errors();
 	help();
+	headers();
 	printf("1..%d\n", tests);
 	return failed != 0;
 }
