@@ -188,7 +188,13 @@ parse_literal_head(struct imap_parser *p, const char *line, size_t len,
 		if (n <= p->limit)	/* no overflow: "too big" will do */
 			n = n * 10 + (line[i] - '0');
 	}
-	p->literal = n;		/* for the log, even when refused */
+	p->literal = n;
+	/*
+	 * Only LOGIN takes a literal as an argument, and only ID a list that
+	 * may hold one: any other is refused before the client sends it.
+	 */
+	if (p->cmd.verb != (p->depth == 0 ? IMAP_LOGIN : IMAP_ID))
+		return fail(p, IMAP_ERR_SYNTAX);
 	if (n > p->limit || p->used + n > p->limit ||
 	    (p->depth == 0 && n > IMAP_ARG_MAX))
 		return fail(p, IMAP_ERR_LITERAL);

@@ -594,3 +594,77 @@ alice_message() {
 	wait_log "$DOVECOT_LOG" "imap-login: Info: Login: user=<alice>, method=PLAIN, rip=127\.0\.0\.5, lip=127\.0\.0\.1, rport=[0-9]+, lport=$MPPORT,"
 	mplog | grep -q 'client=127\.0\.0\.5:'
 }
+
+# A refused command's literal is data, never a command (issue 13, item 3).
+
+@test "a refused command's LITERAL+ data is dropped, never run as commands" {
+	backend; mp
+	run q chat "$MPPORT" --expect-greeting --lockstep imap <<<'@raw a1 FOO {11+}\r\na2 LOGOUT\r\n\r\na3 NOOP\r\na4 LOGOUT\r\n'
+	[ "$output" = "$G"$'a1 BAD invalid command\r\na3 OK completed\r\n* BYE\r\na4 OK completed\r' ]
+	untouched
+}
+
+@test "a refused synchronizing literal gets no continuation" {
+	backend; mp
+	run q imap_chat "$MPPORT" <<<$'a0 NOOP {11}\na1 FOO {11}\na2 AUTHENTICATE PLAIN {8}\na3 NOOP\na4 LOGOUT'
+	[ "$output" = "$G"$'a0 BAD invalid arguments\r\na1 BAD invalid command\r\na2 BAD invalid arguments\r\na3 OK completed\r\n* BYE\r\na4 OK completed\r' ]
+	untouched
+}
+
+@test "a pre-login APPEND: its message, with lines that look like commands, is dropped" {
+	backend; mp
+	msg=$'Subject: x\r\n\r\nb1 LOGOUT\r\nb2 LOGIN alice secret\r\n'
+	run q chat "$MPPORT" --expect-greeting --lockstep imap <<<"@raw a1 APPEND INBOX (\\\\Seen) {${#msg}+}\\r\\n${msg//$'\r\n'/\\r\\n}\\r\\na2 LOGOUT\\r\\n"
+	[ "$output" = "$G"$'a1 BAD invalid command\r\n* BYE\r\na2 OK completed\r' ]
+	untouched
+}
+
+@test "the literal of a command refused for its syntax, and a chain of them, is dropped" {
+	backend; mp
+	run q chat "$MPPORT" --expect-greeting --lockstep imap <<<'@raw a1 LOGIN a b c {11+}\r\na2 LOGOUT\r\n {9+}\r\na3 NOOP\r\n\r\na4 LOGOUT\r\n'
+	[ "$output" = "$G"$'a1 BAD invalid arguments\r\n* BYE\r\na4 OK completed\r' ]
+	untouched
+}
+
+@test "after a literal refused for a NUL, the rest of the command and its next literal are dropped" {
+	backend; mp
+	run q chat "$MPPORT" --expect-greeting --lockstep imap <<<'@raw a1 LOGIN {5+}\r\na\x00cde {11+}\r\na2 LOGOUT\r\n\r\na3 LOGOUT\r\n'
+	[ "$output" = "$G"$'a1 BAD invalid arguments\r\n* BYE\r\na3 OK completed\r' ]
+	untouched
+}
+
+@test "a refused command's LITERAL+ larger than imap_client_buffer closes the session; the log has its real size" {
+	backend; mp --imap-client-buffer=1k
+	run q chat "$MPPORT" --expect-greeting --lockstep imap <<<'@raw a1 FOO {18446744073709551616+}\r\na2 LOGOUT\r\n'
+	[ "$output" = "$G"$'a1 BAD invalid command\r\n* BYE literal too long\r' ]
+	untouched
+	mplog | grep -q 'outcome="client sent a LITERAL+ literal of 18446744073709551616 bytes (imap_client_buffer 1024)"'
+}
+
+@test "CAPABILITY adds no LITERAL+ or SASL-IR, yet clients may use both" {
+	backend; mp
+	run q chat "$MPPORT" --expect-greeting --lockstep imap <<<$'a CAPABILITY\n@raw b LOGIN {5+}\\r\\nalice {6+}\\r\\nsecret\\r\\n'
+	[[ "$output" == "$G"$'* CAPABILITY IMAP4 IMAP4rev1 UIDPLUS AUTH=PLAIN\r\na OK completed\r\nb OK'* ]]
+	[ "$(transcript)" = $'b LOGIN "alice" "secret"\r' ]
+}
+
+@test "AUTHENTICATE PLAIN =: an empty initial response is no base64 error" {
+	backend; mp
+	run q imap_chat "$MPPORT" <<<$'a AUTHENTICATE PLAIN =\nb LOGOUT'
+	[ "$output" = "$G"$'a NO invalid credentials\r\n* BYE\r\nb OK completed\r' ]
+}
+
+@test "a SASL response line may exceed imap_client_buffer up to the SASL limit (16 KiB)" {
+	backend; mp --imap-client-buffer=1k
+	long=$(head -c 7500 /dev/zero | base64 -w0)
+	run q chat "$MPPORT" --expect-greeting --lockstep imap <<<$'a AUTHENTICATE PLAIN\n@nowait\n'"$long"$'\n@wait ^a \nb LOGOUT'
+	[ "$output" = "$G"$'+ \r\na NO invalid credentials\r\n* BYE\r\nb OK completed\r' ]
+}
+
+@test "a SASL response line over the SASL limit: * BYE and closed" {
+	backend; mp
+	long=$(head -c 12300 /dev/zero | base64 -w0)
+	run q chat "$MPPORT" --expect-greeting --lockstep imap <<<$'a AUTHENTICATE PLAIN\n@nowait\n'"$long"
+	[ "$output" = "$G"$'+ \r\n* BYE line too long\r' ]
+	mplog | grep -q 'outcome="client sent a line longer than the SASL line limit (16384)"'
+}

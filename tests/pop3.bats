@@ -418,3 +418,25 @@ alice_message() {
 	wait_log "$DOVECOT_LOG" 'pop3-login: .*Login: user=<alice>, .*rip=127\.0\.0\.5,'
 	dovecot_logins | grep -q "user=<alice>, .*rip=127\.0\.0\.5, .*lport=$MPPORT,"
 }
+
+@test "AUTH PLAIN =: an empty initial response is no base64 error" {
+	backend; mp
+	run q pop3_chat "$MPPORT" <<<$'AUTH PLAIN =\nQUIT'
+	[ "$output" = "$G"$'-ERR invalid credentials\r\n+OK\r' ]
+	untouched
+}
+
+@test "a SASL response may exceed the POP3 line limit up to the SASL limit (16 KiB)" {
+	backend; mp
+	long=$(head -c 7500 /dev/zero | base64 -w0)
+	run q pop3_chat "$MPPORT" <<<$'AUTH PLAIN\n@nowait\n'"$long"$'\n@wait ^-ERR\nQUIT'
+	[ "$output" = "$G"$'+ \r\n-ERR invalid credentials\r\n+OK\r' ]
+}
+
+@test "a SASL response over the SASL limit: -ERR and closed" {
+	backend; mp
+	long=$(head -c 12300 /dev/zero | base64 -w0)
+	run q pop3_chat "$MPPORT" <<<$'AUTH PLAIN\n@nowait\n'"$long"
+	[ "$output" = "$G"$'+ \r\n-ERR line too long\r' ]
+	mplog | grep -q 'outcome="client sent a line longer than the SASL line limit (16384)"'
+}

@@ -392,3 +392,47 @@ for i in range(30000):
 	wait_log "$T/tcpserver-$MPPORT.log" 'outcome='
 	grep -qF 'user="a\x22b\x1b[31m"' "$T/tcpserver-$MPPORT.log"
 }
+
+@test "AUTH PLAIN =: RFC 4954's empty initial response is no base64 error" {
+	backend; mp --proxy-smtp-auth=on
+	run q smtp_chat "$MPPORT" <<<$'EHLO c\nAUTH PLAIN =\nQUIT'
+	[[ "$output" == *$'250 AUTH PLAIN LOGIN\r\n535 5.7.8 Authentication credentials invalid\r\n221 '* ]]
+	untouched
+}
+
+@test "a SASL response longer than smtp_client_buffer, within the SASL limit (16 KiB), is read" {
+	backend; mp --proxy-smtp-auth=on
+	long=$(head -c 7500 /dev/zero | base64 -w0)
+	run q smtp_chat "$MPPORT" <<<$'EHLO c\nAUTH PLAIN\n'"$long"$'\nQUIT'
+	[[ "$output" == *$'\r\n334 \r\n535 5.7.8 Authentication credentials invalid\r\n221 '* ]]
+}
+
+@test "a SASL response over the SASL limit: 500 and closed" {
+	backend; mp --proxy-smtp-auth=on
+	long=$(head -c 12300 /dev/zero | base64 -w0)
+	run q smtp_chat "$MPPORT" <<<$'EHLO c\nAUTH PLAIN\n'"$long"
+	[[ "$output" == *$'\r\n334 \r\n500 5.5.2 Line too long\r' ]]
+	mplog | grep -q 'outcome="client sent a line longer than the SASL line limit (16384)"'
+}
+
+@test "a command line is still bounded by smtp_client_buffer" {
+	backend; mp --proxy-smtp-auth=on --smtp-client-buffer=1k
+	run q smtp_chat "$MPPORT" <<<"EHLO $(printf 'x%.0s' $(seq 1100))"
+	[[ "$output" == *$'\r\n500 5.5.2 Line too long\r' ]]
+	mplog | grep -q 'outcome="client sent a line longer than smtp_client_buffer (1024)"'
+}
+
+@test "AUTH LOGIN cancelled after the user name, then PLAIN: the first attempt left nothing" {
+	backend; mp --proxy-smtp-auth=on
+	run q smtp_chat "$MPPORT" <<<$'EHLO c\nAUTH LOGIN\nYm9i\n*\nAUTH PLAIN '"$PLAIN"$'\nQUIT'
+	[[ "$output" == *$'334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n501 5.7.0 Authentication cancelled\r\n235 2.0.0 OK\r\n'* ]]
+	transcript | grep -q "^AUTH PLAIN $PLAIN"
+}
+
+@test "proxy_smtp_auth on, but only CRAM-MD5 and no auth service: no hint to set what is set" {
+	backend; mp --proxy-smtp-auth=on --smtp-auth=cram-md5
+	run q smtp_chat "$MPPORT" <<<$'EHLO c\nAUTH PLAIN '"$PLAIN"$'\nQUIT'
+	[[ "$output" == *$'502 5.7.4 Authentication not available\r\n221 '* ]]
+	mplog | grep -q 'CRAM-MD5 needs an auth service'
+	! grep -q 'proxy-smtp-auth=on' "$T/tcpserver-$MPPORT.log"
+}

@@ -33,6 +33,8 @@ Usage:
     --close                 close each connection right after accept
     --silent                read and record, never answer
     --log FILE              event log (connect/close/proxy), default stderr
+    --hold SECS             at the end of a connection (QUIT, the peer's
+                            EOF), stay open and idle SECS before closing
 
 Stdlib only.
 """

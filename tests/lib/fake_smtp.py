@@ -32,6 +32,12 @@ Usage:
     --close                 close each connection right after accept
     --silent                read and record, never answer
     --log FILE              event log (connect/close/proxy), default stderr
+    --hold SECS             at the end of a connection (QUIT, the peer's
+                            EOF), stay open and idle SECS before closing
+    --stall-after VERB      after the reply to VERB (DATA: to its 354),
+                            never read again, but send a line every 0.2 s
+    --flood-after VERB      after the reply to VERB, never read again, and
+                            send bytes for ever
 
 Stdlib only.
 """
@@ -101,7 +107,9 @@ class Session(Connection):
             elif verb == "DATA":
                 r = self.script.reply("DATA", DEFAULTS["DATA"])
                 self.send(r)
-                if r[-1].startswith("354"):
+                if verb in (a.stall_after, a.flood_after):
+                    pass
+                elif r[-1].startswith("354"):
                     self.data()
             elif verb == "QUIT":
                 self.send(self.script.reply("QUIT", DEFAULTS["QUIT"]))
@@ -110,6 +118,12 @@ class Session(Connection):
                 self.send(self.script.reply(verb, DEFAULTS[verb]))
             else:
                 self.send(self.script.reply(verb, DEFAULTS["UNKNOWN"]))
+            if verb == a.stall_after:
+                self.stall()
+                break
+            if verb == a.flood_after:
+                self.flood()
+                break
 
     def auth(self, words):
         mech = words[1].decode("latin-1").upper() if len(words) > 1 else ""
@@ -143,6 +157,8 @@ class Session(Connection):
 def main():
     p = fakeserver.parser(__doc__)
     p.add_argument("--delay-greeting", type=float, default=0)
+    p.add_argument("--stall-after", type=str.upper)
+    p.add_argument("--flood-after", type=str.upper)
     a = p.parse_args()
     fakeserver.serve("fake_smtp", p, a, lambda conn, peer, script, transcript, log:
         Session(conn, peer, a, script, transcript, log).run())

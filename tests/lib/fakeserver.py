@@ -7,6 +7,7 @@ import os
 import socket
 import sys
 import threading
+import time
 
 PROXY_V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 
@@ -83,6 +84,27 @@ class Connection:
         except OSError:
             self.eof = True
 
+    def stall(self):
+        """Fault injection: never read again, but send a line every 0.2 s
+        (a backend that stopped reading yet is not idle)."""
+        self.log("stalled: reading no more")
+        while True:
+            try:
+                self.conn.sendall(b"* still here\r\n")
+            except OSError:
+                return
+            time.sleep(0.2)
+
+    def flood(self):
+        """Fault injection: never read again, send bytes for ever."""
+        self.log("flooding")
+        data = (b"y" * 76 + b"\r\n") * 256
+        while True:
+            try:
+                self.conn.sendall(data)
+            except OSError:
+                return
+
     def read_proxy(self):
         while len(self.buf) < 16:
             if self.buf.startswith(b"PROXY ") and b"\n" in self.buf:
@@ -115,6 +137,7 @@ def parser(doc):
     p.add_argument("--close", action="store_true")
     p.add_argument("--silent", action="store_true")
     p.add_argument("--log")
+    p.add_argument("--hold", type=float, default=0)
     return p
 
 
@@ -147,6 +170,9 @@ def serve(name, p, a, session):
     def one(conn, peer):
         try:
             session(conn, peer, script, transcript, log)
+            if a.hold:
+                log("holding %s:%d" % peer)
+                time.sleep(a.hold)
         finally:
             try:
                 conn.shutdown(socket.SHUT_RDWR)
