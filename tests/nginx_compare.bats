@@ -13,8 +13,6 @@
 #  - the APOP/CRAM-MD5 salt (<pid.time@mx.test> in nginx, <random.time@
 #    mx.test> in mailproxy) differs by nature, and so do the digests made
 #    from it: both are normalised to <SALT> and <DIGEST>;
-#  - IMAP CAPABILITY: mailproxy also announces LITERAL+ and SASL-IR, which
-#    its parser takes;
 #  - IMAP LOGIN at the backend: nginx sends the user and the password as
 #    synchronising literals (one round trip each), mailproxy as quoted
 #    strings when they allow it;
@@ -351,13 +349,11 @@ QUIT"
 
 # ---------------------------------------------------------------- IMAP
 
-@test "IMAP CAPABILITY, LOGIN: the same replies and request; the backend gets the same login, differently quoted" {
+@test "IMAP CAPABILITY, LOGIN: the same replies, CAPABILITY too, and request; the backend gets the same login, differently quoted" {
 	auth
 	both imap "$NGINX_IMAP_PORT" "$MP_IMAP" <<<$'a CAPABILITY\nb LOGIN alice secret\nc LOGOUT'
-	# mailproxy also announces LITERAL+ and SASL-IR, which its parser takes
-	[ "$(sed -n 2p "$T/nginx.out")" = $'* CAPABILITY IMAP4 IMAP4rev1 UIDPLUS AUTH=PLAIN AUTH=LOGIN AUTH=CRAM-MD5\r' ]
-	[ "$(sed -n 2p "$T/mp.out")" = $'* CAPABILITY IMAP4 IMAP4rev1 UIDPLUS LITERAL+ SASL-IR AUTH=PLAIN AUTH=LOGIN AUTH=CRAM-MD5\r' ]
-	sed -i '2d' "$T/nginx.out" "$T/mp.out"
+	# imap_capabilities as configured, then the AUTH= methods, as nginx
+	[ "$(sed -n 2p "$T/mp.out")" = $'* CAPABILITY IMAP4 IMAP4rev1 UIDPLUS AUTH=PLAIN AUTH=LOGIN AUTH=CRAM-MD5\r' ]
 	same out
 	same req
 	# nginx sends literals (waiting for "+" after each), mailproxy quoted
