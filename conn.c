@@ -104,6 +104,8 @@ wait_fd(int fd, short events, long long deadline)
 int
 conn_wait_readable(struct conn *c, long long timeout_ms)
 {
+	if (c->broken)
+		return -1;
 	if (c->len > 0 || c->eof)
 		return 1;
 	return wait_fd(c->rfd, POLLIN, due(c, timeout_ms));
@@ -114,6 +116,10 @@ conn_read(struct conn *c, void *p, size_t n)
 {
 	ssize_t r;
 
+	if (c->broken) {
+		errno = c->broken;
+		return -1;
+	}
 	if (c->len > 0) {
 		if (n > c->len)
 			n = c->len;
@@ -168,6 +174,8 @@ fill(struct conn *c, long long deadline)
 	ssize_t	r;
 	int	w;
 
+	if (c->broken)
+		return LINE_ERROR;
 	compact(c);
 	if (c->len == c->cap)
 		return LINE_TOOLONG;
@@ -213,6 +221,9 @@ conn_getline(struct conn *c, long long timeout_ms, char **line, size_t *len)
 			    c->linemax : c->cap;
 	long long	 deadline = due(c, timeout_ms);
 
+	/* not even the lines already read: the dialogue is over */
+	if (c->broken)
+		return LINE_ERROR;
 	for (;;) {
 		p = c->buf + c->off;
 		if ((nl = memchr(p, '\n', c->len)) != NULL)
@@ -249,6 +260,8 @@ conn_getn(struct conn *c, size_t n, long long timeout_ms, char **data)
 	long long	deadline = due(c, timeout_ms);
 	int		rc;
 
+	if (c->broken)
+		return LINE_ERROR;
 	if (n > c->cap)
 		return LINE_TOOLONG;
 	while (c->len < n) {
@@ -265,7 +278,10 @@ conn_getn(struct conn *c, size_t n, long long timeout_ms, char **data)
 
 /*
  * Writes all of p within one deadline for the whole, not one per wait: a
- * peer that reads a byte now and then cannot stretch it.
+ * peer that reads a byte now and then cannot stretch it.  A write that
+ * fails breaks the connection: every later read and write fails at once,
+ * so that a dialogue ends even where it does not look at the error (a
+ * client that reads nothing while it pipelines commands).
  */
 int
 conn_writeall(struct conn *c, const void *p, size_t n, long long timeout_ms)
@@ -273,16 +289,24 @@ conn_writeall(struct conn *c, const void *p, size_t n, long long timeout_ms)
 	const unsigned char	*b = p;
 	long long		 deadline = due(c, timeout_ms);
 	ssize_t			 w;
+	int			 rc;
 
+	if (c->broken) {
+		errno = c->broken;
+		return -1;
+	}
 	while (n > 0) {
 		w = conn_write(c, b, n);
 		if (w == -1 && errno == EAGAIN) {
-			if (wait_fd(c->wfd, POLLOUT, deadline) != 1)
-				return -1;
-			continue;
-		}
-		if (w <= 0)
+			if ((rc = wait_fd(c->wfd, POLLOUT, deadline)) == 1)
+				continue;
+			c->broken = rc == 0 ? ETIMEDOUT : errno;
 			return -1;
+		}
+		if (w <= 0) {
+			c->broken = w == 0 || errno == 0 ? EIO : errno;
+			return -1;
+		}
 		b += w;
 		n -= w;
 	}

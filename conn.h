@@ -20,6 +20,7 @@ struct conn {
 	size_t		 len;		/* bytes held after off */
 	size_t		 linemax;	/* longest line conn_getline takes; 0: cap */
 	long long	 deadline;	/* now_ms() bound on every wait; 0: none */
+	int		 broken;	/* a write failed (errno): no more I/O */
 	int		 rfl, wfl;	/* descriptor flags as found, for close */
 	unsigned long long rbytes;	/* counted for the log */
 	unsigned long long wbytes;

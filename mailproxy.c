@@ -161,6 +161,21 @@ client_buffer(const struct options *o)
 }
 
 /*
+ * The login ran deeper than the relay will, and its stale frames below
+ * this one may still hold a password: a parser's temporaries, or the
+ * lowercased pieces of a line that libc's vectorised strncasecmp spills
+ * to the stack.  Zeroing that much stack once, before the relay, leaves
+ * none of them for the session's lifetime.
+ */
+static void __attribute__((noinline))
+stack_wipe(void)
+{
+	unsigned char	stale[128 * 1024];
+
+	explicit_bzero(stale, sizeof(stale));
+}
+
+/*
  * The relay, once the backend has taken the login.  The login's deadline
  * ends here, and the login leaves no copy in memory: the client buffer
  * still holds the lines that carried the password (only what the client
@@ -177,6 +192,7 @@ session_relay(struct session *s)
 
 	creds_wipe(&s->creds);
 	conn_wipe_read(&s->cli);
+	stack_wipe();
 	s->cli.deadline = s->be.deadline = 0;
 	lim.buffer = s->opt->proxy_buffer;
 	lim.idle_ms = s->opt->proxy_timeout;
@@ -190,18 +206,24 @@ session_relay(struct session *s)
 }
 
 /*
- * The login's deadline passed before the relay: whichever wait it cut
- * short (a client's line, a backend's reply) said "timed out", but this
- * is why the session ended.
+ * Why a session that never relayed ended, when a deadline cut it short:
+ * the protocol saw only a timeout or an error on the wait, the log says
+ * which limit it was.
  */
 static void
-login_expired(struct session *s)
+login_outcome(struct session *s)
 {
-	if (s->cli.deadline == 0 || now_ms() < s->cli.deadline)
-		return;
-	s->outcome[0] = '\0';
-	session_outcome(s, "login_timeout: no relay after %lld.%03llds",
-	    s->opt->login_timeout / 1000, s->opt->login_timeout % 1000);
+	const char	*who;
+
+	if (s->cli.deadline != 0 && now_ms() >= s->cli.deadline) {
+		s->outcome[0] = '\0';
+		session_outcome(s, "login_timeout: no relay after %lld.%03llds",
+		    s->opt->login_timeout / 1000, s->opt->login_timeout % 1000);
+	} else if (s->cli.broken == ETIMEDOUT || s->be.broken == ETIMEDOUT) {
+		who = s->cli.broken == ETIMEDOUT ? "client" : "backend";
+		s->outcome[0] = '\0';
+		session_outcome(s, "timeout: the %s stopped reading", who);
+	}
 }
 
 int
@@ -278,7 +300,7 @@ main(int argc, char *argv[], char *envp[])
 	else {
 		/* no relay: the client's last reply must get through */
 		status = rc == 0 ? EX_TEMPFAIL : rc > 0 ? rc : 0;
-		login_expired(&s);
+		login_outcome(&s);
 		conn_linger(&s.cli, 1000, 1 << 20);
 	}
 	creds_wipe(&s.creds);

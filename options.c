@@ -100,7 +100,7 @@ static const struct opt opts[] = {
 	{ "timeout", T_MSEC, OFF(timeout), "60s", NULL, 0, NOW,
 	    "idle time allowed before relaying" },
 	{ "login-timeout", T_MSEC, OFF(login_timeout), "3m", NULL, 0, NOW,
-	    "time allowed until relaying (0: no limit)" },
+	    "time allowed until relaying, 0: no limit" },
 	{ "half-close-timeout", T_MSEC, OFF(half_close_timeout), "60s", NULL,
 	    0, NOW, "idle time allowed once a side has closed" },
 	{ "resolver", T_RESOLVER, OFF(resolver), "off", NULL, 0, NOW,
