@@ -18,7 +18,7 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 # it honours it (test-san looks for the report files)
 SANLDFLAGS = $(if $(findstring clang,$(shell $(CC) --version)),,-static-libubsan)
 
-SRCS	 = mailproxy.c options.c values.c launch.c session.c conn.c backend.c relay.c \
+SRCS	 = mailproxy.c options.c values.c addr.c launch.c session.c conn.c backend.c relay.c \
 	   log.c resolve.c auth.c \
 	   proto/smtp.c proto/smtp_parse.c proto/pop3.c proto/pop3_parse.c \
 	   proto/imap.c proto/imap_parse.c proto/cmd_parse.c proto/sasl.c \
@@ -49,7 +49,7 @@ obj-san/%.o: %.c $(HDRS)
 tests/unit: tests/unit.c $(filter-out obj-san/mailproxy.o,$(SANOBJS))
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
-tests/options_test: tests/options_test.c obj-san/options.o obj-san/values.o
+tests/options_test: tests/options_test.c obj-san/options.o obj-san/values.o obj-san/addr.o
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 # (BATS_FILES=tests/smtp.bats for one file)

@@ -15,35 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "backend.h"
-
-static int
-split_hostport(const char *s, char *host, size_t hostcap, char *port,
-    size_t portcap)
-{
-	const char	*colon;
-	size_t		 n;
-
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-
-		if (end == NULL || end[1] != ':')
-			return -1;
-		n = end - s - 1;
-		colon = end + 1;
-		s++;
-	} else {
-		if ((colon = strrchr(s, ':')) == NULL)
-			return -1;
-		n = colon - s;
-	}
-	if (n == 0 || n >= hostcap || strlcpy(port, colon + 1, portcap) >=
-	    portcap || port[0] == '\0')
-		return -1;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	return 0;
-}
 
 static int
 connect_one(const struct addrinfo *ai, long long timeout_ms)
@@ -92,22 +65,24 @@ backend_connect(const char *hostport, long long timeout_ms, char *err,
     size_t errlen)
 {
 	struct addrinfo	 hints, *res, *ai;
-	char		 host[256], port[16];
+	struct hostport	 hp;
+	char		 port[16];
 	int		 fd = -1, rc;
 
-	if (split_hostport(hostport, host, sizeof(host), port,
-	    sizeof(port)) == -1) {
+	if (hostport_parse(hostport, strlen(hostport), &hp) == -1 ||
+	    hp.port == 0) {
 		snprintf(err, errlen, "bad backend address \"%s\"", hostport);
 		return -1;
 	}
+	snprintf(port, sizeof(port), "%u", hp.port);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
 	/* an address needs no resolver: skip NSS for it */
-	if ((rc = getaddrinfo(host, port, &hints, &res)) == EAI_NONAME) {
+	if ((rc = getaddrinfo(hp.host, port, &hints, &res)) == EAI_NONAME) {
 		hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-		rc = getaddrinfo(host, port, &hints, &res);
+		rc = getaddrinfo(hp.host, port, &hints, &res);
 	}
 	if (rc != 0) {
 		snprintf(err, errlen, "backend %s: %s", hostport,

@@ -16,6 +16,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "addr.h"
 #include "launch.h"
 #include "session.h"
 
@@ -67,46 +68,17 @@ endpoints_from_socket(struct client *cl, int fd)
 int
 endpoint_parse(struct endpoint *e, const char *s)
 {
-	char		 host[INET6_ADDRSTRLEN + 1];
-	const char	*port = NULL, *end;
+	struct hostport	 hp;
 	unsigned char	 bin[sizeof(struct in6_addr)];
-	const char	*errstr;
-	size_t		 n;
 
 	memset(e, 0, sizeof(*e));
-	if (s[0] == '[') {
-		if ((end = strchr(s, ']')) == NULL)
-			return -1;
-		n = end - s - 1;
-		memcpy(host, s + 1, MIN(n, sizeof(host) - 1));
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1] != '\0')
-			return -1;
-	} else if ((end = strchr(s, ':')) != NULL &&
-	    strchr(end + 1, ':') == NULL) {
-		n = end - s;
-		port = end + 1;
-		memcpy(host, s, MIN(n, sizeof(host) - 1));
-	} else {
-		n = strlen(s);
-		memcpy(host, s, MIN(n, sizeof(host) - 1));
-	}
-	if (n >= sizeof(host))
+	if (hostport_parse(s, strlen(s), &hp) == -1)
 		return -1;
-	host[n] = '\0';
-	if (inet_pton(AF_INET, host, bin) == 1)
-		e->family = AF_INET;
-	else if (inet_pton(AF_INET6, host, bin) == 1)
-		e->family = AF_INET6;
-	else
+	e->family = hp.v6 ? AF_INET6 : AF_INET;
+	if (inet_pton(e->family, hp.host, bin) != 1)
 		return -1;
 	inet_ntop(e->family, bin, e->ip, sizeof(e->ip));
-	if (port != NULL) {
-		e->port = strtonum(port, 0, 65535, &errstr);
-		if (errstr != NULL)
-			return -1;
-	}
+	e->port = hp.port;
 	e->known = 1;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "options.h"
 #include "values.h"
 
@@ -146,20 +147,10 @@ parse_msec(const char *s, long long *v)
 }
 
 /*
- * A port, or the shape of HOST:PORT, [v6]:PORT, and when the port may
- * be left out IP and a bare IPv6 address.  Names are only checked for
- * their characters: the caller resolves them when it connects.
+ * The shape of HOST:PORT, [v6]:PORT, and when the port may be left out
+ * HOST and a bare IPv6 address.  Names are only checked for their
+ * characters: the caller resolves them when it connects.
  */
-int
-port_check(const char *s)
-{
-	long long	 n;
-
-	if (number(&s, &n) == -1 || *s != '\0' || n < 1 || n > 65535)
-		return -1;
-	return 0;
-}
-
 static int
 name_check(const char *s)
 {
@@ -174,45 +165,16 @@ name_check(const char *s)
 int
 addr_check(const char *s, int need_port, int ip_only)
 {
-	char		 host[256];
-	struct in6_addr	 a6;
+	struct hostport	 hp;
 	struct in_addr	 a4;
-	const char	*end, *port = NULL;
-	size_t		 n;
 
-	if (*s == '[') {
-		if ((end = strchr(s, ']')) == NULL)
-			return -1;
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1] != '\0')
-			return -1;
-		if ((n = end - s - 1) >= sizeof host)
-			return -1;
-		memcpy(host, s + 1, n);
-		host[n] = '\0';
-		if (inet_pton(AF_INET6, host, &a6) != 1)
-			return -1;
-	} else if ((end = strchr(s, ':')) != NULL &&
-	    strchr(end + 1, ':') != NULL) {
-		/* two colons or more: a bare IPv6 address, with no port */
-		if (need_port || inet_pton(AF_INET6, s, &a6) != 1)
-			return -1;
-	} else {
-		n = end != NULL ? (size_t)(end - s) : strlen(s);
-		if (end != NULL)
-			port = end + 1;
-		if (n >= sizeof host)
-			return -1;
-		memcpy(host, s, n);
-		host[n] = '\0';
-		if (ip_only ? inet_pton(AF_INET, host, &a4) != 1 :
-		    name_check(host) == -1)
-			return -1;
-	}
-	if (port == NULL)
-		return need_port ? -1 : 0;
-	return port_check(port);
+	if (hostport_parse(s, strlen(s), &hp) == -1 ||
+	    (need_port && hp.port == 0))
+		return -1;
+	if (hp.v6)
+		return 0;
+	return ip_only ? (inet_pton(AF_INET, hp.host, &a4) == 1 ? 0 : -1) :
+	    name_check(hp.host);
 }
 
 int

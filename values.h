@@ -3,7 +3,6 @@
 #define VALUES_H
 
 int	number(const char **, long long *);
-int	port_check(const char *);
 int	addr_check(const char *, int need_port, int ip_only);
 
 #endif

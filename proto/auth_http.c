@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../addr.h"
 #include "auth_http.h"
 
 /*
@@ -18,9 +19,9 @@ int
 auth_http_url(const char *url, char *hostport, size_t hpcap, char *host,
     size_t hostcap, const char **uri)
 {
-	const char	*end, *errstr, *p;
-	char		 port[8];
-	size_t		 n, hn;
+	struct hostport	 hp;
+	const char	*p;
+	size_t		 n;
 	int		 w;
 
 	for (p = url; *p != '\0'; p++)
@@ -30,31 +31,13 @@ auth_http_url(const char *url, char *hostport, size_t hpcap, char *host,
 		url += 7;
 	n = strcspn(url, "/");
 	*uri = url[n] == '\0' ? "/" : url + n;
-	if (url[0] == '[') {
-		if ((end = memchr(url, ']', n)) == NULL)
-			return -1;
-		hn = end - url + 1;
-	} else {
-		end = memchr(url, ':', n);
-		hn = end != NULL ? (size_t)(end - url) : n;
-	}
-	if (hn == 0 || hn >= hostcap || (hn < n && url[hn] != ':'))
+	/* a bare IPv6 address would swallow the port: brackets only */
+	if (hostport_parse(url, n, &hp) == -1 || (hp.v6 && !hp.bracketed))
 		return -1;
-	if (hn < n) {
-		if (n - hn - 1 == 0 || n - hn - 1 >= sizeof(port))
-			return -1;
-		memcpy(port, url + hn + 1, n - hn - 1);
-		port[n - hn - 1] = '\0';
-		strtonum(port, 1, 65535, &errstr);
-		if (errstr != NULL)
-			return -1;
-	}
-	memcpy(host, url, hn);
-	host[hn] = '\0';
-	if (hn < n)
-		w = snprintf(hostport, hpcap, "%.*s", (int)n, url);
-	else
-		w = snprintf(hostport, hpcap, "%.*s:80", (int)n, url);
+	w = snprintf(host, hostcap, hp.v6 ? "[%s]" : "%s", hp.host);
+	if (w < 0 || (size_t)w >= hostcap)
+		return -1;
+	w = snprintf(hostport, hpcap, "%s:%u", host, hp.port ? hp.port : 80);
 	return w < 0 || (size_t)w >= hpcap ? -1 : 0;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../addr.h"
 #include "../session.h"
 #include "../resolve.h"
 #include "../proto/auth_http.h"
@@ -55,6 +56,39 @@ test_xclient(void)
 	a[0] = (struct xattr){ "LOGIN", big, 256, 0 };
 	ok(xclient_build(a, 1, out, sizeof(out)) == -1,
 	    "XCLIENT value over 255 refused");
+}
+
+static int
+hp(const char *s, struct hostport *h)
+{
+	return hostport_parse(s, strlen(s), h);
+}
+
+static void
+test_addr(void)
+{
+	struct hostport	h;
+
+	ok(hp("mx.example:25", &h) == 0 && strcmp(h.host, "mx.example") == 0 &&
+	    h.port == 25 && !h.v6 && !h.bracketed, "HOST:PORT");
+	ok(hp("[2001:db8::1]:143", &h) == 0 &&
+	    strcmp(h.host, "2001:db8::1") == 0 && h.port == 143 && h.v6 &&
+	    h.bracketed, "[IPv6]:PORT");
+	ok(hp("2001:db8::1", &h) == 0 && h.v6 && h.port == 0,
+	    "a bare IPv6 address has no port");
+	ok(hp("[::1]", &h) == 0 && h.v6 && h.port == 0 &&
+	    hp("192.0.2.1", &h) == 0 && h.port == 0, "no port");
+	ok(hp("h:+25", &h) == -1 && hp("h: 25", &h) == -1 &&
+	    hp("h:0x19", &h) == -1 && hp("h:0", &h) == -1 &&
+	    hp("h:65536", &h) == -1 && hp("h:", &h) == -1 &&
+	    hp("h:000025", &h) == -1, "a port is 1 to 65535, digits only");
+	ok(hp(":25", &h) == -1 && hp("[]:25", &h) == -1 &&
+	    hp("[192.0.2.1]:25", &h) == -1 && hp("[::1]x", &h) == -1 &&
+	    hp("[::1", &h) == -1 && hp("a:b:c", &h) == -1,
+	    "malformed hosts and brackets");
+	ok(hostport_parse("h:25\0x", 6, &h) == -1, "a NUL is refused");
+	ok(hostport_parse("h:2525", 4, &h) == 0 && h.port == 25,
+	    "the length bounds the input");
 }
 
 static void
@@ -679,6 +713,7 @@ test_auth_http(void)
 int
 main(void)
 {
+	test_addr();
 	test_xclient();
 	test_proxy();
 	test_sasl();
