@@ -240,7 +240,10 @@ for i in range(40000):
 
 @test "once the relay runs, no copy of the password is in memory (PASS split over two reads)" {
 	pop3_backend; mp pop3
-	hostile >/dev/null 3>&- <<<$'@wait ^\\+OK\nUSER alice\n@wait ^\\+OK.*\\n\\+OK\n@raw PASS hunter2-\n@sleep 0.3\n@raw Zq9x\\r\\n\n@wait Logged in\n@mark '"$T/relaying"$'\n@hold 5' &
+	# PASS pipelined after USER, split over two reads; the USER line is
+	# longer than the PASS line, so that the second read does not
+	# overwrite what moving the first half to the front left behind
+	hostile >/dev/null 3>&- <<<$'@wait ^\\+OK\n@raw USER alice-with-a-long-mailbox-name@example.org\\r\\nPASS hunter2-\n@wait ^\\+OK.*\\n\\+OK\n@sleep 0.3\n@raw Zq9x\\r\\n\n@wait Logged in\n@mark '"$T/relaying"$'\n@hold 5' &
 	cpid=$!
 	wait_for_file "$T/relaying"
 	grep -q 'PASS hunter2-Zq9x' "$T/fake-$BE.transcript"
@@ -268,5 +271,23 @@ for i in range(40000):
 	run memgrep "$pid" mx.test AGFsaWNlAGh1bnRl
 	[[ "${lines[0]}" =~ ^mx.test\ [1-9] ]]
 	[ "${lines[1]}" = 'AGFsaWNlAGh1bnRl 0' ]
+	kill "$cpid" 2>/dev/null || :
+}
+
+@test "once the relay runs, no copy of an AUTH PLAIN credential is in memory, not even libc's lowercased one" {
+	smtp_backend; mp smtp --proxy-smtp-auth=on
+	# the base64 of "\0alice\0hunter2-Zq9x", and its first 16 bytes in
+	# lower case: the vectorised strncasecmp leaves those on the stack
+	hostile >/dev/null 3>&- <<<$'@wait ^220 \nEHLO c\n@wait ^250 \nAUTH PLAIN AGFsaWNlAGh1bnRlcjItWnE5eA==\n@wait ^235 \n@mark '"$T/relaying"$'\n@hold 5' &
+	cpid=$!
+	wait_for_file "$T/relaying"
+	pid=$(session_pid)
+	end=$((SECONDS + 3))
+	until run memgrep "$pid" mx.test AGFsaWNlAGh1bnRl agfsawnlagh1bnrl hunter2 &&
+	    [[ "${lines[0]}" =~ ^mx.test\ [1-9] ]] &&
+	    [ "${lines[*]:1}" = 'AGFsaWNlAGh1bnRl 0 agfsawnlagh1bnrl 0 hunter2 0' ]; do
+		((SECONDS < end)) || { echo "$output"; false; }
+		sleep 0.1
+	done
 	kill "$cpid" 2>/dev/null || :
 }
