@@ -65,7 +65,7 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The deadline of an operation allowed timeout_ms: the connection's, if sooner. */
+/* The end of an operation given timeout_ms: the connection's, if sooner. */
 static long long
 due(const struct conn *c, long long timeout_ms)
 {
@@ -414,6 +414,7 @@ conn_linger(struct conn *c, long long ms, size_t max)
 		if (r > 0)
 			max = (size_t)r >= max ? 0 : max - r;
 	}
+	explicit_bzero(scratch, sizeof(scratch));
 }
 
 void
