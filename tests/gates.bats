@@ -29,6 +29,7 @@ gate() {
 	local envs=()
 	while [[ $1 == *=* ]]; do envs+=("$1"); shift; done
 	run clean "${envs[@]}" "$RUNBATS" "$@"
+	printf '%s\n' "$output"	# shown if the test fails
 	last=${lines[${#lines[@]} - 1]}
 }
 
@@ -139,8 +140,9 @@ gate() {
 
 @test "test-san looks for reports once the suite has ended, and also when it failed" {
 	plant fail <<<'@test "one" { printf "planted\n" >"$SANLOG/asan.1"; false; }'
-	run clean make -s -o mailproxy-san -C "$BATS_TEST_DIRNAME/.." test-san SANLOG="$T/san" \
+	run clean timeout 120 make -s -o mailproxy-san -C "$BATS_TEST_DIRNAME/.." test-san SANLOG="$T/san" \
 	    BATS_FILES="$T/fail.bats"
+	printf '%s\n' "$output"
 	[ "$status" -ne 0 ]
 	# the suite's summary, then the check's
 	[[ $output == *$'\n0 passed, 1 failed, 0 skipped\n'*$'\nnot ok 1 no AddressSanitizer'*$'\n0 passed, 1 failed, 0 skipped'* ]]
