@@ -124,11 +124,12 @@ auth_exchange(struct session *s, const char *hostport, const char *req,
 {
 	char		 buf[AUTH_HTTP_RESPONSE_MAX + 1], err[256];
 	struct conn	 c;
-	long long	 deadline = now_ms() + s->opt->auth_http_timeout;
+	long long	 timeout = login_left(s, s->opt->auth_http_timeout);
+	long long	 deadline = now_ms() + timeout;
 	int		 fd, rc = 0;
 	ssize_t		 n;
 
-	if ((fd = backend_connect(hostport, s->opt->auth_http_timeout, err,
+	if ((fd = backend_connect(hostport, timeout, err,
 	    sizeof(err))) == -1) {
 		/* err names the address as "backend HOST:PORT: why" */
 		session_outcome(s, "auth service %s", strncmp(err, "backend ",
@@ -203,7 +204,8 @@ auth_ask(struct session *s, struct auth_resp *r)
 				session_outcome(s, "auth service answered "
 				    "WAIT %d times", tries + 1);
 			else
-				sleep(r->wait > 0 ? r->wait : 1);
+				login_sleep(s, r->wait > 0 ?
+				    r->wait * 1000 : 1000);
 			continue;
 		}
 		/*

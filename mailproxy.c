@@ -52,18 +52,6 @@ greet_and_exit(struct session *s, const struct proto *p, int status)
 	exit(status);
 }
 
-/* What is left of a wait of ms once the login's deadline bounds it. */
-static long long
-login_left(const struct session *s, long long ms)
-{
-	long long	left;
-
-	if (s->cli.deadline == 0)
-		return ms;
-	left = s->cli.deadline - now_ms();
-	return left < 0 ? 0 : left < ms ? left : ms;
-}
-
 /*
  * The backend: connect, send the PROXY header, then the protocol's login,
  * all within the login's deadline.
@@ -141,7 +129,8 @@ session_login(struct session *s, const struct proto *p)
 			p->denied(s, r.status, r.errcode);
 			return -1;
 		}
-		sleep(r.wait);
+		/* the client waits, but never past the login's deadline */
+		login_sleep(s, r.wait * 1000);
 		p->denied(s, r.status, r.errcode);
 	}
 }

@@ -2,6 +2,7 @@
  * What every protocol does with the session the same way: answer the
  * client, count its errors against max_errors.
  */
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,4 +139,26 @@ client_sasl_start(struct session *s, const struct sasl_mech *m,
 		session_outcome(s, "server_name too long for a %s challenge",
 		    m->name);
 	return rc;
+}
+
+/* What is left of a wait of ms once the login's deadline bounds it. */
+long long
+login_left(const struct session *s, long long ms)
+{
+	long long	left;
+
+	if (s->cli.deadline == 0)
+		return ms;
+	left = s->cli.deadline - now_ms();
+	return left < 0 ? 0 : left < ms ? left : ms;
+}
+
+/* Auth-Wait and WAIT: a pause that the login's deadline cuts short. */
+void
+login_sleep(const struct session *s, long long ms)
+{
+	long long	end = now_ms() + login_left(s, ms);
+
+	while (now_ms() < end)
+		poll(NULL, 0, (int)(end - now_ms()));
 }

@@ -89,6 +89,8 @@ int	backend_send(struct session *, const char *, size_t);
 int	backend_sendf(struct session *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 const char *session_salt(struct session *);
+long long login_left(const struct session *, long long);
+void	login_sleep(const struct session *, long long);
 
 /* log.c */
 void	log_init(void);

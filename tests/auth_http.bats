@@ -11,7 +11,7 @@
 load lib/common
 
 # One auth service per behaviour, all naming the same fake backends.
-SERVICES="ok any rename fail code wait1 wait0 waitstatus badserver badport garbage nostatus bigheaders close slow
+SERVICES="ok any rename fail code wait1 wait0 wait30 waitstatus badserver badport garbage nostatus bigheaders close slow
 	okrefused refusedok nostatusline plusport"
 
 # service_args NAME: set $a to the fake_auth_http.py arguments of NAME
@@ -25,6 +25,7 @@ service_args() {
 	code) a=(--mode fail --error-code "535 5.7.8") ;;
 	wait1) a=("${u[@]}" --wait 1) ;;
 	wait0) a=("${u[@]}" --wait 0) ;;
+	wait30) a=("${u[@]}" --wait 30) ;;
 	waitstatus) a=("${u[@]}" --mode wait-status) ;;
 	badserver) a=("${u[@]}" --mode badserver) ;;
 	badport) a=("${u[@]}" --backend-smtp 127.0.0.1:0 --backend-pop3 127.0.0.1:0
@@ -591,6 +592,17 @@ QUIT"
 	req_is wait1 4 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" \
 		"Auth-Protocol: imap" "Auth-Login-Attempt: 2" "Client-IP: 127.0.0.1"
 	[ "$(transcript "$BE_IMAP")" = $'b LOGIN "alice" "secret"\r\nc LOGOUT\r' ]
+}
+
+@test "Auth-Wait never holds a session past --login-timeout" {
+	mp smtp wait30 --login-timeout=2s
+	start=$(date +%s%N)
+	run q smtp_chat "$MPPORT" <<<"EHLO client.test
+AUTH PLAIN $(b64 '\0alice\0wrong')"
+	ms=$((($(date +%s%N) - start) / 1000000))
+	((ms >= 1500 && ms < 6000))
+	[ "$output" = "$EHLO"$'535 5.7.0 Invalid login or password\r\n421 4.4.2 Timeout, closing connection\r' ]
+	untouched "$BE_SMTP"
 }
 
 @test "Auth-Status: WAIT: asked again after Auth-Wait, Auth-Login-Attempt unchanged" {
