@@ -13,9 +13,9 @@ plant() { sed 's/^TEST /@test /' >"$T/$1.bats"; }
 
 # clean CMD...: CMD without this bats run's variables, exported functions
 # and libexec in PATH (a bats inside would take them for its own), and
-# without CI
+# without CI and SANLOG (test-san's)
 clean() {
-	local v path=:$PATH: unset=(-u CI)
+	local v path=:$PATH: unset=(-u CI -u SANLOG)
 	for v in $(compgen -e | grep '^BATS_'); do unset+=(-u "$v"); done
 	for v in $(declare -Fx | awk '{ print $3 }'); do unset+=(-u "BASH_FUNC_$v%%"); done
 	path=${path//:$BATS_LIBEXEC:/:}
