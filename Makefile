@@ -6,7 +6,7 @@ UNITDIR	?= $(PREFIX)/lib/systemd/system
 VERSION	 = 0.1
 
 CC	?= cc
-PKGS	 = libsystemd libbsd-overlay libcrypto libcares
+PKGS	 = libsystemd libbsd-overlay libcares
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -DVERSION=\"$(VERSION)\"
 CFLAGS	+= $(shell pkg-config --cflags $(PKGS))
@@ -22,7 +22,7 @@ SRCS	 = mailproxy.c options.c values.c addr.c launch.c session.c conn.c backend.
 	   log.c resolve.c auth.c \
 	   proto/smtp.c proto/smtp_parse.c proto/pop3.c proto/pop3_parse.c \
 	   proto/imap.c proto/imap_parse.c proto/cmd_parse.c proto/sasl.c \
-	   proto/xclient.c \
+	   proto/base64.c proto/xclient.c \
 	   proto/proxy.c proto/auth_http.c
 HDRS	 = $(wildcard *.h proto/*.h)
 OBJS	 = $(SRCS:%.c=obj/%.o)

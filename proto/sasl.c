@@ -2,16 +2,14 @@
  * The SASL engine.  Each mechanism is one row of the table and one step
  * function over decoded bytes; the engine decodes the client's lines,
  * takes its cancel, and ends every exchange in one place (sasl_end),
- * where the credentials of a failed attempt are wiped.  base64 is
- * OpenSSL's; we only add the bounds and the strictness.
+ * where the credentials of a failed attempt are wiped.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "../options.h"
 #include "../session.h"
+#include "base64.h"
 #include "sasl.h"
 
 static int	plain_step(struct sasl *, const unsigned char *, size_t);
@@ -33,54 +31,6 @@ void
 creds_wipe(struct creds *c)
 {
 	explicit_bzero(c, sizeof(*c));
-}
-
-/*
- * Strict base64: a multiple of four characters from the alphabet, padding
- * only at the end.  Returns 0 and the decoded length, or -1.
- */
-int
-b64_decode(const char *in, size_t inlen, unsigned char *out, size_t outcap,
-    size_t *outlen)
-{
-	size_t	i, pad = 0;
-	int	n;
-
-	if (inlen % 4 != 0 || inlen / 4 * 3 > outcap || inlen > 65536)
-		return -1;
-	for (i = 0; i < inlen; i++) {
-		unsigned char ch = in[i];
-
-		if (ch == '=') {
-			if (i < inlen - 2)
-				return -1;
-			pad++;
-			continue;
-		}
-		if (pad > 0)
-			return -1;
-		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '+' || ch == '/'))
-			return -1;
-	}
-	if (inlen == 0) {
-		*outlen = 0;
-		return 0;
-	}
-	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)inlen);
-	if (n < 0 || (size_t)n < pad)
-		return -1;
-	*outlen = n - pad;
-	return 0;
-}
-
-/* Returns the encoded length, or -1 when out is too small. */
-int
-b64_encode(const unsigned char *in, size_t inlen, char *out, size_t outcap)
-{
-	if ((inlen + 2) / 3 * 4 + 1 > outcap || inlen > 65536)
-		return -1;
-	return EVP_EncodeBlock((unsigned char *)out, in, (int)inlen);
 }
 
 /* The mechanism called name, if methods has it. */
@@ -153,8 +103,8 @@ sasl_end(struct sasl *a, int rc)
 static int
 sasl_challenge(struct sasl *a, const char *text)
 {
-	if (b64_encode((const unsigned char *)text, strlen(text),
-	    a->challenge, sizeof(a->challenge)) == -1)
+	if (base64_encode(text, strlen(text), a->challenge,
+	    sizeof(a->challenge)) == -1)
 		return SASL_ERROR;
 	return SASL_CHALLENGE;
 }
@@ -167,7 +117,7 @@ sasl_step(struct sasl *a, const char *b64, size_t len)
 	size_t		n;
 	int		rc;
 
-	if (b64_decode(b64, len, buf, sizeof(buf), &n) == -1)
+	if (base64_decode(b64, len, buf, sizeof(buf), &n) == -1)
 		rc = SASL_BASE64;
 	else
 		rc = a->mech->step(a, buf, n);
@@ -305,7 +255,7 @@ sasl_plain_encode(const struct creds *c, char *out, size_t outcap)
 	buf[n++] = '\0';
 	memcpy(buf + n, c->pass, c->passlen);
 	n += c->passlen;
-	rc = b64_encode(buf, n, out, outcap);
+	rc = base64_encode(buf, n, out, outcap);
 	explicit_bzero(buf, sizeof(buf));
 	return rc;
 }

@@ -62,10 +62,6 @@ int	sasl_response(struct sasl *, const char *line, size_t len);
 
 void	creds_wipe(struct creds *);
 
-int	b64_decode(const char *in, size_t inlen, unsigned char *out,
-	    size_t outcap, size_t *outlen);
-int	b64_encode(const unsigned char *in, size_t inlen, char *out,
-	    size_t outcap);
 int	sasl_plain_encode(const struct creds *, char *out, size_t outcap);
 int	sasl_salt(char *out, size_t outcap, unsigned long rnd, long long t,
 	    const char *server_name);

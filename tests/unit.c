@@ -11,6 +11,7 @@
 #include "../session.h"
 #include "../resolve.h"
 #include "../proto/auth_http.h"
+#include "../proto/base64.h"
 #include "../proto/imap_parse.h"
 #include "../proto/pop3_parse.h"
 #include "../proto/proxy.h"
@@ -146,6 +147,99 @@ wiped(const struct creds *c)
 		if (p[i] != 0)
 			return 0;
 	return 1;
+}
+
+/* RFC 4648 section 10, both ways; then every way to be not quite base64. */
+static void
+test_base64(void)
+{
+	static const char *const vec[][2] = {
+	    { "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+	    { "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
+	    { "foobar", "Zm9vYmFy" } };
+	static const char *const bad[] = {
+	    "Z", "Zg", "Zg=", "Zm9vY", "Zg===",	/* not a multiple of four */
+	    "Zg=a", "Z===", "====", "=Zm8", "Zm=8", "Zg==Zm8=", /* padding */
+	    "Zh==", "Zm9=",			/* bits past the last byte */
+	    "Zm9v Zg=", "Zm9v\r\nZg", "Zm9\tZg==", " Zm9", /* whitespace */
+	    "Zm-v", "Zm_v", "Zm.v", "Zm\x80v",	/* other alphabets */
+	    NULL };
+	unsigned char	 all[256], back[256 + 8];
+	char		 enc[BASE64_LEN(256) + 8];
+	size_t		 i, len;
+	int		 allok = 1, c, rc;
+
+	for (i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+		rc = base64_encode(vec[i][0], strlen(vec[i][0]), enc,
+		    sizeof(enc));
+		allok &= rc == (int)strlen(vec[i][1]) &&
+		    strcmp(enc, vec[i][1]) == 0;
+		allok &= base64_decode(vec[i][1], strlen(vec[i][1]), back,
+		    sizeof(back), &len) == 0 && len == strlen(vec[i][0]) &&
+		    memcmp(back, vec[i][0], len) == 0;
+	}
+	ok(allok, "base64: RFC 4648's test vectors, both ways");
+
+	for (i = 0; i < sizeof(all); i++)
+		all[i] = i;
+	allok = 1;
+	for (len = 0; len <= sizeof(all); len++) {
+		size_t	n;
+
+		rc = base64_encode(all + sizeof(all) - len, len, enc,
+		    sizeof(enc));
+		allok &= rc == (int)BASE64_LEN(len) && enc[rc] == '\0' &&
+		    base64_decode(enc, rc, back, sizeof(back), &n) == 0 &&
+		    n == len && memcmp(back, all + sizeof(all) - len, n) == 0;
+	}
+	ok(allok, "base64: every byte value, every length to 256, round trip");
+	ok(strcmp(enc, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygp"
+	    "KissLS4vMDEyMzQ1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWl"
+	    "tcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn+AgYKDhIWGh4iJiouM"
+	    "jY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmqq6ytrq+wsbKztLW2t7i5uru8vb"
+	    "6/wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj5OXm5+jp6uvs7e7v"
+	    "8PHy8/T19vf4+fr7/P3+/w==") == 0, "base64: the alphabet, + and /");
+
+	allok = 1;
+	for (i = 0; bad[i] != NULL; i++)
+		if (base64_decode(bad[i], strlen(bad[i]), back, sizeof(back),
+		    &len) != -1) {
+			printf("# decoded: \"%s\"\n", bad[i]);
+			allok = 0;
+		}
+	ok(allok, "base64: bad length, padding inside or alone, stray bits, "
+	    "whitespace, other alphabets refused");
+	ok(base64_decode("Zm\0v", 4, back, sizeof(back), &len) == -1,
+	    "base64: a NUL inside refused");
+	allok = 1;
+	for (c = 0; c < 256; c++) {
+		char	q[4] = { 'Z', 'm', ' ', 'v' };
+
+		q[2] = c;
+		rc = base64_decode(q, 4, back, sizeof(back), &len);
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '+' || c == '/')
+			allok &= rc == 0 && len == 3;
+		else
+			allok &= rc == -1;
+	}
+	ok(allok, "base64: exactly the 64 characters of the alphabet");
+
+	/* bounds: the exact room, not a byte less, nothing written past it */
+	memset(enc, '#', sizeof(enc));
+	ok(base64_encode("foob", 4, enc, 9) == 8 && enc[8] == '\0' &&
+	    enc[9] == '#', "base64: encodes into its length and a NUL");
+	memset(enc, '#', sizeof(enc));
+	ok(base64_encode("foob", 4, enc, 8) == -1 && enc[0] == '#' &&
+	    base64_encode("", 0, enc, 0) == -1,
+	    "base64: no room for the NUL, nothing written");
+	memset(back, '#', sizeof(back));
+	ok(base64_decode("Zm9vYg==", 8, back, 4, &len) == 0 && len == 4 &&
+	    back[4] == '#', "base64: decodes into its exact length");
+	ok(base64_decode("Zm9vYg==", 8, back, 3, &len) == -1 &&
+	    base64_decode("Zm9v", 4, back, 2, &len) == -1 &&
+	    base64_decode("", 0, back, 0, &len) == 0 && len == 0,
+	    "base64: a byte short refused; empty in, empty out");
 }
 
 static void
@@ -716,6 +810,7 @@ main(void)
 	test_addr();
 	test_xclient();
 	test_proxy();
+	test_base64();
 	test_sasl();
 	test_smtp();
 	test_pop3();
