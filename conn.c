@@ -152,6 +152,43 @@ conn_write(struct conn *c, const void *p, size_t n)
 }
 
 /*
+ * The splice engine's moves, kernel to kernel: from c's socket into a
+ * pipe, and from a pipe out to c's socket.  Counted as conn_read and
+ * conn_write count.  EINVAL: c's descriptor cannot splice (a terminal,
+ * a file), so the caller moves its bytes through a buffer instead.
+ */
+ssize_t
+conn_splice_in(struct conn *c, int pipefd, size_t n)
+{
+	ssize_t	r;
+
+	do
+		r = splice(c->rfd, NULL, pipefd, NULL, n,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	while (r == -1 && errno == EINTR);
+	if (r == 0)
+		c->eof = 1;
+	if (r > 0)
+		c->rbytes += r;
+	return r;
+}
+
+ssize_t
+conn_splice_out(struct conn *c, int pipefd, size_t n)
+{
+	ssize_t	w;
+
+	do
+		w = splice(pipefd, NULL, c->wfd, NULL, n,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	while (w == -1 && errno == EINTR);
+	if (w > 0)
+		c->wbytes += w;
+	return w;
+}
+
+
+/*
  * Moves the unread bytes to the front.  What they leave behind, and the
  * lines already taken, may hold a password (PASS split over two reads):
  * wiped, so that no copy outlives its use.

@@ -48,6 +48,8 @@ int	conn_vprintf(struct conn *, long long timeout_ms, const char *,
 	    va_list);
 ssize_t	conn_read(struct conn *, void *, size_t);
 ssize_t	conn_write(struct conn *, const void *, size_t);
+ssize_t	conn_splice_in(struct conn *, int pipefd, size_t);
+ssize_t	conn_splice_out(struct conn *, int pipefd, size_t);
 size_t	conn_pending(const struct conn *);
 void	conn_discard(struct conn *);
 void	conn_shutdown(struct conn *);

@@ -172,6 +172,23 @@ stack_wipe(void)
  * closed, the client has got all it sent, then EOF: lingering keeps a
  * reset from destroying that last reply.
  */
+/*
+ * --relay-engine: auto is what make bench found faster on loopback for
+ * the buffer size (bench/results.md).
+ */
+static int
+relay_engine(const struct options *o)
+{
+	switch (o->relay_engine) {
+	case ENGINE_SPLICE:
+		return RELAY_SPLICE;
+	case ENGINE_READWRITE:
+		return RELAY_READWRITE;
+	default:
+		return RELAY_READWRITE;
+	}
+}
+
 static int
 session_relay(struct session *s)
 {
@@ -183,6 +200,7 @@ session_relay(struct session *s)
 	conn_wipe_read(&s->cli);
 	stack_wipe();
 	s->cli.deadline = s->be.deadline = 0;
+	lim.engine = relay_engine(s->opt);
 	lim.buffer = s->opt->proxy_buffer;
 	lim.idle_ms = s->opt->proxy_timeout;
 	lim.half_close_ms = s->opt->half_close_timeout;

@@ -24,6 +24,7 @@ enum protocol { PROTO_NONE, PROTO_SMTP, PROTO_POP3, PROTO_IMAP };
 #define AUTH_NONE	0x20
 
 enum starttls { STARTTLS_OFF, STARTTLS_ON, STARTTLS_ONLY };
+enum engine { ENGINE_AUTO, ENGINE_READWRITE, ENGINE_SPLICE };
 enum verify { VERIFY_OFF, VERIFY_ON, VERIFY_OPTIONAL, VERIFY_OPTIONAL_NO_CA };
 
 struct options {
@@ -44,6 +45,7 @@ struct options {
 	long long	 timeout;		/* ms */
 	long long	 login_timeout;		/* ms until the relay; 0: none */
 	long long	 half_close_timeout;	/* ms, once a side has closed */
+	int		 relay_engine;		/* enum engine */
 	const char	*resolver;		/* NULL when off */
 	long long	 resolver_timeout;	/* ms */
 	int		 max_errors;

@@ -15,15 +15,22 @@
  * - A direction whose bytes the far side does not take within the limit
  *   (a peer that stopped reading), or nothing moving either way.
  *
- * The engine, how one direction moves its bytes, is half_arm (what it
- * waits for) and half_step (moving them once ready), over conn_read and
- * conn_write today; a splice or TLS engine replaces those two.
+ * The engine is how one direction holds and moves its bytes: readwrite
+ * through a buffer of proxy_buffer bytes in user space, splice through a
+ * pipe of proxy_buffer bytes (rounded up to pages) in the kernel.  Both
+ * go through conn.c; TLS comes as one more engine.  Bytes the handshake
+ * read ahead, in the connection's buffer, go out first, through the
+ * buffer.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conn.h"
 #include "relay.h"
@@ -32,8 +39,11 @@ enum { UP, DOWN };		/* client to backend, backend to client */
 
 struct half {
 	struct conn	*from, *to;
-	unsigned char	*buf;
-	size_t		 off, len;
+	int		 splice;	/* this direction uses the splice engine */
+	unsigned char	*buf;		/* readwrite: the bytes held */
+	int		 pipe[2];	/* splice: the bytes held */
+	int		 inpipe;	/* the bytes held are in the pipe */
+	size_t		 off, len;	/* len: bytes held, in buf or the pipe */
 	int		 eof;		/* from has no more, or none is wanted */
 	int		 shut;		/* EOF passed on to to */
 	long long	 moved;		/* now_ms() of the last read or write */
@@ -62,6 +72,43 @@ half_arm(const struct half *h, struct pollfd *rd, struct pollfd *wr)
 	wr->revents = 0;
 }
 
+/* Takes what from has, up to cap bytes: n > 0, 0 at EOF, -1. */
+static ssize_t
+half_fill(struct half *h, size_t cap)
+{
+	ssize_t	n;
+
+	if (h->splice && conn_pending(h->from) == 0) {
+		n = conn_splice_in(h->from, h->pipe[1], cap);
+		h->inpipe = 1;
+	} else {
+		n = conn_read(h->from, h->buf, cap);
+		h->inpipe = 0;
+	}
+	if (n > 0) {
+		h->off = 0;
+		h->len = n;
+	}
+	return n;
+}
+
+/* Passes on what is held: the bytes written, or -1. */
+static ssize_t
+half_drain(struct half *h)
+{
+	ssize_t	n;
+
+	if (h->inpipe)
+		n = conn_splice_out(h->to, h->pipe[0], h->len);
+	else
+		n = conn_write(h->to, h->buf + h->off, h->len);
+	if (n > 0) {
+		h->off += n;
+		h->len -= n;
+	}
+	return n;
+}
+
 /* Moves what it can; -1 when the direction broke (reset, peer gone). */
 static int
 half_step(struct half *h, size_t cap, short rev, short wev)
@@ -71,10 +118,8 @@ half_step(struct half *h, size_t cap, short rev, short wev)
 
 	if (h->len == 0 && !h->eof &&
 	    (rev != 0 || conn_pending(h->from) > 0)) {
-		n = conn_read(h->from, h->buf, cap);
+		n = half_fill(h, cap);
 		if (n > 0) {
-			h->off = 0;
-			h->len = n;
 			fresh = 1;	/* try to pass it on without a poll */
 			h->moved = now_ms();
 		} else if (n == 0) {
@@ -84,12 +129,10 @@ half_step(struct half *h, size_t cap, short rev, short wev)
 			return -1;
 	}
 	if (h->len > 0 && (wev != 0 || fresh)) {
-		n = conn_write(h->to, h->buf + h->off, h->len);
-		if (n > 0) {
-			h->off += n;
-			h->len -= n;
+		n = half_drain(h);
+		if (n > 0)
 			h->moved = now_ms();
-		} else if (n == -1 && errno != EAGAIN)
+		else if (n == -1 && errno != EAGAIN)
 			return -1;
 	}
 	if (h->len == 0 && h->eof && !h->shut) {
@@ -97,6 +140,45 @@ half_step(struct half *h, size_t cap, short rev, short wev)
 		h->shut = 1;
 	}
 	return 0;
+}
+
+/* splice(2) takes sockets and pipes: a terminal or a file gets readwrite. */
+static int
+spliceable(int fd)
+{
+	struct stat	st;
+
+	return fd != -1 && fstat(fd, &st) == 0 &&
+	    (S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode));
+}
+
+/*
+ * Sets up one direction's engine: with splice, a pipe that holds cap
+ * bytes.  A direction that cannot splice falls back to readwrite.
+ */
+static void
+half_open(struct half *h, struct conn *from, struct conn *to,
+    unsigned char *buf, size_t cap, int engine, long long now)
+{
+	*h = (struct half){ .from = from, .to = to, .buf = buf,
+	    .pipe = { -1, -1 }, .moved = now };
+	if (engine != RELAY_SPLICE || !spliceable(from->rfd) ||
+	    !spliceable(to->wfd))
+		return;
+	if (pipe2(h->pipe, O_NONBLOCK | O_CLOEXEC) == -1)
+		return;
+	/* the kernel rounds up to a power of two pages; less it refuses */
+	fcntl(h->pipe[1], F_SETPIPE_SZ, (int)(cap < INT_MAX ? cap : INT_MAX));
+	h->splice = 1;
+}
+
+static void
+half_close(struct half *h)
+{
+	if (h->pipe[0] != -1) {
+		close(h->pipe[0]);
+		close(h->pipe[1]);
+	}
 }
 
 /*
@@ -158,9 +240,9 @@ relay(struct conn *client, struct conn *backend,
 		*why = "out of memory";
 		return -1;
 	}
-	h[UP] = (struct half){ client, backend, mem, 0, 0, 0, 0, now };
-	h[DOWN] = (struct half){ backend, client, mem + lim->buffer, 0, 0, 0,
-	    0, now };
+	half_open(&h[UP], client, backend, mem, lim->buffer, lim->engine, now);
+	half_open(&h[DOWN], backend, client, mem + lim->buffer, lim->buffer,
+	    lim->engine, now);
 
 	while (!h[DOWN].shut) {
 		due = relay_due(h, lim, &late);
@@ -194,6 +276,8 @@ relay(struct conn *client, struct conn *backend,
 		}
 	}
 done:
+	half_close(&h[UP]);
+	half_close(&h[DOWN]);
 	explicit_bzero(mem, 2 * lim->buffer);
 	free(mem);
 	return rc;

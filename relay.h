@@ -6,7 +6,11 @@
 
 struct conn;
 
+/* the engines, as --relay-engine names them */
+enum { RELAY_READWRITE, RELAY_SPLICE };
+
 struct relay_limits {
+	int		 engine;	/* RELAY_READWRITE, RELAY_SPLICE */
 	size_t		 buffer;	/* proxy_buffer: one each way */
 	long long	 idle_ms;	/* proxy_timeout */
 	long long	 half_close_ms;	/* backend idle after the client's EOF */
