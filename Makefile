@@ -6,10 +6,13 @@ UNITDIR	?= $(PREFIX)/lib/systemd/system
 VERSION	 = 0.1
 
 CC	?= cc
-PKGS	 = libsystemd libbsd-overlay libcares
+PKGS	 = libsystemd libbsd-overlay
+# built against for their headers, never linked: dl.c loads them by the
+# sessions that use them
+DLPKGS	 = libcares
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -DVERSION=\"$(VERSION)\"
-CFLAGS	+= $(shell pkg-config --cflags $(PKGS))
+CFLAGS	+= $(shell pkg-config --cflags $(PKGS) $(DLPKGS))
 LDLIBS	+= $(shell pkg-config --libs $(PKGS))
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all
@@ -19,7 +22,7 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 SANLDFLAGS = $(if $(findstring clang,$(shell $(CC) --version)),,-static-libubsan)
 
 SRCS	 = mailproxy.c options.c values.c addr.c launch.c session.c conn.c backend.c relay.c \
-	   log.c resolve.c auth.c \
+	   log.c resolve.c auth.c dl.c \
 	   proto/smtp.c proto/smtp_parse.c proto/pop3.c proto/pop3_parse.c \
 	   proto/imap.c proto/imap_parse.c proto/cmd_parse.c proto/sasl.c \
 	   proto/base64.c proto/xclient.c \

@@ -6,8 +6,9 @@
  * used only after hostname_valid said yes.
  *
  * c-ares asks the one configured server, and nothing else: no hosts
- * file, no search domains.  It is set up only here, when a backend
- * dialogue needs the name, since start-up is the hot path.
+ * file, no search domains.  It is loaded (dl.h) and set up only here,
+ * when a backend dialogue needs the name: start-up is the hot path, and
+ * a session without --resolver never maps it.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -29,9 +30,36 @@
 #include <vis.h>
 
 #include "conn.h"
+#include "dl.h"
 #include "options.h"
 #include "resolve.h"
 #include "session.h"
+
+/* c-ares through the loader: built against ares.h, never linked */
+static __typeof__(ares_library_init)		*sym_ares_library_init;
+static __typeof__(ares_library_cleanup)		*sym_ares_library_cleanup;
+static __typeof__(ares_init_options)		*sym_ares_init_options;
+static __typeof__(ares_set_servers_ports_csv)	*sym_ares_set_servers_ports_csv;
+static __typeof__(ares_destroy)			*sym_ares_destroy;
+static __typeof__(ares_strerror)		*sym_ares_strerror;
+static __typeof__(ares_query)			*sym_ares_query;
+static __typeof__(ares_getsock)			*sym_ares_getsock;
+static __typeof__(ares_timeout)			*sym_ares_timeout;
+static __typeof__(ares_process_fd)		*sym_ares_process_fd;
+static __typeof__(ares_expand_name)		*sym_ares_expand_name;
+static __typeof__(ares_free_string)		*sym_ares_free_string;
+
+static const struct dl_sym cares_syms[] = {
+	DL_SYM(ares_library_init), DL_SYM(ares_library_cleanup),
+	DL_SYM(ares_init_options), DL_SYM(ares_set_servers_ports_csv),
+	DL_SYM(ares_destroy), DL_SYM(ares_strerror), DL_SYM(ares_query),
+	DL_SYM(ares_getsock), DL_SYM(ares_timeout), DL_SYM(ares_process_fd),
+	DL_SYM(ares_expand_name), DL_SYM(ares_free_string),
+};
+
+DL_LIBRARY(cares, "resolver", "the client's name from the DNS server "
+    "that --resolver names", DL_RECOMMENDED, "libcares.so.2", "libc-ares2",
+    cares_syms);
 
 #define NAME_UNAVAILABLE	"[UNAVAILABLE]"
 #define NAME_TEMPUNAVAIL	"[TEMPUNAVAIL]"
@@ -175,14 +203,14 @@ answer_walk(const unsigned char *abuf, int alen, unsigned type,
 		return -1;
 	an = get16(abuf + 6);
 	p = abuf + DNS_HEADER_LEN;
-	if (ares_expand_name(p, abuf, alen, &follow, &n) != ARES_SUCCESS)
+	if (sym_ares_expand_name(p, abuf, alen, &follow, &n) != ARES_SUCCESS)
 		return -1;
 	if (end - p < n + 4)
 		goto done;
 	p += n + 4;
 	for (; an > 0; an--) {
 		if (p >= end ||
-		    ares_expand_name(p, abuf, alen, &owner, &n) != ARES_SUCCESS)
+		    sym_ares_expand_name(p, abuf, alen, &owner, &n) != ARES_SUCCESS)
 			goto done;
 		if (end - p < n + DNS_RR_LEN)
 			goto done;
@@ -199,21 +227,21 @@ answer_walk(const unsigned char *abuf, int alen, unsigned type,
 				goto done;
 			}
 			if (rtype == ns_t_cname) {
-				if (rdlen == 0 || ares_expand_name(p, abuf,
+				if (rdlen == 0 || sym_ares_expand_name(p, abuf,
 				    alen, &target, &n) != ARES_SUCCESS)
 					goto done;
-				ares_free_string(follow);
+				sym_ares_free_string(follow);
 				follow = target;
 			}
 		}
-		ares_free_string(owner);
+		sym_ares_free_string(owner);
 		owner = NULL;
 		p += rdlen;
 	}
 	rc = 0;
  done:
-	ares_free_string(owner);
-	ares_free_string(follow);
+	sym_ares_free_string(owner);
+	sym_ares_free_string(follow);
 	return rc;
 }
 
@@ -232,12 +260,12 @@ ptr_found(const unsigned char *abuf, int alen, const unsigned char *rdata,
 	long		 n;
 
 	if (rdlen == 0 ||
-	    ares_expand_name(rdata, abuf, alen, &name, &n) != ARES_SUCCESS) {
+	    sym_ares_expand_name(rdata, abuf, alen, &name, &n) != ARES_SUCCESS) {
 		c->bad = 1;
 		return 1;
 	}
 	strlcpy(c->name, name, c->len);
-	ares_free_string(name);
+	sym_ares_free_string(name);
 	return 1;
 }
 
@@ -344,6 +372,12 @@ server_csv(const char *opt, char *buf, size_t len)
 	return n < len ? 0 : -1;
 }
 
+int
+resolve_load(void)
+{
+	return dl_load(&cares);
+}
+
 static int
 resolver_open(struct resolver *r, const struct options *o)
 {
@@ -353,8 +387,10 @@ resolver_open(struct resolver *r, const struct options *o)
 	long long		 try_ms;
 	int			 rc;
 
-	if ((rc = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS) {
-		log_warnx("resolver: %s", ares_strerror(rc));
+	if (resolve_load() == -1)
+		return -1;
+	if ((rc = sym_ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS) {
+		log_warnx("resolver: %s", sym_ares_strerror(rc));
 		return -1;
 	}
 	try_ms = o->resolver_timeout / DNS_TRY_PARTS;
@@ -372,19 +408,19 @@ resolver_open(struct resolver *r, const struct options *o)
 	ao.timeout = (int)try_ms;
 	ao.tries = DNS_TRIES;
 	ao.lookups = lookups;
-	rc = ares_init_options(&r->channel, &ao, ARES_OPT_FLAGS |
+	rc = sym_ares_init_options(&r->channel, &ao, ARES_OPT_FLAGS |
 	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_LOOKUPS);
 	if (rc != ARES_SUCCESS) {
-		log_warnx("resolver: %s", ares_strerror(rc));
-		ares_library_cleanup();
+		log_warnx("resolver: %s", sym_ares_strerror(rc));
+		sym_ares_library_cleanup();
 		return -1;
 	}
 	if (server_csv(o->resolver, csv, sizeof(csv)) == -1 ||
-	    (rc = ares_set_servers_ports_csv(r->channel, csv)) != ARES_SUCCESS) {
+	    (rc = sym_ares_set_servers_ports_csv(r->channel, csv)) != ARES_SUCCESS) {
 		log_warnx("resolver %s: cannot use it as the DNS server",
 		    o->resolver);
-		ares_destroy(r->channel);
-		ares_library_cleanup();
+		sym_ares_destroy(r->channel);
+		sym_ares_library_cleanup();
 		return -1;
 	}
 	return 0;
@@ -394,8 +430,8 @@ static void
 resolver_close(struct resolver *r)
 {
 	/* a query still in flight is called back with ARES_EDESTRUCTION */
-	ares_destroy(r->channel);
-	ares_library_cleanup();
+	sym_ares_destroy(r->channel);
+	sym_ares_library_cleanup();
 }
 
 /*
@@ -430,7 +466,7 @@ resolver_wait(struct resolver *r)
 	while (!r->done) {
 		if ((left = r->deadline - now_ms()) <= 0)
 			return -1;
-		bits = ares_getsock(r->channel, socks, ARES_GETSOCK_MAXNUM);
+		bits = sym_ares_getsock(r->channel, socks, ARES_GETSOCK_MAXNUM);
 		for (n = i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
 			if (!sock_readable(bits, i) && !sock_writable(bits, i))
 				continue;
@@ -441,7 +477,7 @@ resolver_wait(struct resolver *r)
 		}
 		max.tv_sec = left / 1000;
 		max.tv_usec = (left % 1000) * 1000;
-		tvp = ares_timeout(r->channel, &max, &tv);
+		tvp = sym_ares_timeout(r->channel, &max, &tv);
 		ms = (long long)tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000;
 		if (ms > INT_MAX)
 			ms = INT_MAX;
@@ -454,13 +490,13 @@ resolver_wait(struct resolver *r)
 		}
 		/* with nothing ready, c-ares sees to its own timeouts */
 		if (n == 0)
-			ares_process_fd(r->channel, ARES_SOCKET_BAD,
+			sym_ares_process_fd(r->channel, ARES_SOCKET_BAD,
 			    ARES_SOCKET_BAD);
 		for (i = 0; n > 0 && i < ARES_GETSOCK_MAXNUM; i++) {
 			if (pfd[i].revents == 0)
 				continue;
 			n--;
-			ares_process_fd(r->channel,
+			sym_ares_process_fd(r->channel,
 			    pfd[i].revents & (POLLIN | POLLERR | POLLHUP) ?
 			    pfd[i].fd : ARES_SOCKET_BAD,
 			    pfd[i].revents & POLLOUT ? pfd[i].fd :
@@ -478,7 +514,7 @@ resolver_query(struct resolver *r, const char *name, int type,
 	r->done = 0;
 	r->status = ARES_ETIMEOUT;
 	r->found = 0;
-	ares_query(r->channel, name, ns_c_in, type, cb, r);
+	sym_ares_query(r->channel, name, ns_c_in, type, cb, r);
 	return resolver_wait(r);
 }
 
@@ -488,7 +524,7 @@ failure(const struct resolver *r, int answered)
 {
 	if (answered == -1 || r->status == ARES_ETIMEOUT)
 		return "no answer within resolver_timeout";
-	return ares_strerror(r->status);
+	return sym_ares_strerror(r->status);
 }
 
 /* Step one: the PTR name of the client's address, into r->name. */

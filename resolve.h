@@ -20,6 +20,12 @@ struct session;
 void	resolve_client(struct session *);
 
 /*
+ * Loads c-ares, once: 0, or -1 after a log line.  resolve_client does it;
+ * the answer parsers below need it done (c-ares expands the names).
+ */
+int	resolve_load(void);
+
+/*
  * Pure functions, exposed for the tests.
  *
  * hostname_valid: 1 when s[0..len) is a host name (RFC 1034, 1123):

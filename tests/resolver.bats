@@ -348,3 +348,37 @@ pipeline() {
 	[ "$(xclient)" = 'XCLIENT ADDR=127.0.0.1 NAME=client.example.test' ]
 	[ "$(queries)" = $'udp PTR 1.0.0.127.in-addr.arpa\nudp A client.example.test' ]
 }
+
+@test "c-ares is loaded by the sessions that resolve, and by no other" {
+	dns PTR:127.0.0.1=client.example.test A:client.example.test=127.0.0.1
+	backend --multi
+	LD_DEBUG=libs pipeline 127.0.0.1
+	[ "$(xclient)" = 'XCLIENT ADDR=127.0.0.1 NAME=client.example.test' ]
+	grep -q 'calling init: .*/libcares\.so\.2$' "$T/pipeline.err"
+	: >"$T/pipeline.err"
+	LD_DEBUG=libs pipeline 127.0.0.1 --resolver=off
+	grep -q 'calling init: .*/libc\.so\.6$' "$T/pipeline.err"
+	run grep -c libcares "$T/pipeline.err"
+	[ "$output" = 0 ]
+}
+
+@test "c-ares that will not load: [TEMPUNAVAIL], one line naming the soname and the package" {
+	dns PTR:127.0.0.1=client.example.test A:client.example.test=127.0.0.1
+	backend --multi
+	# found first on LD_LIBRARY_PATH: a file that is no library, then a
+	# library without c-ares's symbols
+	mkdir "$T/notelf" "$T/nosyms"
+	echo 'not a library' >"$T/notelf/libcares.so.2"
+	echo 'int nothing;' | cc -shared -fPIC -x c - -o "$T/nosyms/libcares.so.2"
+	LD_LIBRARY_PATH=$T/notelf pipeline 127.0.0.1
+	[ "$(xclient)" = 'XCLIENT ADDR=127.0.0.1 NAME=[TEMPUNAVAIL]' ]
+	grep -qF 'resolver: cannot load libcares.so.2 (Debian package libc-ares2): ' "$T/pipeline.err"
+	: >"$T/fake-$BE.transcript"
+	LD_LIBRARY_PATH=$T/nosyms pipeline 127.0.0.1
+	[ "$(xclient)" = 'XCLIENT ADDR=127.0.0.1 NAME=[TEMPUNAVAIL]' ]
+	grep -qF 'resolver: libcares.so.2 has no ares_library_init (Debian package libc-ares2): ' "$T/pipeline.err"
+	[ "$(grep -c libcares "$T/pipeline.err")" -eq 2 ]
+	# the session went on, and nobody was asked
+	[ "$(grep -c 'outcome="ok"' "$T/pipeline.err")" -eq 2 ]
+	[ ! -s "$T/dns.queries" ]
+}
