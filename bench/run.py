@@ -1,0 +1,966 @@
+#!/usr/bin/env python3
+"""bench/run.py - the driver of `make bench` and `make bench-smoke`.
+
+On loopback only, every wait bounded, in one invocation:
+  contenders  mailproxy (./mailproxy) under systemd-socket-activate --accept
+              and under a private openbsd-inetd (and tcpserver, if asked);
+              bench/relay0 (connect + copy, libc only: the floor of a
+              per-connection design) under the same launchers; mailproxy
+              asking an auth_http service (as nginx must); a private nginx
+              mail proxy (nginx-light + libnginx-mod-mail, its own config in
+              a temp dir, `daemon off`); and a direct connection to the
+              backend.  All in front of bench/backend (SMTP, POP3, IMAP and
+              auth_http; a thread per connection).
+  a. sessions bench/load: whole SMTP sessions (EHLO MAIL RCPT DATA 1 KiB
+              QUIT), POP3 (USER PASS QUIT) and IMAP (LOGIN LOGOUT) login
+              sessions at each concurrency for a bounded time: sessions/s
+              and latency percentiles (connect to the server's EOF)
+  b. bulk     one session each: SMTP DATA up, POP3 RETR and IMAP FETCH down
+              of BENCH_BYTES at each proxy_buffer (the default page, 64k),
+              for every --relay-engine mailproxy lists; MB/s = 10^6 bytes/s
+  c. memory   peak RSS of one session (wait4's ru_maxrss, from bench/maxrss
+              between the launcher and the program), and the RSS and PSS
+              of all processes at 64 held-open sessions; nginx: a fresh
+              instance, master + workers
+  d. instructions  callgrind, pipeline mode (stdin/stdout), the session's
+              commands pipelined from a file against bench/backend
+Then the tables (ratios against the minimal relay under the same launcher
+and against nginx, and the targets of issue 14), bench/results.md and
+bench/results.png (gnuplot).  --smoke: tiny sizes and durations, results in
+the temp dir, no assertion on speed; any run fails only when a contender
+could not serve a session at all (then the exit status is 1).
+
+Knobs (environment): BENCH_SECS (per point, default 3), BENCH_CONC
+("1 16 64"), BENCH_BYTES (1073741824), BENCH_LAUNCHERS ("systemd inetd";
+add tcpserver), BENCH_BUFFERS ("default 64k"), BENCH_BULK_RUNS (best of,
+default 2), BENCH_OUT (bench/), BENCH_KEEP=1 keeps the temp dir.
+Stdlib only.
+"""
+import datetime
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+MAILPROXY = os.environ.get("MAILPROXY", os.path.join(ROOT, "mailproxy"))
+NGINX = "/usr/sbin/nginx"
+NGINX_MAIL = "/usr/lib/nginx/modules/ngx_mail_module.so"
+PROTOS = ("smtp", "pop3", "imap")
+PAGE = os.sysconf("SC_PAGESIZE")
+BIN = os.environ.get("BENCH_BIN", os.path.join(ROOT, "obj", "bench"))
+
+
+def prog(name):
+    return os.path.join(BIN, name)
+
+
+def human_size(n):
+    for unit, k in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= k and n % k == 0:
+            return "%d %s" % (n // k, unit)
+    return "%d bytes" % n
+
+
+def say(*a):
+    print("bench:", *a, flush=True)
+
+
+class Failure(Exception):
+    pass
+
+
+class Bench:
+    def __init__(self, smoke):
+        self.smoke = smoke
+        env = os.environ.get
+        self.secs = float(env("BENCH_SECS", "0.3" if smoke else "3"))
+        self.conc = [int(c) for c in env("BENCH_CONC", "1 16 64").split()]
+        self.bytes = int(env("BENCH_BYTES", str(4 << 20 if smoke else 1 << 30)))
+        self.launchers = env("BENCH_LAUNCHERS", "systemd inetd").split()
+        self.buffers = env("BENCH_BUFFERS", "default 64k").split()
+        self.bulk_runs = int(env("BENCH_BULK_RUNS", "1" if smoke else "2"))
+        self.tmp = tempfile.mkdtemp(prefix="mailproxy-bench.")
+        self.out = env("BENCH_OUT", self.tmp if smoke else BENCH)
+        self.procs = []
+        self.ports_used = set()
+        self.problems = []
+        self.notes = []
+        self.rates = {}     # (contender, proto, conc) -> dict
+        self.bulk = {}      # (contender, buffer, mode) -> MB/s
+        self.mem = {}       # contender -> dict
+        self.insns = {}     # label -> count
+        self.engines = self.relay_engines()
+
+    # --- processes -------------------------------------------------------
+
+    def spawn(self, name, argv, stdin=subprocess.DEVNULL, stdout=None):
+        log = open(os.path.join(self.tmp, name + ".log"), "ab")
+        p = subprocess.Popen(argv, stdin=stdin, stdout=stdout or log,
+                             stderr=log, start_new_session=True, cwd=self.tmp)
+        p.name = name
+        self.procs.append(p)
+        return p
+
+    def stop(self, p):
+        """TERM p's process group (the launcher and its sessions), KILL
+        what is left after 3 s."""
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(3)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.wait(3)
+        if p in self.procs:
+            self.procs.remove(p)
+
+    def stop_all(self):
+        for p in reversed(list(self.procs)):
+            self.stop(p)
+
+    # --- ports -----------------------------------------------------------
+
+    def free_port(self):
+        for _ in range(100):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            s.close()
+            if port not in self.ports_used:
+                self.ports_used.add(port)
+                return port
+        raise Failure("no free port")
+
+    @staticmethod
+    def listening(port):
+        pat = re.compile(r"^\s*\d+: [0-9A-F]+:%04X [0-9A-F]+:[0-9A-F]+ 0A " % port)
+        for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                with open(f) as fh:
+                    if any(pat.match(line) for line in fh):
+                        return True
+            except OSError:
+                pass
+        return False
+
+    def wait_port(self, port, p, secs=10):
+        end = time.time() + secs
+        while not self.listening(port):
+            if p.poll() is not None or time.time() > end:
+                raise Failure("%s does not listen on %d (see %s/%s.log)"
+                              % (p.name, port, self.tmp, p.name))
+            time.sleep(0.02)
+
+    # --- the backend -----------------------------------------------------
+
+    def start_backend(self):
+        ready = os.path.join(self.tmp, "backend.ready")
+        p = self.spawn("backend", [prog("backend"), "-b", str(self.bytes),
+                                   "-r", ready])
+        end = time.time() + 10
+        while not os.path.exists(ready):
+            if p.poll() is not None or time.time() > end:
+                raise Failure("the backend did not start")
+            time.sleep(0.02)
+        self.be = {}
+        with open(ready) as f:
+            for line in f:
+                k, v = line.split()
+                self.be[k] = int(v)
+
+    # --- contenders ------------------------------------------------------
+
+    def mailproxy_args(self, proto, buf="default", engine=None, auth=False):
+        a = [MAILPROXY, "--protocol=" + proto, "--server-name=mx.bench"]
+        if auth:
+            a.append("--auth-http=http://127.0.0.1:%d/auth" % self.be["auth"])
+        else:
+            a.append("--backend=127.0.0.1:%d" % self.be[proto])
+        if proto == "smtp":
+            a.append("--smtp-auth=none")
+        if buf != "default":
+            a.append("--proxy-buffer=" + buf)
+        if engine:
+            a.append("--relay-engine=" + engine)
+        return a
+
+    def relay0_args(self, proto, buf="default"):
+        a = [prog("relay0"), "127.0.0.1:%d" % self.be[proto]]
+        if buf != "default":
+            a.append(str(size_bytes(buf)))
+        return a
+
+    def relay_engines(self):
+        """The engines mailproxy's --help lists for --relay-engine (hook:
+        without the option, the one engine it has, unnamed)."""
+        try:
+            h = subprocess.run([MAILPROXY, "--help"], capture_output=True,
+                               text=True, timeout=10).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return [None]
+        m = re.search(r"--relay-engine=(\S+)", h)
+        if not m:
+            return [None]
+        return [e for e in m.group(1).split("|")]
+
+    def launch(self, launcher, name, argv):
+        """Starts argv per connection on a fresh port; returns the port."""
+        port = self.free_port()
+        if launcher == "systemd":
+            p = self.spawn(name, ["systemd-socket-activate", "--accept", "-l",
+                                  "127.0.0.1:%d" % port,
+                                  "--fdname=connection"] + argv)
+        elif launcher == "tcpserver":
+            p = self.spawn(name, ["tcpserver", "-q", "-R", "-H", "-l",
+                                  "localhost", "-c", "4096", "-b", "1024",
+                                  "127.0.0.1", str(port)] + argv)
+        else:
+            raise Failure("unknown launcher " + launcher)
+        self.wait_port(port, p)
+        return port
+
+    def start_inetd(self, services):
+        """One private openbsd-inetd for services [(name, argv)], each on a
+        port of its own, start limit raised for the run (nowait.N, -R N);
+        in a private mount namespace so that its pid file is ours."""
+        conf = os.path.join(self.tmp, "inetd.conf")
+        ports = {}
+        with open(conf, "w") as f:
+            for name, argv in services:
+                ports[name] = self.free_port()
+                f.write("127.0.0.1:%d stream tcp4 nowait.10000000 root %s %s\n"
+                        % (ports[name], argv[0],
+                           " ".join([os.path.basename(argv[0])] + argv[1:])))
+        run = os.path.join(self.tmp, "inetd-run")
+        os.makedirs(run, exist_ok=True)
+        p = self.spawn("inetd", ["unshare", "-m", "sh", "-c",
+                                 'mount --bind "$0" /run && exec "$@"', run,
+                                 "/usr/sbin/inetd", "-i", "-E", "-R", "10000000",
+                                 conf])
+        for port in ports.values():
+            self.wait_port(port, p)
+        return ports
+
+    def nginx_conf(self, d, ports):
+        servers = []
+        for (proto, buf), port in sorted(ports.items()):
+            extra = {"smtp": "smtp_auth none; xclient on;",
+                     "pop3": "pop3_auth plain;",
+                     "imap": "imap_auth plain;"}[proto]
+            if buf != "default":
+                extra += " proxy_buffer %s;" % buf
+            servers.append("    server { listen 127.0.0.1:%d; protocol %s; %s }"
+                           % (port, proto, extra))
+        return """# private benchmark instance (bench/run.py)
+load_module %s;
+daemon off;
+master_process on;
+worker_processes auto;
+worker_rlimit_nofile 8192;
+pid %s/nginx.pid;
+lock_file %s/nginx.lock;
+error_log %s/error.log error;
+events { worker_connections 4096; }
+mail {
+    server_name mx.bench;
+    auth_http 127.0.0.1:%d/auth;
+    proxy_pass_error_message on;
+%s
+}
+""" % (NGINX_MAIL, d, d, d, self.be["auth"], "\n".join(servers))
+
+    def start_nginx(self, name, bufs):
+        d = os.path.join(self.tmp, name)
+        os.makedirs(d, exist_ok=True)
+        ports = {(proto, buf): self.free_port() for proto in PROTOS
+                 for buf in bufs}
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(self.nginx_conf(d, ports))
+        argv = [NGINX, "-p", d, "-c", conf, "-e", os.path.join(d, "error.log")]
+        t = subprocess.run(argv + ["-t", "-q"], capture_output=True, text=True,
+                           timeout=30)
+        if t.returncode != 0:
+            raise Failure("nginx -t: " + (t.stderr or t.stdout).strip())
+        p = self.spawn(name, argv)
+        for port in ports.values():
+            self.wait_port(port, p)
+        return p, ports
+
+    def start_contenders(self):
+        """self.addr[(contender, proto, buf)] = port, and the lists of
+        contenders for sessions and for bulk."""
+        self.addr = {}
+        self.session_contenders = ["direct", "nginx"]
+        self.bulk_contenders = ["direct", "nginx"]
+        for proto in PROTOS:
+            for buf in self.buffers:
+                self.addr[("direct", proto, buf)] = self.be[proto]
+        self.nginx, ports = self.start_nginx("nginx", self.buffers)
+        for (proto, buf), port in ports.items():
+            self.addr[("nginx", proto, buf)] = port
+
+        inetd = []
+        for launcher in self.launchers:
+            for what in ("mailproxy", "relay0"):
+                c = "%s %s" % (what, launcher)
+                self.session_contenders.append(c)
+                for proto in PROTOS:
+                    argv = (self.mailproxy_args(proto) if what == "mailproxy"
+                            else self.relay0_args(proto))
+                    if launcher == "inetd":
+                        inetd.append(((c, proto, "default"), argv))
+                    else:
+                        self.addr[(c, proto, "default")] = self.launch(
+                            launcher, "%s-%s-%s" % (what, launcher, proto), argv)
+            if launcher == self.launchers[0]:
+                c = "mailproxy+auth_http %s" % launcher
+                self.session_contenders.insert(
+                    self.session_contenders.index("mailproxy " + launcher) + 1, c)
+                for proto in PROTOS:
+                    argv = self.mailproxy_args(proto, auth=True)
+                    if launcher == "inetd":
+                        inetd.append(((c, proto, "default"), argv))
+                    else:
+                        self.addr[(c, proto, "default")] = self.launch(
+                            launcher, "mpauth-%s-%s" % (launcher, proto), argv)
+        # bulk: under the first launcher, every engine, every buffer
+        bl = self.launchers[0]
+        for engine in self.engines:
+            c = "mailproxy %s" % bl if engine is None else \
+                "mailproxy %s %s" % (engine, bl)
+            self.bulk_contenders.append(c)
+            for proto in PROTOS:
+                for buf in self.buffers:
+                    argv = self.mailproxy_args(proto, buf, engine)
+                    key = (c, proto, buf)
+                    if bl == "inetd":
+                        inetd.append((key, argv))
+                    else:
+                        self.addr[key] = self.launch(
+                            bl, "bulk-mp-%s-%s-%s" % (engine, proto, buf), argv)
+        c = "relay0 %s" % bl
+        self.bulk_contenders.append(c)
+        for proto in PROTOS:
+            for buf in self.buffers:
+                key = (c, proto, buf)
+                if key in self.addr:
+                    continue
+                argv = self.relay0_args(proto, buf)
+                if bl == "inetd":
+                    inetd.append((key, argv))
+                else:
+                    self.addr[key] = self.launch(bl, "bulk-relay0-%s-%s"
+                                                 % (proto, buf), argv)
+        if inetd:
+            names = {}
+            services = []
+            for i, (key, argv) in enumerate(inetd):
+                names["s%d" % i] = key
+                services.append(("s%d" % i, argv))
+            for n, port in self.start_inetd(services).items():
+                self.addr[names[n]] = port
+
+    # --- the load --------------------------------------------------------
+
+    def load(self, args, timeout):
+        r = subprocess.run([prog("load")] + args, capture_output=True,
+                           text=True, timeout=timeout)
+        out = {}
+        for word in r.stdout.split():
+            if "=" in word:
+                k, v = word.split("=", 1)
+                out[k] = float(v)
+        out["rc"] = r.returncode
+        out["stderr"] = r.stderr.strip()
+        return out
+
+    def run_sessions(self):
+        for proto in PROTOS:
+            for conc in self.conc:
+                for c in self.session_contenders:
+                    port = self.addr[(c, proto, "default")]
+                    r = self.load(["-m", proto, "-a", str(port), "-c", str(conc),
+                                   "-t", str(self.secs)], self.secs + 60)
+                    self.rates[(c, proto, conc)] = r
+                    if r.get("sessions", 0) == 0:
+                        self.problems.append("%s: no %s session at concurrency "
+                                             "%d: %s" % (c, proto, conc,
+                                                         r["stderr"][:300]))
+                    elif r.get("errors", 0) > 0:
+                        self.notes.append("%s %s c=%d: %d failed sessions (%s)"
+                                          % (c, proto, conc, r["errors"],
+                                             r["stderr"].splitlines()[0][:120]
+                                             if r["stderr"] else ""))
+                    say("%-26s %s c=%-3d %8.1f sessions/s  p99 %7.2f ms%s"
+                        % (c, proto, conc, r.get("rate", 0), r.get("p99", 0),
+                           "  errors %d" % r["errors"] if r.get("errors") else ""))
+                    time.sleep(0.1)
+
+    def run_bulk(self):
+        modes = (("smtp", "smtp-up"), ("pop3", "pop3-down"), ("imap", "imap-down"))
+        for buf in self.buffers:
+            for proto, mode in modes:
+                for c in self.bulk_contenders:
+                    best = None
+                    for _ in range(self.bulk_runs):
+                        port = self.addr[(c, proto, buf)]
+                        r = self.load(["-m", mode, "-a", str(port), "-b",
+                                       str(self.bytes)], 300)
+                        if r["rc"] != 0 or "mbps" not in r:
+                            self.problems.append("%s: %s at %s failed: %s"
+                                                 % (c, mode, buf, r["stderr"][:300]))
+                            break
+                        best = max(best or 0, r["mbps"])
+                    self.bulk[(c, buf, mode)] = best
+                    say("%-26s %-9s %-7s %9s MB/s" % (c, mode, buf,
+                        "%.1f" % best if best else "failed"))
+
+    # --- memory ----------------------------------------------------------
+
+    @staticmethod
+    def proc_mem(pid):
+        """(VmRSS, VmHWM, Pss) in KiB."""
+        rss = hwm = pss = 0
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        rss = int(line.split()[1])
+                    elif line.startswith("VmHWM:"):
+                        hwm = int(line.split()[1])
+            with open("/proc/%d/smaps_rollup" % pid) as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss = int(line.split()[1])
+        except OSError:
+            pass
+        return rss, hwm, pss
+
+    @staticmethod
+    def children(pid):
+        kids = {}
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    st = f.read()
+            except OSError:
+                continue
+            fields = st.rsplit(")", 1)[1].split()
+            if fields[0] != "Z":
+                kids.setdefault(int(fields[1]), []).append(int(d))
+        out, todo = [], list(kids.get(pid, []))
+        while todo:
+            p = todo.pop()
+            out.append(p)
+            todo.extend(kids.get(p, []))
+        return out
+
+    def hold(self, c, proto, port, pids_of):
+        """64 held-open sessions: (count, RSS, PSS) of pids_of()."""
+        n = 64
+        p = subprocess.Popen([prog("load"), "-m", "hold-" + proto, "-a",
+                              str(port), "-c", str(n)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        try:
+            line = p.stdout.readline()
+            time.sleep(0.3)
+            pids = pids_of()
+            mems = [self.proc_mem(x) for x in pids]
+            p.stdin.close()
+            out, err = p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            raise Failure("%s: hold-%s did not end" % (c, proto))
+        if line.strip() != "held %d" % n:
+            self.problems.append("%s: %s, not %d held %s sessions: %s"
+                                 % (c, line.strip(), n, proto, err.strip()[:200]))
+        return (len(pids), sum(m[0] for m in mems), sum(m[2] for m in mems))
+
+    def run_memory(self):
+        """Peak RSS of one session per protocol, and 64 held sessions."""
+        bl = "systemd" if "systemd" in self.launchers else self.launchers[0]
+        if bl == "inetd":
+            bl = "systemd"
+        for what in ("mailproxy", "relay0"):
+            c = "%s %s" % (what, bl)
+            m = self.mem.setdefault(c, {})
+            for proto in PROTOS:
+                f = os.path.join(self.tmp, "maxrss-%s-%s" % (what, proto))
+                argv = (self.mailproxy_args(proto) if what == "mailproxy"
+                        else self.relay0_args(proto))
+                port = self.launch(bl, "mem-%s-%s" % (what, proto),
+                                   [prog("maxrss"), f] + argv)
+                launcher = self.procs[-1]
+                r = self.load(["-m", proto, "-a", str(port), "-n", "1"], 30)
+                end = time.time() + 5
+                while not (os.path.exists(f) and open(f).read().endswith("\n")):
+                    if time.time() > end:
+                        break
+                    time.sleep(0.02)
+                try:
+                    m["peak " + proto] = int(open(f).read().split()[0])
+                except (OSError, IndexError, ValueError):
+                    self.problems.append("%s: no peak RSS for a %s session (%s)"
+                                         % (c, proto, r["stderr"][:200]))
+                self.stop(launcher)
+            for proto in ("smtp", "imap"):
+                port = self.launch(bl, "hold-%s-%s" % (what, proto),
+                                   (self.mailproxy_args(proto) if what == "mailproxy"
+                                    else self.relay0_args(proto)))
+                launcher = self.procs[-1]
+                m["hold " + proto] = self.hold(
+                    c, proto, port, lambda: self.children(launcher.pid))
+                self.stop(launcher)
+        # nginx: a fresh instance, so that nothing of the runs before counts
+        p, ports = self.start_nginx("nginx-mem", ["default"])
+        m = self.mem.setdefault("nginx", {})
+        time.sleep(0.2)
+
+        def nginx_pids():
+            return [p.pid] + self.children(p.pid)
+
+        before = {x: self.proc_mem(x) for x in nginx_pids()}
+        m["idle"] = sum(v[0] for v in before.values())
+        for proto in PROTOS:
+            r = self.load(["-m", proto, "-a", str(ports[(proto, "default")]),
+                           "-n", "1"], 30)
+            if r.get("sessions", 0) == 0:
+                self.problems.append("nginx: no %s session for memory: %s"
+                                     % (proto, r["stderr"][:200]))
+            workers = [self.proc_mem(x) for x in self.children(p.pid)]
+            m["peak " + proto] = max((w[1] for w in workers), default=0)
+        m["master"] = self.proc_mem(p.pid)[0]
+        for proto in ("smtp", "imap"):
+            m["hold " + proto] = self.hold("nginx", proto,
+                                           ports[(proto, "default")], nginx_pids)
+        self.stop(p)
+        for c, v in self.mem.items():
+            say("%-26s %s" % (c, " ".join("%s=%s" % kv for kv in sorted(v.items()))))
+
+    # --- instructions ----------------------------------------------------
+
+    SCRIPTS = {
+        "smtp": (b"EHLO client.bench\r\nMAIL FROM:<a@client.bench>\r\n"
+                 b"RCPT TO:<b@backend.bench>\r\nDATA\r\n"
+                 + b"".join(b"%s\r\n" % (bytes([97 + i % 26]) * 62)
+                            for i in range(16)) + b".\r\nQUIT\r\n", b"221 "),
+        "pop3": (b"USER u\r\nPASS p\r\nQUIT\r\n", b"+OK Bye"),
+        "imap": (b"a LOGIN u p\r\nz LOGOUT\r\n", b"z OK"),
+    }
+
+    def callgrind(self, label, argv, stdin=None, expect=None):
+        out = os.path.join(self.tmp, "cg-%s.out" % re.sub(r"\W+", "-", label))
+        r = subprocess.run(["valgrind", "--tool=callgrind",
+                            "--callgrind-out-file=" + out] + argv,
+                           input=stdin, capture_output=True, timeout=120,
+                           cwd=self.tmp)
+        m = re.search(rb"Collected : (\d+)", r.stderr)
+        if not m or (expect is not None and expect not in r.stdout):
+            self.problems.append("callgrind %s: %s" % (
+                label, (r.stdout[-200:] + r.stderr[-300:]).decode("utf-8", "replace")))
+            return
+        self.insns[label] = int(m.group(1))
+        say("%-40s %12s instructions" % (label, "{:,}".format(self.insns[label])))
+
+    def run_instructions(self):
+        if shutil.which("valgrind") is None:
+            self.problems.append("no valgrind: instructions not measured")
+            return
+        for proto in PROTOS:
+            script, expect = self.SCRIPTS[proto]
+            self.callgrind("mailproxy " + proto, self.mailproxy_args(proto),
+                           script, expect)
+            self.callgrind("relay0 " + proto, self.relay0_args(proto),
+                           script, expect)
+        self.callgrind("empty program, dynamic", [prog("empty")])
+        self.callgrind("empty program, static", [prog("empty-static")])
+
+    # --- results ---------------------------------------------------------
+
+    def machine(self):
+        def first(argv):
+            try:
+                r = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+                return (r.stdout + r.stderr).strip().splitlines()[0]
+            except (OSError, IndexError, subprocess.TimeoutExpired):
+                return "?"
+        cpu = "?"
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as f:
+            mem = int(f.readline().split()[1]) // 1024
+        head = first(["git", "-C", ROOT, "log", "-1", "--format=%h %s"])
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain",
+                                "--untracked-files=no"], capture_output=True,
+                               text=True).stdout.strip()
+        return [
+            ("date", datetime.datetime.now(datetime.timezone.utc)
+             .strftime("%Y-%m-%d %H:%M UTC")),
+            ("CPUs (nproc)", "%d x %s" % (os.cpu_count(), cpu)),
+            ("memory", "%d MiB" % mem),
+            ("kernel", platform.release()),
+            ("load average at start", self.loadavg),
+            ("page size (default proxy_buffer)", "%d" % PAGE),
+            ("mailproxy", "%s (%s%s)" % (first([MAILPROXY, "--version"]), head,
+                                        ", with uncommitted changes" if dirty else "")),
+            ("nginx", first([NGINX, "-v"])),
+            ("gcc", first(["gcc", "--version"])),
+            ("valgrind", first(["valgrind", "--version"])),
+            ("settings", "%gs a point, concurrency %s, bulk %s, best of %d, "
+             "launchers %s" % (self.secs, "/".join(map(str, self.conc)),
+                               human_size(self.bytes), self.bulk_runs,
+                               ", ".join(self.launchers))),
+        ]
+
+    def relay_of(self, c):
+        """The minimal relay under c's launcher, or None."""
+        if c.startswith("mailproxy"):
+            return "relay0 " + c.split()[-1]
+        return None
+
+    def tables(self):
+        md = []
+        cols = [(p, c) for p in PROTOS for c in self.conc]
+        head = "| contender | " + " | ".join("%s c=%d" % pc for pc in cols) + " |"
+        sep = "|---|" + "---:|" * len(cols)
+
+        def rate(c, p, n):
+            return self.rates.get((c, p, n), {}).get("rate", 0)
+
+        md.append("### Session rate, sessions/s\n")
+        md += [head, sep]
+        for c in self.session_contenders:
+            md.append("| %s | " % c + " | ".join(
+                "%.0f" % rate(c, p, n) for p, n in cols) + " |")
+        md.append("\n### Session rate against the minimal relay under the same "
+                  "launcher, and against nginx\n")
+        md += [head, sep]
+        for c in self.session_contenders:
+            rel = self.relay_of(c)
+            if rel is None:
+                continue
+            md.append("| %s / %s | " % (c, rel) + " | ".join(
+                ratio(rate(c, p, n), rate(rel, p, n)) for p, n in cols) + " |")
+        for c in self.session_contenders:
+            if c == "nginx":
+                continue
+            md.append("| %s / nginx | " % c + " | ".join(
+                ratio(rate(c, p, n), rate("nginx", p, n)) for p, n in cols) + " |")
+        md.append("\n### Latency, ms: p50 / p90 / p99 (failed sessions)\n")
+        lh = "| protocol | contender | " + " | ".join("c=%d" % n for n in self.conc) + " |"
+        md += [lh, "|---|---|" + "---:|" * len(self.conc)]
+        for p in PROTOS:
+            for c in self.session_contenders:
+                cells = []
+                for n in self.conc:
+                    r = self.rates.get((c, p, n), {})
+                    cell = "%.2f / %.2f / %.2f" % (r.get("p50", 0), r.get("p90", 0),
+                                                   r.get("p99", 0))
+                    if r.get("errors"):
+                        cell += " (%d)" % r["errors"]
+                    cells.append(cell)
+                md.append("| %s | %s | " % (p, c) + " | ".join(cells) + " |")
+
+        md.append("\n### Bulk relay, MB/s (10^6 bytes/s), %s through one session; "
+                  "x nginx at the same proxy_buffer\n" % human_size(self.bytes))
+        bcols = [(b, m) for b in self.buffers
+                 for m in ("smtp-up", "pop3-down", "imap-down")]
+        md.append("| contender | " + " | ".join(
+            "%s %s" % (bufname(b), m) for b, m in bcols) + " |")
+        md.append("|---|" + "---:|" * len(bcols))
+        for c in self.bulk_contenders:
+            cells = []
+            for b, m in bcols:
+                v = self.bulk.get((c, b, m))
+                n = self.bulk.get(("nginx", b, m))
+                cells.append("failed" if not v else "%.0f" % v if c == "nginx"
+                             else "%.0f (%s)" % (v, ratio(v, n)))
+            md.append("| %s | " % c + " | ".join(cells) + " |")
+
+        md.append("\n### Memory, KiB\n")
+        md.append("Peak RSS of one session (mailproxy, relay0: ru_maxrss of the "
+                  "session's process; nginx: VmHWM of its busiest worker, "
+                  "which serves every session), and all processes' RSS and PSS "
+                  "at 64 held-open sessions (after login; nginx: master and "
+                  "workers; the others: one process a session, the launcher "
+                  "left out).\n")
+        md.append("| contender | peak smtp | peak pop3 | peak imap | "
+                  "64 smtp: procs, RSS, PSS | 64 imap: procs, RSS, PSS |")
+        md.append("|---|---:|---:|---:|---:|---:|")
+        for c, m in self.mem.items():
+            def held(k):
+                v = m.get(k)
+                return "%d, %s, %s" % (v[0], "{:,}".format(v[1]), "{:,}".format(v[2])) \
+                    if v else "-"
+            md.append("| %s | %s | %s | %s | %s | %s |" % (
+                c, *["{:,}".format(m["peak " + p]) if m.get("peak " + p) else "-"
+                     for p in PROTOS], held("hold smtp"), held("hold imap")))
+        if "nginx" in self.mem:
+            md.append("\nnginx before any session: %s KiB RSS in all (master %s)."
+                      % ("{:,}".format(self.mem["nginx"].get("idle", 0)),
+                         "{:,}".format(self.mem["nginx"].get("master", 0))))
+
+        md.append("\n### Instructions per session (callgrind, pipeline mode, "
+                  "the commands pipelined against bench/backend)\n")
+        md.append("| program | instructions | x relay0 | x empty program |")
+        md.append("|---|---:|---:|---:|")
+        floor = self.insns.get("empty program, dynamic")
+        for label, n in self.insns.items():
+            rel = self.insns.get("relay0 " + label.split()[-1])
+            md.append("| %s | %s | %s | %s |" % (
+                label, "{:,}".format(n),
+                ratio(n, rel) if label.startswith("mailproxy") else "",
+                ratio(n, floor) if floor else ""))
+        return md
+
+    def targets(self):
+        """Issue 14's targets as ratios of this run: met, or by how much not."""
+        t = ["| target | measured | verdict |", "|---|---|---|"]
+        mp, r0 = self.insns.get("mailproxy smtp"), self.insns.get("relay0 smtp")
+        floor = self.insns.get("empty program, dynamic")
+        if mp and r0:
+            t.append("| instructions per SMTP session <= relay0's (dynamic) | "
+                     "%s vs %s (floor, an empty program: %s) | %s |" % (
+                         "{:,}".format(mp), "{:,}".format(r0),
+                         "{:,}".format(floor or 0),
+                         "met" if mp <= r0 else "missed by %s (%.2fx)" % (
+                             "{:,}".format(mp - r0), mp / r0)))
+        for c in self.session_contenders:
+            rel = self.relay_of(c)
+            if rel is None or "+auth" in c:
+                continue
+            for p in PROTOS:
+                rs = [(n, self.rates.get((c, p, n), {}).get("rate", 0),
+                       self.rates.get((rel, p, n), {}).get("rate", 0))
+                      for n in self.conc]
+                rs = [x for x in rs if x[2] > 0]
+                if not rs:
+                    continue
+                worst = min(rs, key=lambda x: x[1] / x[2])
+                k = worst[1] / worst[2]
+                t.append("| %s session rate >= 1.0x %s | %s | %s |" % (
+                    p.upper(), rel, ", ".join("c=%d %.2fx" % (n, a / b)
+                                              for n, a, b in rs),
+                    "met" if k >= 1.0 else "missed by %.0f%% (c=%d: %.2fx)"
+                    % ((1 - k) * 100, worst[0], k)))
+        bulk_mp = [c for c in self.bulk_contenders if c.startswith("mailproxy")]
+        shipped = [c for c in bulk_mp if " auto " in c] or bulk_mp[:1]
+        for c in shipped:
+            for b in self.buffers:
+                for m in ("smtp-up", "pop3-down", "imap-down"):
+                    v, n = self.bulk.get((c, b, m)), self.bulk.get(("nginx", b, m))
+                    if not v or not n:
+                        continue
+                    best = max((self.bulk.get((e, b, m)) or 0, e) for e in bulk_mp)
+                    k = v / n
+                    t.append("| bulk %s at %s >= 1.5x nginx (%s) | %.0f vs %.0f MB/s "
+                             "(best engine: %s, %.2fx) | %s |" % (
+                                 m, bufname(b), c, v, n, best[1].split()[1]
+                                 if len(best[1].split()) > 2 else best[1],
+                                 best[0] / n,
+                                 "met (%.2fx)" % k if k >= 1.5 else
+                                 "missed: %.2fx, %.0f%% short of 1.5x"
+                                 % (k, (1 - k / 1.5) * 100)))
+        for p in PROTOS:
+            a = self.mem.get("mailproxy systemd", {}).get("peak " + p)
+            b = self.mem.get("relay0 systemd", {}).get("peak " + p)
+            if a and b:
+                t.append("| peak RSS of a %s session <= relay0's | %s vs %s KiB | %s |"
+                         % (p.upper(), "{:,}".format(a), "{:,}".format(b),
+                            "met" if a <= b else "missed by %s KiB (%.2fx)"
+                            % ("{:,}".format(a - b), a / b)))
+        return t
+
+    def plot(self, png):
+        """Session rate and p99 latency against concurrency, a panel per
+        protocol, a line per contender."""
+        if shutil.which("gnuplot") is None:
+            self.problems.append("no gnuplot: no picture")
+            return False
+        dat = os.path.join(self.tmp, "rates.dat")
+        with open(dat, "w") as f:
+            for c in self.session_contenders:
+                f.write("# %s\n" % c)
+                for n in self.conc:
+                    f.write("%d" % n)
+                    for p in PROTOS:
+                        r = self.rates.get((c, p, n), {})
+                        f.write(" %.1f %.3f" % (r.get("rate", 0), r.get("p99", 0)))
+                    f.write("\n")
+                f.write("\n\n")
+        g = ["set terminal pngcairo size 1500,900 font 'sans,10'",
+             "set output '%s'" % png,
+             "set multiplot layout 2,3 title 'mailproxy bench: %s, %s'"
+             % (platform.node().replace("'", ""),
+                datetime.date.today().isoformat()),
+             "set logscale x 2", "set xtics (%s)" % ", ".join(map(str, self.conc)),
+             "set xrange [%g:%g]" % (min(self.conc) / 1.3, max(self.conc) * 1.3),
+             "set key top left font ',8'", "set grid"]
+        for row, (col, what, ylab) in enumerate(((2, "sessions/s", "sessions/s"),
+                                                  (3, "p99 latency", "ms"))):
+            if row == 1:
+                g += ["set logscale y", "set key top left font ',8'"]
+            for i, p in enumerate(PROTOS):
+                g.append("set title '%s %s'" % (p.upper(), what))
+                g.append("set ylabel '%s'" % ylab)
+                g.append("set xlabel 'concurrent sessions'")
+                g.append("plot " + ", ".join(
+                    "'%s' index %d using 1:%d with linespoints lw 2 title '%s'"
+                    % (dat, k, 2 * i + col, c)
+                    for k, c in enumerate(self.session_contenders)))
+        g.append("unset multiplot")
+        r = subprocess.run(["gnuplot"], input="\n".join(g) + "\n", text=True,
+                           capture_output=True, timeout=60)
+        if r.returncode != 0 or not os.path.exists(png):
+            self.problems.append("gnuplot: " + r.stderr.strip()[:300])
+            return False
+        return True
+
+    def write(self):
+        os.makedirs(self.out, exist_ok=True)
+        md_path = os.path.join(self.out, "results.md")
+        png = os.path.join(self.out, "results.png")
+        drawn = self.plot(png)
+        tables = self.tables()
+        targets = self.targets()
+        doc = ["# mailproxy benchmark results",
+               "",
+               "Written by `make bench` (bench/run.py)%s; every figure comes "
+               "from the one run described here, on loopback, against "
+               "bench/backend." % (" --smoke: tiny sizes, not figures"
+                                   if self.smoke else ""),
+               "",
+               "| machine | |", "|---|---|"]
+        doc += ["| %s | %s |" % kv for kv in self.machine()]
+        doc += ["", "## Targets (issue 14)", ""] + targets
+        doc += ["", "## Figures", ""] + tables
+        if drawn:
+            doc += ["", "![session rate and p99 latency against concurrency]"
+                    "(results.png)"]
+        if self.notes or self.problems:
+            doc += ["", "## Notes", ""] + ["- " + n for n in self.problems + self.notes]
+        doc += ["", "## What is measured how", "", HOW]
+        with open(md_path, "w") as f:
+            f.write("\n".join(doc) + "\n")
+        print()
+        print("\n".join(["## Targets"] + targets + [""] + tables))
+        print()
+        say("wrote %s%s" % (md_path, " and " + png if drawn else ""))
+
+    def run(self):
+        self.loadavg = open("/proc/loadavg").read().split(" ")[:3]
+        self.loadavg = " ".join(self.loadavg)
+        t0 = time.time()
+        try:
+            self.start_backend()
+            self.start_contenders()
+            say("contenders up: %s; bulk engines: %s" % (
+                ", ".join(self.session_contenders),
+                ", ".join(e or "(no --relay-engine)" for e in self.engines)))
+            self.run_sessions()
+            self.run_bulk()
+            self.run_memory()
+            self.run_instructions()
+        except (Failure, subprocess.TimeoutExpired, OSError) as e:
+            self.problems.append("aborted: %s" % e)
+        finally:
+            self.stop_all()
+        self.write()
+        say("%.0f s in all" % (time.time() - t0))
+        for p in self.problems:
+            say("FAILED:", p)
+        if os.environ.get("BENCH_KEEP") == "1" or self.problems:
+            say("logs kept in", self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        return 1 if self.problems else 0
+
+
+HOW = """- Sessions: bench/load runs each session in lockstep from a thread per
+  concurrent session, for the time given, and times it from connect(2) to
+  the server's EOF after the last reply; only sessions that ended within
+  the time count.  SMTP: EHLO, MAIL, RCPT, DATA of 1 KiB, QUIT
+  (`--smtp-auth=none`; nginx `smtp_auth none`, both with XCLIENT to the
+  backend).  POP3: USER, PASS, QUIT.  IMAP: LOGIN, LOGOUT.  mailproxy
+  names its backend with `--backend` (no auth service: the backend checks
+  the password), `mailproxy+auth_http` asks bench/backend's auth_http
+  responder first, as nginx always does.  relay0 knows no mail: the client
+  speaks to the backend through it.
+- Launchers: `systemd-socket-activate --accept` (fd 3), and openbsd-inetd
+  `-i` with `nowait.10000000` and `-R 10000000` (its default of 256 starts
+  a minute would stop the service for ten minutes), in a private mount
+  namespace for its pid file.  Under inetd mailproxy logs to syslog;
+  under systemd-socket-activate, to stderr (a file).  nginx runs
+  `worker_processes auto`, `error_log ... error`.
+- Bulk: one session each, after the login; the time runs from the DATA
+  body's first byte to the 250 (SMTP), or from RETR / FETCH to the end of
+  the reply (POP3, IMAP).  The body is 64-byte lines.
+  `--proxy-buffer` and nginx's `proxy_buffer` are set alike; "default" is
+  both programs' default, one page.  Every `--relay-engine` value that
+  `mailproxy --help` lists is measured under the first launcher.
+- Memory: bench/maxrss sits between the launcher and the program and
+  reports wait4(2)'s ru_maxrss of one whole session; 64 sessions are held
+  open after the login while /proc/PID/status (VmRSS) and smaps_rollup
+  (Pss) are read for every process.
+- Instructions: `valgrind --tool=callgrind` on one process from exec to
+  exit, the session's commands pipelined from a file on stdin, stdout to
+  a pipe, against bench/backend; the empty programs are `int main(void)
+  { return 0; }`, dynamic and `-static`.
+- Timings belong here, never in tests; the figures move with the load of
+  the machine (see its load average above)."""
+
+
+def size_bytes(s):
+    m = re.fullmatch(r"(\d+)([km]?)", s.lower())
+    return int(m.group(1)) * {"": 1, "k": 1024, "m": 1 << 20}[m.group(2)]
+
+
+def bufname(b):
+    return "%dk (default)" % (PAGE // 1024) if b == "default" else b
+
+
+def ratio(a, b):
+    return "%.2fx" % (a / b) if a and b else "-"
+
+
+def main():
+    smoke = "--smoke" in sys.argv[1:]
+    for a in sys.argv[1:]:
+        if a != "--smoke":
+            sys.exit("usage: bench/run.py [--smoke]")
+    for p in (MAILPROXY, prog("backend"), prog("load"), prog("relay0"),
+              prog("maxrss")):
+        if not os.access(p, os.X_OK):
+            sys.exit("bench: no %s (make bench builds it)" % p)
+    b = Bench(smoke)
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    try:
+        sys.exit(b.run())
+    finally:
+        b.stop_all()
+
+
+if __name__ == "__main__":
+    main()
