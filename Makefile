@@ -6,7 +6,7 @@ UNITDIR	?= $(PREFIX)/lib/systemd/system
 VERSION	 = 0.1
 
 CC	?= cc
-PKGS	 = libsystemd libbsd-overlay
+PKGS	 = libbsd-overlay
 # built against for their headers, never linked: dl.c loads them by the
 # sessions that use them
 DLPKGS	 = libcares

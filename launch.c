@@ -9,12 +9,13 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <systemd/sd-daemon.h>
 
 #include "addr.h"
 #include "launch.h"
@@ -92,6 +93,101 @@ is_socket(int fd)
 }
 
 /*
+ * systemd's socket activation, as sd_listen_fds(3) documents it as a
+ * stable interface: our own few lines rather than libsystemd, which
+ * every session would map with the five libraries it pulls in.
+ */
+#define LISTEN_FDS_START	3
+
+/* A variable of decimal digits: 1 and *v, 0 unset, -1 anything else. */
+static int
+env_number(const char *name, long long max, long long *v)
+{
+	const char	*s;
+
+	if ((s = getenv(name)) == NULL)
+		return 0;
+	if (*s == '\0')
+		return -1;
+	for (*v = 0; *s >= '0' && *s <= '9'; s++) {
+		*v = *v * 10 + (*s - '0');
+		if (*v > max)
+			return -1;
+	}
+	return *s == '\0' ? 1 : -1;
+}
+
+/*
+ * The number of descriptors passed from fd 3 on, 0 when none were
+ * passed to this process, or -errno.  They are ours only when LISTEN_PID
+ * is our PID: a variable inherited from a parent that was activated
+ * itself is not.  Ours, they get FD_CLOEXEC, as libsystemd leaves them.
+ */
+static int
+listen_fds_count(void)
+{
+	long long	pid, n;
+	int		fd, flags, rc;
+
+	if ((rc = env_number("LISTEN_PID", INT_MAX, &pid)) != 1)
+		return rc == 0 ? 0 : -EINVAL;
+	if (pid != getpid())
+		return 0;
+	if ((rc = env_number("LISTEN_FDS", INT_MAX - LISTEN_FDS_START,
+	    &n)) != 1)
+		return rc == 0 ? 0 : -EINVAL;
+	if (n == 0)
+		return -EINVAL;
+	for (fd = LISTEN_FDS_START; fd < LISTEN_FDS_START + n; fd++)
+		if ((flags = fcntl(fd, F_GETFD)) == -1 ||
+		    fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1)
+			return -errno;
+	return (int)n;
+}
+
+/*
+ * sd_listen_fds(1): ours or not, the three variables are unset, so that
+ * nothing we start takes them for its own.
+ */
+static int
+listen_fds(void)
+{
+	int	n;
+
+	n = listen_fds_count();
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return n;
+}
+
+/* What fd 3 is, by sd_is_socket(3)'s checks for a stream socket. */
+enum passed {
+	PASSED_CONNECTION,
+	PASSED_LISTENER,	/* Accept=no */
+	PASSED_OTHER
+};
+
+static enum passed
+passed_kind(int fd)
+{
+	socklen_t	len;
+	int		type, listening;
+
+	if (!is_socket(fd))
+		return PASSED_OTHER;
+	len = sizeof(type);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    len != sizeof(type) || type != SOCK_STREAM)
+		return PASSED_OTHER;
+	len = sizeof(listening);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == -1 ||
+	    len != sizeof(listening))
+		return PASSED_OTHER;
+	return listening ? PASSED_LISTENER : PASSED_CONNECTION;
+}
+
+/*
  * Finds the client connection and who it is.  Returns 0, or -1 with a
  * message in err that says what to fix.
  */
@@ -99,10 +195,11 @@ int
 launch_find(struct session *s, char *err, size_t errlen)
 {
 	struct client	*cl = &s->client;
+	enum passed	 kind;
 	int		 n, fd;
 
 	strlcpy(cl->name, "[UNAVAILABLE]", sizeof(cl->name));
-	n = sd_listen_fds(1);
+	n = listen_fds();
 	if (n < 0) {
 		snprintf(err, errlen, "systemd socket activation: %s",
 		    strerror(-n));
@@ -114,13 +211,14 @@ launch_find(struct session *s, char *err, size_t errlen)
 		return -1;
 	}
 	if (n == 1) {
-		fd = SD_LISTEN_FDS_START;
-		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) > 0) {
+		fd = LISTEN_FDS_START;
+		kind = passed_kind(fd);
+		if (kind == PASSED_LISTENER) {
 			snprintf(err, errlen, "systemd passed a listening "
 			    "socket: set Accept=yes in the .socket unit");
 			return -1;
 		}
-		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 0) <= 0) {
+		if (kind != PASSED_CONNECTION) {
 			snprintf(err, errlen, "systemd passed fd %d, which is "
 			    "not a stream socket", fd);
 			return -1;
