@@ -120,8 +120,7 @@ pop3_serve(struct rd *r)
 			snprintf(hdr, sizeof(hdr), "+OK %llu octets\r\n",
 			    body_size(bulk));
 			if (write_str(fd, hdr) == -1 ||
-			    body_write(fd, bulk) == -1 ||
-			    write_str(fd, ".\r\n") == -1)
+			    body_write(fd, bulk, ".\r\n") == -1)
 				return;
 		} else if (verb(line, "QUIT")) {
 			write_str(fd, "+OK Bye\r\n");
@@ -209,9 +208,13 @@ imap_serve(struct rd *r)
 		else if (strcasecmp(cmd, "FETCH") == 0) {
 			snprintf(out, sizeof(out), "* 1 FETCH (BODY[] {%llu}\r\n",
 			    body_size(bulk));
-			rc = write_str(fd, out) == -1 ||
-			    body_write(fd, bulk) == -1 ||
-			    write_str(fd, ")\r\n") == -1 ? -1 : 0;
+			if (write_str(fd, out) == -1)
+				return;
+			snprintf(out, sizeof(out), ")\r\n%s OK FETCH "
+			    "completed\r\n", tag);
+			if (body_write(fd, bulk, out) == -1)
+				return;
+			continue;
 		} else if (strcasecmp(cmd, "LOGIN") == 0 ||
 		    strcasecmp(cmd, "NOOP") == 0)
 			rc = 0;

@@ -1,5 +1,6 @@
 /* The benchmark's shared I/O: see io.h. */
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -207,20 +208,35 @@ body_size(unsigned long long n)
 }
 
 int
-body_write(int fd, unsigned long long n)
+body_write(int fd, unsigned long long n, const char *trailer)
 {
 	const unsigned char	*c;
-	size_t			 clen, k;
+	struct iovec		 iov[2];
+	size_t			 clen, k, tlen = strlen(trailer);
+	ssize_t			 w;
 
 	c = body_chunk(&clen);
 	n = body_size(n);
-	while (n > 0) {
-		k = n < clen ? n : clen;
-		if (write_all(fd, c, k) == -1)
+	while (n > clen) {
+		if (write_all(fd, c, clen) == -1)
 			return -1;
-		n -= k;
+		n -= clen;
 	}
-	return 0;
+	/* the last piece and the trailer in one write, as one stream */
+	iov[0].iov_base = (void *)c;
+	iov[0].iov_len = n;
+	iov[1].iov_base = (void *)trailer;
+	iov[1].iov_len = tlen;
+	do {
+		w = writev(fd, iov, 2);
+	} while (w == -1 && errno == EINTR);
+	if (w == -1)
+		return -1;
+	k = w;
+	if (k < n)
+		return write_all(fd, c + k, n - k) == -1 ||
+		    write_all(fd, trailer, tlen) == -1 ? -1 : 0;
+	return write_all(fd, trailer + (k - n), tlen - (k - n));
 }
 
 long long

@@ -37,8 +37,9 @@ int	write_str(int fd, const char *);
 /* The body: a buffer of whole lines, and n rounded down to whole lines. */
 const unsigned char *body_chunk(size_t *len);
 unsigned long long body_size(unsigned long long n);
-/* Writes body_size(n) bytes of body; 0 or -1. */
-int	body_write(int fd, unsigned long long n);
+/* Writes body_size(n) bytes of body, then trailer, its last bytes and
+ * the trailer in one write (no small segment of its own); 0 or -1. */
+int	body_write(int fd, unsigned long long n, const char *trailer);
 
 long long now_us(void);
 /* "127.0.0.1:25" or a bare port; fills a sockaddr_in; 0 or -1. */

@@ -182,8 +182,8 @@ logout(struct rd *r, int data)
 		if (data) {
 			if (smtp_cmd(r, "DATA\r\n", 354) == -1)
 				return -1;
-			if (body_write(r->fd, 1024) == -1 ||
-			    smtp_cmd(r, ".\r\n", 250) == -1)
+			if (body_write(r->fd, 1024, ".\r\n") == -1 ||
+			    smtp_cmd(r, NULL, 250) == -1)
 				return -1;
 		}
 		if (smtp_cmd(r, "QUIT\r\n", 221) == -1)
@@ -289,8 +289,8 @@ bulk_run(struct rd *r)
 			return -1;
 		t0 = now_us();
 		n = body_size(bulk);
-		if (body_write(fd, bulk) == -1 || smtp_cmd(r, ".\r\n", 250)
-		    == -1)
+		if (body_write(fd, bulk, ".\r\n") == -1 ||
+		    smtp_cmd(r, NULL, 250) == -1)
 			return fail("smtp: DATA failed", NULL);
 		break;
 	case POP3:

@@ -484,7 +484,6 @@ mail {
             time.sleep(0.3)
             pids = pids_of()
             mems = [self.proc_mem(x) for x in pids]
-            p.stdin.close()
             out, err = p.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             p.kill()
@@ -810,27 +809,40 @@ mail {
                         f.write(" %.1f %.3f" % (r.get("rate", 0), r.get("p99", 0)))
                     f.write("\n")
                 f.write("\n\n")
-        g = ["set terminal pngcairo size 1500,900 font 'sans,10'",
+        g = ["set terminal pngcairo size 1500,960 font 'sans,10' noenhanced",
              "set output '%s'" % png,
-             "set multiplot layout 2,3 title 'mailproxy bench: %s, %s'"
-             % (platform.node().replace("'", ""),
-                datetime.date.today().isoformat()),
-             "set logscale x 2", "set xtics (%s)" % ", ".join(map(str, self.conc)),
+             "set multiplot title 'mailproxy bench, %s: %d CPUs, loopback, "
+             "%gs a point'" % (datetime.date.today().isoformat(),
+                               os.cpu_count(), self.secs),
+             "set logscale xy", "set xtics (%s)" % ", ".join(map(str, self.conc)),
              "set xrange [%g:%g]" % (min(self.conc) / 1.3, max(self.conc) * 1.3),
-             "set key top left font ',8'", "set grid"]
+             "set grid", "set xlabel 'concurrent sessions'", "unset key"]
+        colors = ["#555555", "#009e73", "#0072b2", "#56b4e9", "#e69f00",
+                  "#cc79a7", "#d55e00", "#000080", "#8b4513"]
+        style = ["linecolor rgb '%s' pointtype %d" % (colors[k % len(colors)],
+                                                      k + 1)
+                 for k in range(len(self.session_contenders))]
+        lines = ["'%s' index %d using 1:($%%d>0?$%%d:1/0) with linespoints "
+                 "lw 2 %s title '%s'" % (dat, k, style[k], c)
+                 for k, c in enumerate(self.session_contenders)]
         for row, (col, what, ylab) in enumerate(((2, "sessions/s", "sessions/s"),
                                                   (3, "p99 latency", "ms"))):
-            if row == 1:
-                g += ["set logscale y", "set key top left font ',8'"]
             for i, p in enumerate(PROTOS):
-                g.append("set title '%s %s'" % (p.upper(), what))
-                g.append("set ylabel '%s'" % ylab)
-                g.append("set xlabel 'concurrent sessions'")
-                g.append("plot " + ", ".join(
-                    "'%s' index %d using 1:%d with linespoints lw 2 title '%s'"
-                    % (dat, k, 2 * i + col, c)
-                    for k, c in enumerate(self.session_contenders)))
-        g.append("unset multiplot")
+                g += ["set origin %g,%g" % (i / 3, 0.53 - 0.42 * row),
+                      "set size %g,0.42" % (1 / 3),
+                      "set title '%s %s'" % (p.upper(), what),
+                      "set ylabel '%s'" % ylab,
+                      "plot " + ", ".join(x % (2 * i + col, 2 * i + col)
+                                          for x in lines)]
+        # the key, once, across the bottom
+        g += ["set origin 0,0", "set size 1,0.1", "unset title", "unset xlabel",
+              "unset ylabel", "unset logscale", "unset grid", "unset border",
+              "unset tics", "set xrange [0:1]", "set yrange [0:1]",
+              "set key center center horizontal maxrows 1 width 2",
+              "plot " + ", ".join("NaN with linespoints lw 2 %s title '%s'"
+                                  % (style[k], c)
+                                  for k, c in enumerate(self.session_contenders)),
+              "unset multiplot"]
         r = subprocess.run(["gnuplot"], input="\n".join(g) + "\n", text=True,
                            capture_output=True, timeout=60)
         if r.returncode != 0 or not os.path.exists(png):
