@@ -85,7 +85,32 @@ install: mailproxy
 	install -m 644 man/mailproxy.8 $(DESTDIR)$(MANDIR)/man8/mailproxy.8
 	install -m 644 units/*.socket units/*.service $(DESTDIR)$(UNITDIR)/
 
+# the benchmark against nginx, a direct connection and a minimal relay
+# (bench/run.py says what it measures): its programs, libc only, in
+# obj/bench; make bench-smoke is the same with tiny sizes, for CI
+BENCH_CFLAGS = -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
+BENCH_BINS = obj/bench/backend obj/bench/load obj/bench/relay0 \
+	     obj/bench/maxrss obj/bench/empty obj/bench/empty-static
+
+obj/bench/backend obj/bench/load: obj/bench/%: bench/%.c bench/io.c bench/io.h
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) -pthread -o $@ $< bench/io.c
+
+obj/bench/relay0 obj/bench/maxrss obj/bench/empty: obj/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
+
+obj/bench/empty-static: bench/empty.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) -static -o $@ $<
+
+bench: mailproxy $(BENCH_BINS)
+	python3 bench/run.py
+
+bench-smoke: mailproxy $(BENCH_BINS)
+	python3 bench/run.py --smoke
+
 clean:
 	rm -rf obj obj-san mailproxy mailproxy-san tests/unit tests/options_test
 
-.PHONY: all test test-san install clean
+.PHONY: all test test-san install clean bench bench-smoke
