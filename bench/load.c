@@ -100,7 +100,8 @@ smtp_cmd(struct rd *r, const char *cmd, int want)
 		return fail("smtp: write", strerror(errno));
 	do {
 		if (rd_line(r, &line, &len) == -1)
-			return fail("smtp: no reply to", cmd);
+			return fail("smtp: no reply to", cmd != NULL ? cmd :
+			    "(the greeting, or the end of DATA)");
 		if (len < 3)
 			return fail("smtp: bad reply", line);
 	} while (len > 3 && line[3] == '-');

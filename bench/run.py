@@ -910,7 +910,8 @@ mail {
         print()
         print("\n".join(tables + ["", "## Targets (issue 14)", ""] + targets))
         print()
-        say("wrote %s%s" % (md_path, " and " + png if drawn else ""))
+        if not self.smoke:
+            say("wrote %s%s" % (md_path, " and " + png if drawn else ""))
 
     def run(self):
         self.loadavg = open("/proc/loadavg").read().split(" ")[:3]
