@@ -18,6 +18,11 @@ CFLAGS	+= $(shell pkg-config --cflags $(PKGS) $(DLPKGS))
 # its libmd cost every session 180k instructions.  libc comes first, so
 # that arc4random and explicit_bzero are glibc's, not libbsd's copies.
 LDLIBS	+= -lc -Wl,-Bstatic $(shell pkg-config --libs $(PKGS)) -Wl,-Bdynamic
+# Every symbol bound at start (and the GOT read-only after): a function
+# bound lazily, on its first call, goes through the loader's resolver,
+# which saves the vector registers on the stack, and after the login they
+# may hold pieces of a password that the stack wipe would miss.
+LDFLAGS	+= -Wl,-z,relro -Wl,-z,now
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all
 # GCC links UBSan's runtime apart from ASan's, and the shared one writes

@@ -234,6 +234,8 @@ fill(struct conn *c, long long deadline)
 	}
 	c->rbytes += r;
 	c->len += r;
+	if (c->len > c->used)
+		c->used = c->len;
 	return LINE_OK;
 }
 
@@ -356,14 +358,17 @@ conn_vprintf(struct conn *c, long long timeout_ms, const char *fmt,
     va_list ap)
 {
 	char	buf[2048];
+	size_t	used;
 	int	n;
 
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	/* what vsnprintf wrote, its NUL included */
+	used = n < 0 || (size_t)n >= sizeof(buf) ? sizeof(buf) : (size_t)n + 1;
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		n = -1;
 	else
 		n = conn_writeall(c, buf, n, timeout_ms);
-	explicit_bzero(buf, sizeof(buf));
+	explicit_bzero(buf, used);
 	return n;
 }
 
@@ -382,6 +387,7 @@ conn_pending(const struct conn *c)
 /*
  * Wipes all but the unread bytes: the lines read so far may have held a
  * password, and what the client pipelined after its login is the relay's.
+ * Past what was ever filled the buffer holds nothing to wipe.
  */
 void
 conn_wipe_read(struct conn *c)
@@ -389,7 +395,8 @@ conn_wipe_read(struct conn *c)
 	if (c->buf == NULL)
 		return;
 	compact(c);
-	explicit_bzero(c->buf + c->len, c->cap - c->len);
+	explicit_bzero(c->buf + c->len, c->used - c->len);
+	c->used = c->len;
 }
 
 /* Forgets buffered input: after STARTTLS, pipelined plaintext must not run. */
@@ -440,6 +447,7 @@ conn_linger(struct conn *c, long long ms, size_t max)
 {
 	unsigned char	scratch[4096];
 	long long	deadline = now_ms() + ms;
+	size_t		used = 0;
 	ssize_t		r;
 
 	conn_shutdown(c);
@@ -448,10 +456,13 @@ conn_linger(struct conn *c, long long ms, size_t max)
 		r = read(c->rfd, scratch, sizeof(scratch));
 		if (r <= 0 && !(r == -1 && (errno == EINTR || errno == EAGAIN)))
 			break;
-		if (r > 0)
+		if (r > 0) {
 			max = (size_t)r >= max ? 0 : max - r;
+			if ((size_t)r > used)
+				used = r;
+		}
 	}
-	explicit_bzero(scratch, sizeof(scratch));
+	explicit_bzero(scratch, used);
 }
 
 void
@@ -473,9 +484,9 @@ void
 conn_free(struct conn *c)
 {
 	if (c->buf != NULL) {
-		explicit_bzero(c->buf, c->cap);
+		explicit_bzero(c->buf, c->used);
 		free(c->buf);
 	}
 	c->buf = NULL;
-	c->cap = c->off = c->len = 0;
+	c->cap = c->off = c->len = c->used = 0;
 }

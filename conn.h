@@ -18,6 +18,8 @@ struct conn {
 	size_t		 cap;
 	size_t		 off;		/* first unconsumed byte */
 	size_t		 len;		/* bytes held after off */
+	size_t		 used;		/* bytes of buf ever filled: what a
+					   wipe must cover */
 	size_t		 linemax;	/* longest line conn_getline takes; 0: cap */
 	long long	 deadline;	/* now_ms() bound on every wait; 0: none */
 	int		 broken;	/* a write failed (errno): no more I/O */
