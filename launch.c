@@ -147,17 +147,22 @@ listen_fds_count(void)
 
 /*
  * sd_listen_fds(1): ours or not, the three variables are unset, so that
- * nothing we start takes them for its own.
+ * nothing we start takes them for its own.  (Looked up first: unsetenv
+ * walks the whole environment under a lock, even for nothing.)
  */
 static int
 listen_fds(void)
 {
+	static const char *const vars[] = {
+		"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"
+	};
+	size_t	i;
 	int	n;
 
 	n = listen_fds_count();
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		if (getenv(vars[i]) != NULL)
+			unsetenv(vars[i]);
 	return n;
 }
 

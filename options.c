@@ -403,19 +403,20 @@ set_auth(const struct opt *op, struct options *o, const char *val, int how,
 	char			 use[128];
 
 	(void)how;
-	words_list(auth_words, op->bits, 0, use, sizeof use);
 	for (; *val != '\0'; val += n) {
 		val += strspn(val, " \t");
 		if ((n = strcspn(val, " \t")) == 0)
 			continue;
 		w = word_find(auth_words, val, n);
 		if (w == NULL || !(w->value & op->bits))
-			return bad(why, len, op, val, n, use);
+			return bad(why, len, op, val, n, words_list(auth_words,
+			    op->bits, 0, use, sizeof use));
 		bits |= w->value;
 	}
 	/* nginx wants one method at least, and so do clients */
 	if (bits == 0) {
-		snprintf(why, len, "no method (use %s)", use);
+		snprintf(why, len, "no method (use %s)", words_list(auth_words,
+		    op->bits, 0, use, sizeof use));
 		return -1;
 	}
 	*FIELD(o, op, unsigned) = bits;
