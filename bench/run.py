@@ -785,22 +785,38 @@ mail {
 
     def summary(self):
         """The issue's table: mailproxy, the minimal relay and nginx side
-        by side, with the ratios."""
+        by side, the ratios, and the target each row is judged by."""
         t = ["| figure | mailproxy | relay0 | nginx | mailproxy / relay0 | "
-             "mailproxy / nginx |", "|---|---:|---:|---:|---:|---:|"]
+             "mailproxy / nginx | target |", "|---|---:|---:|---:|---:|---:|---|"]
 
-        def row(what, a, b, n, fmt="{:,.0f}"):
-            cell = lambda v: fmt.format(v) if v else "-"
-            t.append("| %s | %s | %s | %s | %s | %s |" % (
-                what, cell(a), cell(b), cell(n), ratio(a, b), ratio(a, n)))
+        def verdict(goal, a, b, n):
+            if not a or not (n if goal == "nginx" else b):
+                return "-"
+            if goal == "nginx":
+                k = a / n
+                return "met" if k >= 1.5 else \
+                    "missed: %.2fx of 1.5x nginx" % k
+            k = a / b
+            if goal == "fewer":
+                return "met" if k <= 1.0 else \
+                    "missed: %.2fx relay0's" % k
+            return "met" if k >= 1.0 else "missed by %.0f%%" % ((1 - k) * 100)
+
+        def row(what, a, b, n, goal=None):
+            cell = lambda v: "{:,.0f}".format(v) if v else "-"
+            t.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                what, cell(a), cell(b), cell(n), ratio(a, b), ratio(a, n),
+                verdict(goal, a, b, n) if goal else ""))
         row("instructions per SMTP session (callgrind)",
-            self.insns.get("mailproxy smtp"), self.insns.get("relay0 smtp"), None)
+            self.insns.get("mailproxy smtp"), self.insns.get("relay0 smtp"),
+            None, "fewer")
         mid = sorted(self.conc)[len(self.conc) // 2]
         for launcher in self.launchers:
             for p in PROTOS:
                 g = lambda c: self.rates.get((c, p, mid), {}).get("rate")
                 row("%s sessions/s, c=%d, %s" % (p.upper(), mid, launcher),
-                    g("mailproxy " + launcher), g("relay0 " + launcher), g("nginx"))
+                    g("mailproxy " + launcher), g("relay0 " + launcher),
+                    g("nginx"), "more")
         bulk_mp = [c for c in self.bulk_contenders if c.startswith("mailproxy")]
         mp = ([c for c in bulk_mp if " auto " in c] or bulk_mp[:1] or [None])[0]
         r0 = ([c for c in self.bulk_contenders if c.startswith("relay0")]
@@ -809,13 +825,16 @@ mail {
                  "imap-down": "IMAP FETCH down"}
         for b in self.buffers:
             for m in ("smtp-up", "pop3-down", "imap-down"):
-                row("%s %s, %s, MB/s" % (names[m], human_size(self.bytes), bufname(b)),
+                row("%s %s, %s, MB/s" % (names[m], human_size(self.bytes),
+                                         bufname(b)),
                     self.bulk.get((mp, b, m)), self.bulk.get((r0, b, m)),
-                    self.bulk.get(("nginx", b, m)))
+                    self.bulk.get(("nginx", b, m)), "nginx")
         mem = lambda c, k: self.mem.get(c, {}).get(k)
-        row("peak RSS of one SMTP session, KiB (nginx: its worker)",
-            mem("mailproxy systemd", "peak smtp"), mem("relay0 systemd", "peak smtp"),
-            mem("nginx", "peak smtp"))
+        for p in PROTOS:
+            row("peak RSS of one %s session, KiB (nginx: its worker)" % p.upper(),
+                mem("mailproxy systemd", "peak " + p),
+                mem("relay0 systemd", "peak " + p), mem("nginx", "peak " + p),
+                "fewer")
         h = lambda c, i: (mem(c, "hold imap") or (0, 0, 0))[i]
         row("RSS of 64 held IMAP sessions, KiB", h("mailproxy systemd", 1),
             h("relay0 systemd", 1), h("nginx", 1))
