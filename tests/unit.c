@@ -6,8 +6,10 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../addr.h"
+#include "../dl.h"
 #include "../session.h"
 #include "../resolve.h"
 #include "../proto/auth_http.h"
@@ -150,6 +152,39 @@ wiped(const struct creds *c)
 }
 
 /* RFC 4648 section 10, both ways; then every way to be not quite base64. */
+/* The loader: all symbols or none, one try, and the note's JSON. */
+static __typeof__(getpid)	*sym_getpid;
+static __typeof__(strlen)	*sym_strlen;
+static void			*sym_no_such_function;
+
+static void
+test_dl(void)
+{
+	const struct dl_sym	 good[] = { DL_SYM(getpid), DL_SYM(strlen) };
+	const struct dl_sym	 bad[] = { DL_SYM(strlen),
+				    DL_SYM(no_such_function) };
+	struct dl_lib		 libc = { "libc.so.6", "libc6", "test", good,
+				    2, NULL, 0 };
+	struct dl_lib		 lacking = { "libc.so.6", "libc6", "test", bad,
+				    2, NULL, 0 };
+	struct dl_lib		 none = { "libmailproxy-none.so.0", "none",
+				    "test", good, 2, NULL, 0 };
+
+	ok(dl_load(&libc) == 0 && libc.handle != NULL &&
+	    sym_getpid() == getpid() && sym_strlen("four") == 4 &&
+	    dl_load(&libc) == 0, "dl_load: a library and its symbols, once");
+	/* strlen is found, then forgotten with the library */
+	ok(dl_load(&lacking) == -1 && lacking.failed && sym_strlen == NULL &&
+	    sym_no_such_function == NULL && lacking.handle == NULL,
+	    "dl_load: a symbol missing, none kept");
+	ok(dl_load(&none) == -1 && none.failed && dl_load(&none) == -1,
+	    "dl_load: no such library, tried once");
+	ok(strcmp(DL_NOTE_JSON("f", "d", DL_SUGGESTED, "libx.so.1"),
+	    "[{\"feature\":\"f\",\"description\":\"d\",\"priority\":"
+	    "\"suggested\",\"soname\":[\"libx.so.1\"]}]") == 0,
+	    "the .note.dlopen JSON");
+}
+
 static void
 test_base64(void)
 {
@@ -812,6 +847,7 @@ main(void)
 	test_addr();
 	test_xclient();
 	test_proxy();
+	test_dl();
 	test_base64();
 	test_sasl();
 	test_smtp();
