@@ -181,14 +181,6 @@ stack_wipe(void)
 }
 
 /*
- * The relay, once the backend has taken the login.  The login's deadline
- * ends here, and the login leaves no copy in memory: the client buffer
- * still holds the lines that carried the password (only what the client
- * pipelined after them is kept, for the backend).  When the backend has
- * closed, the client has got all it sent, then EOF: lingering keeps a
- * reset from destroying that last reply.
- */
-/*
  * --relay-engine: auto is what make bench found faster on loopback for
  * the buffer size (bench/results.md).
  */
@@ -205,6 +197,14 @@ relay_engine(const struct options *o)
 	}
 }
 
+/*
+ * The relay, once the backend has taken the login.  The login's deadline
+ * ends here, and the login leaves no copy in memory: the client buffer
+ * still holds the lines that carried the password (only what the client
+ * pipelined after them is kept, for the backend).  When the backend has
+ * closed, the client has got all it sent, then EOF: lingering keeps a
+ * reset from destroying that last reply.
+ */
 static int
 session_relay(struct session *s)
 {
