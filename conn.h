@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#define CONN_IOV	4	/* pieces of one conn_writev */
+
+struct iovec;
+
 struct conn {
 	int		 rfd;		/* same as wfd for a socket */
 	int		 wfd;		/* stdout in a pipeline */
@@ -45,6 +49,8 @@ int	conn_getn(struct conn *, size_t n, long long timeout_ms, char **data);
 int	conn_fill(struct conn *, long long timeout_ms);
 int	conn_wait_readable(struct conn *, long long timeout_ms);
 int	conn_writeall(struct conn *, const void *, size_t, long long timeout_ms);
+int	conn_writev(struct conn *, const struct iovec *, int,
+	    long long timeout_ms);
 int	conn_puts(struct conn *, const char *, long long timeout_ms);
 int	conn_vprintf(struct conn *, long long timeout_ms, const char *,
 	    va_list);

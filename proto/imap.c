@@ -4,6 +4,8 @@
  * with an auth service, CRAM-MD5), then LOGIN at the backend under the
  * client's own tag, as nginx's mail proxy does it.
  */
+#include <sys/uio.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -92,13 +94,17 @@ static int (*const imap_verbs[])(struct imap_client *, struct imap_cmd *) = {
 	[IMAP_STARTTLS] = imap_starttls,
 };
 
-/* "<tag> OK completed", after the untagged lines, if any. */
+/* "<tag> OK completed", after the untagged lines, if any: one write. */
 static int
 reply_ok(struct session *s, const char *untagged, const char *tag)
 {
-	if (untagged[0] != '\0')
-		client_reply(s, untagged);
-	client_replyf(s, "%s " TEXT_OK "\r\n", tag);
+	struct iovec	v[3] = {
+		{ (void *)untagged, strlen(untagged) },
+		{ (void *)tag, strlen(tag) },
+		{ " " TEXT_OK "\r\n", sizeof(" " TEXT_OK "\r\n") - 1 },
+	};
+
+	conn_writev(&s->cli, v, 3, s->opt->timeout);
 	return S_COMMAND;
 }
 
@@ -601,9 +607,12 @@ be_refusal(const struct be_resp *r)
 static int
 be_fail(struct session *s, const struct be_resp *r)
 {
+	struct iovec	v[2];
+
 	if (s->opt->proxy_pass_error_message && r != NULL && be_refusal(r)) {
-		conn_writeall(&s->cli, r->line, r->len, s->opt->timeout);
-		client_reply(s, "\r\n");
+		v[0] = (struct iovec){ r->line, r->len };
+		v[1] = (struct iovec){ "\r\n", 2 };
+		conn_writev(&s->cli, v, 2, s->opt->timeout);
 	} else
 		client_reply(s, REPLY_INTERNAL);
 	return PROTO_FAIL;
@@ -627,13 +636,16 @@ static void
 be_logged_in(struct session *s, const struct be_untagged *u,
     const struct be_resp *r)
 {
+	struct iovec	v[3] = {
+		{ (void *)u->buf, u->len },
+		{ r->line, r->len },
+		{ "\r\n", 2 },
+	};
+
 	if (u->dropped > 0)
 		log_warnx("backend %s: %zu bytes of untagged responses to "
 		    "LOGIN dropped", s->backend, u->dropped);
-	if (u->len > 0)
-		conn_writeall(&s->cli, u->buf, u->len, s->opt->timeout);
-	conn_writeall(&s->cli, r->line, r->len, s->opt->timeout);
-	client_reply(s, "\r\n");
+	conn_writev(&s->cli, v, 3, s->opt->timeout);
 }
 
 static int

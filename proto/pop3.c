@@ -3,6 +3,8 @@
  * USER/PASS, AUTH PLAIN/LOGIN), then the dialogue with the backend
  * (greeting, USER, PASS), as nginx's mail proxy does it.
  */
+#include <sys/uio.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -454,14 +456,9 @@ be_command(struct session *s, int step)
 static int
 client_line(struct session *s, const char *line, size_t len)
 {
-	char	buf[1024];
+	struct iovec	v[2] = { { (void *)line, len }, { "\r\n", 2 } };
 
-	if (len + 2 > sizeof(buf))
-		return conn_writeall(&s->cli, line, len, s->opt->timeout) ==
-		    -1 ? -1 : client_reply(s, "\r\n");
-	memcpy(buf, line, len);
-	memcpy(buf + len, "\r\n", 2);
-	return conn_writeall(&s->cli, buf, len + 2, s->opt->timeout);
+	return conn_writev(&s->cli, v, 2, s->opt->timeout);
 }
 
 /* A failed step: the backend's -ERR line, or the internal error. */

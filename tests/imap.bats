@@ -668,3 +668,22 @@ alice_message() {
 	[ "$output" = "$G"$'+ \r\n* BYE line too long\r' ]
 	mplog | grep -q 'outcome="client sent a line longer than the SASL line limit (16384)"'
 }
+
+# strace_replies: the session's writes to the client (fd 1 in a pipeline),
+# one line each, as strace prints them
+strace_replies() {
+	backend
+	printf 'a CAPABILITY\r\nb LOGIN alice secret\r\nc LOGOUT\r\n' |
+	    strace -qq -s 300 -e trace=write,writev -o "$T/strace" "$MP" \
+	    --protocol=imap --backend="127.0.0.1:$BE" >/dev/null 2>&1
+	grep -E '^(write|writev)\(1,' "$T/strace"
+}
+
+@test "each reply leaves in one write: no Nagle stall between its untagged and tagged lines" {
+	run strace_replies
+	[ "$(grep -c '"\* CAPABILITY' <<<"$output")" = 1 ]
+	grep '"\* CAPABILITY' <<<"$output" | grep -q ' OK completed'
+	[ "$(grep -c 'b OK' <<<"$output")" = 1 ]
+	grep 'b OK' <<<"$output" | grep -q '"\\r\\n"'
+	grep '\* BYE' <<<"$output" | grep -q 'c OK'
+}
