@@ -47,7 +47,10 @@ connect_one(const struct addrinfo *ai, long long timeout_ms)
 			goto fail;
 		}
 	}
-	/* the handshake is small request-reply lines: don't batch them */
+	/*
+	 * The handshake is small request-reply lines: don't batch them (the
+	 * relay turns Nagle back on: conn_nodelay).
+	 */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* a backend gone without a word must not hold us for proxy_timeout */
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));

@@ -63,6 +63,7 @@ void	conn_discard(struct conn *);
 void	conn_shutdown(struct conn *);
 void	conn_linger(struct conn *, long long ms, size_t max);
 void	conn_keepalive(struct conn *);
+void	conn_nodelay(struct conn *, int);
 void	conn_wipe_read(struct conn *);
 void	conn_close(struct conn *);
 void	conn_free(struct conn *);

@@ -216,6 +216,7 @@ session_relay(struct session *s)
 	conn_wipe_read(&s->cli);
 	stack_wipe();
 	s->cli.deadline = s->be.deadline = 0;
+	conn_nodelay(&s->be, 0);
 	lim.engine = relay_engine(s->opt);
 	lim.buffer = s->opt->proxy_buffer;
 	lim.idle_ms = s->opt->proxy_timeout;

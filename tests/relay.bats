@@ -134,3 +134,16 @@ piped() {
 	assert msg + b".\r\n" in got, len(got)
 	PY
 }
+
+@test "Nagle's algorithm: off towards the backend for the handshake, on again for the relay" {
+	pop3_backend --message "$T/msg"
+	{ printf 'USER alice\r\nPASS secret\r\n'; sleep 0.5; printf 'QUIT\r\n'; } |
+	    strace -qq -e trace=setsockopt,write -o "$T/strace" "$MP" --protocol=pop3 \
+	    --backend="127.0.0.1:$BE" >/dev/null 2>&1
+	# NODELAY 1 before the login goes out, 0 once it is done
+	grep -nE 'TCP_NODELAY|PASS' "$T/strace" >"$T/order"
+	cat "$T/order"
+	pass=$(grep -m1 'PASS' "$T/order" | cut -d: -f1)
+	[ "$(grep -m1 'TCP_NODELAY, \[1\]' "$T/order" | cut -d: -f1)" -lt "$pass" ]
+	[ "$(grep -m1 'TCP_NODELAY, \[0\]' "$T/order" | cut -d: -f1)" -gt "$pass" ]
+}
