@@ -181,23 +181,6 @@ stack_wipe(void)
 }
 
 /*
- * --relay-engine: auto is what make bench found faster on loopback for
- * the buffer size (bench/results.md).
- */
-static int
-relay_engine(const struct options *o)
-{
-	switch (o->relay_engine) {
-	case ENGINE_SPLICE:
-		return RELAY_SPLICE;
-	case ENGINE_READWRITE:
-		return RELAY_READWRITE;
-	default:
-		return RELAY_READWRITE;
-	}
-}
-
-/*
  * The relay, once the backend has taken the login.  The login's deadline
  * ends here, and the login leaves no copy in memory: the client buffer
  * still holds the lines that carried the password (only what the client
@@ -217,7 +200,8 @@ session_relay(struct session *s)
 	stack_wipe();
 	s->cli.deadline = s->be.deadline = 0;
 	conn_nodelay(&s->be, 0);
-	lim.engine = relay_engine(s->opt);
+	lim.engine = s->opt->relay_engine == ENGINE_SPLICE ? RELAY_SPLICE :
+	    RELAY_READWRITE;
 	lim.buffer = s->opt->proxy_buffer;
 	lim.idle_ms = s->opt->proxy_timeout;
 	lim.half_close_ms = s->opt->half_close_timeout;

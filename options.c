@@ -46,7 +46,7 @@ enum type {
 	T_AUTH,		/* auth method names, to AUTH_* bits */
 	T_PROTO,	/* smtp | pop3 | imap */
 	T_STARTTLS,	/* on | off | only */
-	T_ENGINE,	/* auto | readwrite | splice */
+	T_ENGINE,	/* readwrite | splice */
 	T_VERIFY,	/* on | off | optional | optional_no_ca */
 	T_HOSTPORT,	/* HOST:PORT or [v6]:PORT */
 	T_ADDR,		/* IP[:PORT] or [v6]:PORT */
@@ -104,8 +104,8 @@ static const struct opt opts[] = {
 	    "time allowed until relaying, 0: no limit" },
 	{ "half-close-timeout", T_MSEC, OFF(half_close_timeout), "60s", NULL,
 	    0, NOW, "idle time allowed once a side has closed" },
-	{ "relay-engine", T_ENGINE, OFF(relay_engine), "auto", NULL, 0, NOW,
-	    "how the relay moves bytes" },
+	{ "relay-engine", T_ENGINE, OFF(relay_engine), "readwrite", NULL, 0,
+	    NOW, "how the relay moves bytes" },
 	{ "resolver", T_RESOLVER, OFF(resolver), "off", NULL, 0, NOW,
 	    "DNS server for the client's name" },
 	{ "resolver-timeout", T_MSEC, OFF(resolver_timeout), "30s", NULL, 0,
@@ -190,8 +190,8 @@ static const struct word starttls_words[] = {
 	{ "only", STARTTLS_ONLY }, { NULL, 0 }
 };
 static const struct word engine_words[] = {
-	{ "auto", ENGINE_AUTO }, { "readwrite", ENGINE_READWRITE },
-	{ "splice", ENGINE_SPLICE }, { NULL, 0 }
+	{ "readwrite", ENGINE_READWRITE }, { "splice", ENGINE_SPLICE },
+	{ NULL, 0 }
 };
 static const struct word verify_words[] = {
 	{ "on", VERIFY_ON }, { "off", VERIFY_OFF },
@@ -236,7 +236,7 @@ static const struct otype {
 			    set_word },
 	[T_STARTTLS] =	{ F_INT, "on|off|only", "value", starttls_words,
 			    set_word },
-	[T_ENGINE] =	{ F_INT, "auto|readwrite|splice", "engine", engine_words,
+	[T_ENGINE] =	{ F_INT, "readwrite|splice", "engine", engine_words,
 			    set_word },
 	[T_VERIFY] =	{ F_INT, "MODE", "value", verify_words, set_word },
 	[T_HOSTPORT] =	{ F_STR, "HOST:PORT", "address", NULL, set_addr },

@@ -81,6 +81,7 @@ class Failure(Exception):
 class Bench:
     def __init__(self, smoke):
         self.smoke = smoke
+        self.default_engine = None      # --relay-engine's default, from --help
         env = os.environ.get
         self.secs = float(env("BENCH_SECS", "0.3" if smoke else "3"))
         self.conc = [int(c) for c in env("BENCH_CONC", "1 16 64").split()]
@@ -213,9 +214,10 @@ class Bench:
                                text=True, timeout=10).stdout
         except (OSError, subprocess.TimeoutExpired):
             return [None]
-        m = re.search(r"--relay-engine=(\S+)", h)
+        m = re.search(r"--relay-engine=(\S+).*\(default: (\w+)\)", h)
         if not m:
             return [None]
+        self.default_engine = m.group(2)
         return [e for e in m.group(1).split("|")]
 
     def launch(self, launcher, name, argv):
@@ -820,7 +822,8 @@ mail {
                     g("mailproxy " + launcher), g("relay0 " + launcher),
                     g("nginx"), "more")
         bulk_mp = [c for c in self.bulk_contenders if c.startswith("mailproxy")]
-        mp = ([c for c in bulk_mp if " auto " in c] or bulk_mp[:1] or [None])[0]
+        mp = ([c for c in bulk_mp if " %s " % self.default_engine in c]
+              or bulk_mp[:1] or [None])[0]
         r0 = ([c for c in self.bulk_contenders if c.startswith("relay0")]
               or [None])[0]
         names = {"smtp-up": "SMTP DATA up", "pop3-down": "POP3 RETR down",
@@ -875,7 +878,8 @@ mail {
                     "met" if k >= 1.0 else "missed by %.0f%% (c=%d: %.2fx)"
                     % ((1 - k) * 100, worst[0], k)))
         bulk_mp = [c for c in self.bulk_contenders if c.startswith("mailproxy")]
-        shipped = [c for c in bulk_mp if " auto " in c] or bulk_mp[:1]
+        shipped = ([c for c in bulk_mp if " %s " % self.default_engine in c]
+                   or bulk_mp[:1])
         for c in shipped:
             for b in self.buffers:
                 for m in ("smtp-up", "pop3-down", "imap-down"):
