@@ -156,9 +156,9 @@ conn_write(struct conn *c, const void *p, size_t n)
 
 /*
  * The splice engine's moves, kernel to kernel: from c's socket into a
- * pipe, and from a pipe out to c's socket.  Counted as conn_read and
- * conn_write count.  EINVAL: c's descriptor cannot splice (a terminal,
- * a file), so the caller moves its bytes through a buffer instead.
+ * pipe, and from a pipe out to c's socket, counted as conn_read and
+ * conn_write count.  The relay splices only descriptors that can: sockets
+ * and pipes.
  */
 ssize_t
 conn_splice_in(struct conn *c, int pipefd, size_t n)
@@ -379,31 +379,9 @@ conn_writev(struct conn *c, const struct iovec *iov, int n,
 int
 conn_writeall(struct conn *c, const void *p, size_t n, long long timeout_ms)
 {
-	const unsigned char	*b = p;
-	long long		 deadline = due(c, timeout_ms);
-	ssize_t			 w;
-	int			 rc;
+	struct iovec	v = { (void *)p, n };
 
-	if (c->broken) {
-		errno = c->broken;
-		return -1;
-	}
-	while (n > 0) {
-		w = conn_write(c, b, n);
-		if (w == -1 && errno == EAGAIN) {
-			if ((rc = wait_fd(c->wfd, POLLOUT, deadline)) == 1)
-				continue;
-			c->broken = rc == 0 ? ETIMEDOUT : errno;
-			return -1;
-		}
-		if (w <= 0) {
-			c->broken = w == 0 || errno == 0 ? EIO : errno;
-			return -1;
-		}
-		b += w;
-		n -= w;
-	}
-	return 0;
+	return conn_writev(c, &v, 1, timeout_ms);
 }
 
 /* Formats one line and writes it; the buffer may hold a password: wiped. */
