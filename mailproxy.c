@@ -59,8 +59,9 @@ greet_and_exit(struct session *s, const struct proto *p, int status)
 static int
 backend_open(struct session *s, const struct proto *p)
 {
-	char	err[512], hdr[PROXY_V1_MAX];
-	int	fd, n;
+	unsigned char	hdr[PROXY_V2_MAX];
+	char		err[512];
+	int		fd, n;
 
 	fd = backend_connect(s->backend, login_left(s, s->opt->timeout), err,
 	    sizeof(err));
@@ -76,8 +77,11 @@ backend_open(struct session *s, const struct proto *p)
 		return -1;
 	}
 	s->be.deadline = s->cli.deadline;
-	if (s->opt->proxy_protocol) {
-		n = proxy_v1(&s->client, hdr, sizeof(hdr));
+	if (s->opt->proxy_protocol != PROXYPROTO_OFF) {
+		if (s->opt->proxy_protocol == PROXYPROTO_V2)
+			n = proxy_v2(&s->client, hdr, sizeof(hdr));
+		else
+			n = proxy_v1(&s->client, (char *)hdr, sizeof(hdr));
 		if (n == -1 || conn_writeall(&s->be, hdr, n,
 		    s->opt->timeout) == -1) {
 			session_outcome(s, "backend %s: cannot send the PROXY "

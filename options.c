@@ -48,6 +48,7 @@ enum type {
 	T_STARTTLS,	/* on | off | only */
 	T_ENGINE,	/* readwrite | splice */
 	T_VERIFY,	/* on | off | optional | optional_no_ca */
+	T_PROXYPROTO,	/* off | on | v2 (on is v1) */
 	T_HOSTPORT,	/* HOST:PORT or [v6]:PORT */
 	T_ADDR,		/* IP[:PORT] or [v6]:PORT */
 	T_RESOLVER,	/* IP[:PORT], or off: NULL */
@@ -87,8 +88,8 @@ static const struct opt opts[] = {
 	{ "proxy-pass-error-message", T_FLAG, OFF(proxy_pass_error_message),
 	    "off", NULL, 0, NOW,
 	    "pass the backend's login errors on" },
-	{ "proxy-protocol", T_FLAG, OFF(proxy_protocol), "off", NULL, 0, NOW,
-	    "send a PROXY header to the backend" },
+	{ "proxy-protocol", T_PROXYPROTO, OFF(proxy_protocol), "off", NULL, 0,
+	    NOW, "send a PROXY header to the backend (on: v1)" },
 	{ "proxy-smtp-auth", T_FLAG, OFF(proxy_smtp_auth), "off", NULL, 0, NOW,
 	    "log in to the SMTP backend with AUTH" },
 	{ "proxy-timeout", T_MSEC, OFF(proxy_timeout), "24h", NULL, 0, NOW,
@@ -198,6 +199,10 @@ static const struct word verify_words[] = {
 	{ "optional", VERIFY_OPTIONAL },
 	{ "optional_no_ca", VERIFY_OPTIONAL_NO_CA }, { NULL, 0 }
 };
+static const struct word proxyproto_words[] = {
+	{ "off", PROXYPROTO_OFF }, { "on", PROXYPROTO_V1 },
+	{ "v2", PROXYPROTO_V2 }, { NULL, 0 }
+};
 /*
  * The auth methods of the contract that cannot be served yet: the table
  * knows them, so that --help lists them, but options_parse refuses them
@@ -239,6 +244,8 @@ static const struct otype {
 	[T_ENGINE] =	{ F_INT, "readwrite|splice", "engine", engine_words,
 			    set_word },
 	[T_VERIFY] =	{ F_INT, "MODE", "value", verify_words, set_word },
+	[T_PROXYPROTO] = { F_INT, "on|off|v2", "value", proxyproto_words,
+			    set_word },
 	[T_HOSTPORT] =	{ F_STR, "HOST:PORT", "address", NULL, set_addr },
 	[T_ADDR] =	{ F_STR, "IP[:PORT]", "address", NULL, set_addr },
 	[T_RESOLVER] =	{ F_STR, "IP[:PORT]|off", "address", NULL, set_addr },

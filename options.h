@@ -26,6 +26,7 @@ enum protocol { PROTO_NONE, PROTO_SMTP, PROTO_POP3, PROTO_IMAP };
 enum starttls { STARTTLS_OFF, STARTTLS_ON, STARTTLS_ONLY };
 enum engine { ENGINE_READWRITE, ENGINE_SPLICE };
 enum verify { VERIFY_OFF, VERIFY_ON, VERIFY_OPTIONAL, VERIFY_OPTIONAL_NO_CA };
+enum proxyproto { PROXYPROTO_OFF, PROXYPROTO_V1, PROXYPROTO_V2 };
 
 struct options {
 	int		 protocol;		/* enum protocol */
@@ -35,7 +36,7 @@ struct options {
 	/* the Angie mail_proxy directives */
 	size_t		 proxy_buffer;		/* bytes */
 	int		 proxy_pass_error_message;
-	int		 proxy_protocol;
+	int		 proxy_protocol;	/* enum proxyproto */
 	int		 proxy_smtp_auth;
 	long long	 proxy_timeout;		/* ms */
 	int		 xclient;

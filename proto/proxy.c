@@ -1,12 +1,19 @@
 /*
- * PROXY protocol v1: one line, at most 107 bytes, sent in one write before
- * anything else (Dovecot reads it with a single peek).
+ * PROXY protocol: the header sent before anything else, in one write
+ * (Dovecot reads it with a single peek).  v1 is one line of at most 107
+ * bytes; v2 is binary, with TLVs and a CRC32C over the whole header.
+ * Pure: the callers write the bytes.
  */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "../session.h"
+#include "crc32c.h"
 #include "proxy.h"
 
 /*
@@ -38,4 +45,175 @@ proxy_v1(const struct client *cl, char *out, size_t outcap)
 	if (n < 0 || (size_t)n >= outcap)
 		return -1;
 	return n;
+}
+
+/* v2 */
+
+static const unsigned char pp2_sig[12] = {
+	0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A
+};
+
+#define PP2_VERSION	0x20
+#define PP2_CMD_LOCAL	0x00
+#define PP2_CMD_PROXY	0x01
+#define PP2_FAM_UNSPEC	0x00
+#define PP2_FAM_TCP4	0x11
+#define PP2_FAM_TCP6	0x21
+#define PP2_LEN_MAX	0xFFFF
+
+/* an endpoint's address as bytes: 4 for AF_INET, 16 for AF_INET6 */
+struct pp2addr {
+	int		family;
+	unsigned char	a[16];
+	unsigned	port;
+};
+
+void
+pp2buf_init(struct pp2buf *b, void *mem, size_t cap)
+{
+	b->p = mem;
+	b->len = 0;
+	b->cap = cap;
+	b->err = 0;
+}
+
+/* Appends raw bytes (the head of a TLV's value); -1 and err if no room. */
+int
+pp2buf_put(struct pp2buf *b, const void *v, size_t n)
+{
+	if (b->err || n > b->cap - b->len) {
+		b->err = 1;
+		return -1;
+	}
+	if (n > 0)
+		memcpy(b->p + b->len, v, n);
+	b->len += n;
+	return 0;
+}
+
+static void
+put16(unsigned char *p, unsigned v)
+{
+	p[0] = (v >> 8) & 0xFF;
+	p[1] = v & 0xFF;
+}
+
+/* Appends one TLV: type, 16-bit big-endian length, value. */
+int
+tlv_add(struct pp2buf *b, unsigned type, const void *v, size_t n)
+{
+	unsigned char	t[3];
+
+	if (type > 0xFF || n > PP2_LEN_MAX || b->err ||
+	    3 > b->cap - b->len || n > b->cap - b->len - 3) {
+		b->err = 1;
+		return -1;
+	}
+	t[0] = type;
+	put16(t + 1, n);
+	pp2buf_put(b, t, sizeof(t));
+	return pp2buf_put(b, v, n);
+}
+
+/*
+ * The endpoint's address; an unknown endpoint is the any-address of
+ * family, port 0.
+ */
+static int
+pp2addr_get(const struct endpoint *e, int family, struct pp2addr *pa)
+{
+	memset(pa, 0, sizeof(*pa));
+	pa->family = family;
+	if (!e->known)
+		return 0;
+	if ((e->family != AF_INET && e->family != AF_INET6) ||
+	    e->port > 0xFFFF || inet_pton(e->family, e->ip, pa->a) != 1)
+		return -1;
+	pa->family = e->family;
+	pa->port = e->port;
+	return 0;
+}
+
+/* AF_INET to its v4-mapped AF_INET6 address, ::ffff:a.b.c.d */
+static void
+pp2addr_v6(struct pp2addr *pa)
+{
+	if (pa->family != AF_INET)
+		return;
+	memmove(pa->a + 12, pa->a, 4);
+	memset(pa->a, 0, 10);
+	pa->a[10] = pa->a[11] = 0xFF;
+	pa->family = AF_INET6;
+}
+
+int
+proxy_v2_begin(const struct client *cl, struct pp2buf *b)
+{
+	struct pp2addr	src, dst;
+	unsigned char	head[PROXY_V2_HEAD], ports[4];
+	size_t		alen;
+
+	memcpy(head, pp2_sig, sizeof(pp2_sig));
+	put16(head + 14, 0);		/* proxy_v2_end sets it */
+	if (!cl->remote.known) {
+		head[12] = PP2_VERSION | PP2_CMD_LOCAL;
+		head[13] = PP2_FAM_UNSPEC;
+		return pp2buf_put(b, head, sizeof(head));
+	}
+	if (pp2addr_get(&cl->remote, AF_INET, &src) == -1 ||
+	    pp2addr_get(&cl->local, src.family, &dst) == -1) {
+		b->err = 1;
+		return -1;
+	}
+	if (src.family != dst.family) {
+		pp2addr_v6(&src);
+		pp2addr_v6(&dst);
+	}
+	head[12] = PP2_VERSION | PP2_CMD_PROXY;
+	head[13] = src.family == AF_INET ? PP2_FAM_TCP4 : PP2_FAM_TCP6;
+	alen = src.family == AF_INET ? 4 : 16;
+	put16(ports, src.port);
+	put16(ports + 2, dst.port);
+	pp2buf_put(b, head, sizeof(head));
+	pp2buf_put(b, src.a, alen);
+	pp2buf_put(b, dst.a, alen);
+	return pp2buf_put(b, ports, sizeof(ports));
+}
+
+/*
+ * The CRC32C TLV last, then the length, then the checksum over the whole
+ * header with the checksum's own four bytes zero.
+ */
+int
+proxy_v2_end(struct pp2buf *b)
+{
+	static const unsigned char	zero[4];
+	uint32_t			crc;
+	unsigned char			*v;
+
+	if (b->len < PROXY_V2_HEAD ||
+	    tlv_add(b, PP2_TYPE_CRC32C, zero, sizeof(zero)) == -1 ||
+	    b->len - PROXY_V2_HEAD > PP2_LEN_MAX) {
+		b->err = 1;
+		return -1;
+	}
+	put16(b->p + 14, b->len - PROXY_V2_HEAD);
+	crc = crc32c(b->p, b->len);
+	v = b->p + b->len - 4;
+	v[0] = crc >> 24;
+	v[1] = (crc >> 16) & 0xFF;
+	v[2] = (crc >> 8) & 0xFF;
+	v[3] = crc & 0xFF;
+	return b->len;
+}
+
+int
+proxy_v2(const struct client *cl, unsigned char *out, size_t outcap)
+{
+	struct pp2buf	b;
+
+	pp2buf_init(&b, out, outcap);
+	if (proxy_v2_begin(cl, &b) == -1)
+		return -1;
+	return proxy_v2_end(&b);
 }
