@@ -133,3 +133,12 @@ auth_service() {
 	[ "$after" -eq $((before + 1)) ]
 	! grep 'sasl_username=bob' "$POSTFIX_LOG" || false
 }
+
+@test "a Postfix that does not authorize our XCLIENT: it gets XCLIENT all the same, refuses it, 451 and the hint" {
+	launch_tcpserver "$MPPORT" --protocol=smtp --backend="127.0.0.1:$POSTFIX_NOXCLIENT_PORT" \
+	    --server-name=mx.test --smtp-auth=none
+	run send --from alice@example.test --to bob@example.test
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"<** 451 4.3.2 Internal server error"* ]]
+	mplog | grep -q 'refused XCLIENT: 550 5.7.0 .*smtpd_authorized_xclient_hosts'
+}

@@ -10,6 +10,7 @@
 #   POSTFIX_PORT            smtpd; XCLIENT allowed from 127.0.0.0/8
 #   POSTFIX_HAPROXY_PORT    smtpd that wants a PROXY v1/v2 header first (and
 #                           allows XCLIENT too)
+#   POSTFIX_NOXCLIENT_PORT  smtpd that allows XCLIENT from nobody
 #   DOVECOT_IMAP_PORT DOVECOT_POP3_PORT                 plain listeners
 #   DOVECOT_IMAP_HAPROXY_PORT DOVECOT_POP3_HAPROXY_PORT haproxy = yes
 #   ALICE_MAILDIR BOB_MAILDIR   Maildirs (alice/secret, bob/'p a"s\s')
@@ -221,6 +222,8 @@ EOF
 127.0.0.1:$POSTFIX_HAPROXY_PORT inet n - n - - smtpd
   -o smtpd_upstream_proxy_protocol=haproxy
   -o smtpd_authorized_xclient_hosts=0.0.0.0/0,[::]/0
+127.0.0.1:$POSTFIX_NOXCLIENT_PORT inet n - n - - smtpd
+  -o smtpd_authorized_xclient_hosts=
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -274,10 +277,11 @@ mail_servers_start() {
 	export DOVECOT_LOG=$MAILSERVERS_DIR/dovecot.log POSTFIX_LOG=$MAILSERVERS_DIR/maillog
 	export ALICE_MAILDIR=$MAILSERVERS_DIR/mail/alice/Maildir BOB_MAILDIR=$MAILSERVERS_DIR/mail/bob/Maildir
 	export DOVECOT_IMAP_PORT DOVECOT_POP3_PORT DOVECOT_IMAP_HAPROXY_PORT DOVECOT_POP3_HAPROXY_PORT
-	export POSTFIX_PORT POSTFIX_HAPROXY_PORT
+	export POSTFIX_PORT POSTFIX_HAPROXY_PORT POSTFIX_NOXCLIENT_PORT
 	read -r -d '' DOVECOT_IMAP_PORT DOVECOT_POP3_PORT DOVECOT_IMAP_HAPROXY_PORT \
-		DOVECOT_POP3_HAPROXY_PORT POSTFIX_PORT POSTFIX_HAPROXY_PORT < <(free_port 6) || :
-	[[ -n $POSTFIX_HAPROXY_PORT ]] || { _ms_fail "no free ports"; return; }
+		DOVECOT_POP3_HAPROXY_PORT POSTFIX_PORT POSTFIX_HAPROXY_PORT \
+		POSTFIX_NOXCLIENT_PORT < <(free_port 7) || :
+	[[ -n $POSTFIX_NOXCLIENT_PORT ]] || { _ms_fail "no free ports"; return; }
 
 	_ms_dovecot_conf "$D"
 	if ! dovecot -c "$D/dovecot.conf" >"$MAILSERVERS_DIR/dovecot.start" 2>&1; then
@@ -296,7 +300,7 @@ mail_servers_start() {
 			script -qec "postfix -c '$P' check" /dev/null 2>&1 | tail -n 5)"
 		return
 	fi
-	for c in $POSTFIX_PORT $POSTFIX_HAPROXY_PORT; do
+	for c in $POSTFIX_PORT $POSTFIX_HAPROXY_PORT $POSTFIX_NOXCLIENT_PORT; do
 		wait_port "$c" 10 || { _ms_fail "postfix does not listen on $c: $(tail -20 "$POSTFIX_LOG")"; return; }
 	done
 }
