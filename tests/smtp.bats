@@ -195,7 +195,7 @@ print(s.recv(100).decode().strip())' "$MPPORT" "$T/big"
 	run q smtp_chat "$MPPORT" <<<$'HELO c\nMAIL FROM:<a@x>\nMAIL FROM:<b@x>\nRSET\nMAIL FROM:<c@x>\nRCPT TO:<d@x>\nQUIT'
 	[[ "$output" == *$'250 2.0.0 OK\r\n503 5.5.1 Bad sequence of commands\r\n250 2.0.0 OK\r\n250 2.0.0 OK\r\n250 '* ]]
 	transcript | grep -q '^MAIL FROM:<c@x>'
-	! transcript | grep -q '<a@x>'
+	! transcript | grep -q '<a@x>' || false
 }
 
 @test "xclient off: EHLO with server_name when the client said EHLO, no XCLIENT" {
@@ -381,7 +381,7 @@ for i in range(30000):
 	wait_log "$T/tcpserver-$MPPORT.log" 'outcome='
 	line=$(grep 'outcome=' "$T/tcpserver-$MPPORT.log")
 	[[ "$line" =~ mailproxy\[[0-9]+\]:\ smtp\ client=127\.0\.0\.1:[0-9]+\ user=\"alice\"\ backend=127\.0\.0\.1:$BE\ in=[0-9]+\ out=[0-9]+\ time=[0-9]+\.[0-9]{3}s\ outcome=\"ok\" ]]
-	! grep -q -e secret -e c2VjcmV0 -e "$PLAIN" "$T/tcpserver-$MPPORT.log"
+	! grep -q -e secret -e c2VjcmV0 -e "$PLAIN" "$T/tcpserver-$MPPORT.log" || false
 }
 
 @test "the log makes a hostile user name printable" {
@@ -434,5 +434,5 @@ for i in range(30000):
 	run q smtp_chat "$MPPORT" <<<$'EHLO c\nAUTH PLAIN '"$PLAIN"$'\nQUIT'
 	[[ "$output" == *$'502 5.7.4 Authentication not available\r\n221 '* ]]
 	mplog | grep -q 'CRAM-MD5 needs an auth service'
-	! grep -q 'proxy-smtp-auth=on' "$T/tcpserver-$MPPORT.log"
+	! grep -q 'proxy-smtp-auth=on' "$T/tcpserver-$MPPORT.log" || false
 }
