@@ -114,6 +114,17 @@ conn_wait_readable(struct conn *c, long long timeout_ms)
 	return wait_fd(c->rfd, POLLIN, due(c, timeout_ms));
 }
 
+/* What a read from the peer gave: EOF noted, bytes counted for the log. */
+static ssize_t
+took(struct conn *c, ssize_t r)
+{
+	if (r == 0)
+		c->eof = 1;
+	if (r > 0)
+		c->rbytes += r;
+	return r;
+}
+
 ssize_t
 conn_read(struct conn *c, void *p, size_t n)
 {
@@ -134,11 +145,7 @@ conn_read(struct conn *c, void *p, size_t n)
 	do
 		r = read(c->rfd, p, n);
 	while (r == -1 && errno == EINTR);
-	if (r == 0)
-		c->eof = 1;
-	if (r > 0)
-		c->rbytes += r;
-	return r;
+	return took(c, r);
 }
 
 ssize_t
@@ -169,11 +176,7 @@ conn_splice_in(struct conn *c, int pipefd, size_t n)
 		r = splice(c->rfd, NULL, pipefd, NULL, n,
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 	while (r == -1 && errno == EINTR);
-	if (r == 0)
-		c->eof = 1;
-	if (r > 0)
-		c->rbytes += r;
-	return r;
+	return took(c, r);
 }
 
 ssize_t
@@ -189,7 +192,6 @@ conn_splice_out(struct conn *c, int pipefd, size_t n)
 		c->wbytes += w;
 	return w;
 }
-
 
 /*
  * Moves the unread bytes to the front.  What they leave behind, and the
@@ -224,18 +226,15 @@ fill(struct conn *c, long long deadline)
 			return LINE_TIMEOUT;
 		if (w == -1)
 			return LINE_ERROR;
-		r = read(c->rfd, c->buf + c->len, c->cap - c->len);
+		r = took(c, read(c->rfd, c->buf + c->len, c->cap - c->len));
 		if (r > 0)
 			break;
-		if (r == 0) {
-			c->eof = 1;
+		if (r == 0)
 			return LINE_EOF;
-		}
 		/* a readiness that was not: wait again */
 		if (errno != EINTR && errno != EAGAIN)
 			return LINE_ERROR;
 	}
-	c->rbytes += r;
 	c->len += r;
 	if (c->len > c->used)
 		c->used = c->len;
@@ -319,17 +318,15 @@ conn_getn(struct conn *c, size_t n, long long timeout_ms, char **data)
 }
 
 /*
- * Writes all of p within one deadline for the whole, not one per wait: a
- * peer that reads a byte now and then cannot stretch it.  A write that
- * fails breaks the connection: every later read and write fails at once,
- * so that a dialogue ends even where it does not look at the error (a
- * client that reads nothing while it pipelines commands).
- */
-/*
  * Writes the pieces of one reply with one writev(2): written one by one,
  * the second would wait for the peer's ACK of the first (Nagle), and a
  * peer that delays its ACK until the reply is whole stalls both for
- * 40 ms.  At most CONN_IOV pieces.
+ * 40 ms.  At most CONN_IOV pieces.  All within one deadline for the
+ * whole, not one per wait: a peer that reads a byte now and then cannot
+ * stretch it.  A write that fails breaks the connection: every later
+ * read and write fails at once, so that a dialogue ends even where it
+ * does not look at the error (a client that reads nothing while it
+ * pipelines commands).
  */
 int
 conn_writev(struct conn *c, const struct iovec *iov, int n,
@@ -376,6 +373,7 @@ conn_writev(struct conn *c, const struct iovec *iov, int n,
 	return 0;
 }
 
+/* Writes all of p, as conn_writev writes one piece. */
 int
 conn_writeall(struct conn *c, const void *p, size_t n, long long timeout_ms)
 {

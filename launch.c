@@ -20,6 +20,7 @@
 #include "addr.h"
 #include "launch.h"
 #include "session.h"
+#include "values.h"
 
 /* A v4-mapped v6 address is written as the v4 address it is. */
 static void
@@ -107,14 +108,7 @@ env_number(const char *name, long long max, long long *v)
 
 	if ((s = getenv(name)) == NULL)
 		return 0;
-	if (*s == '\0')
-		return -1;
-	for (*v = 0; *s >= '0' && *s <= '9'; s++) {
-		*v = *v * 10 + (*s - '0');
-		if (*v > max)
-			return -1;
-	}
-	return *s == '\0' ? 1 : -1;
+	return number(&s, v) == 0 && *s == '\0' && *v <= max ? 1 : -1;
 }
 
 /*
