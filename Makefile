@@ -58,8 +58,9 @@ obj-san/%.o: %.c $(HDRS)
 	$(CC) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
 
 # the unit tests of the pure parsers, then the suite through the binary
-tests/unit: tests/unit.c $(filter-out obj-san/mailproxy.o,$(SANOBJS))
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+UNITSRCS = $(wildcard tests/unit*.c)
+tests/unit: $(UNITSRCS) tests/unit.h $(filter-out obj-san/mailproxy.o,$(SANOBJS))
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 tests/options_test: tests/options_test.c obj-san/options.o obj-san/values.o obj-san/addr.o
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
