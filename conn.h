@@ -28,6 +28,8 @@ struct conn {
 	long long	 deadline;	/* now_ms() bound on every wait; 0: none */
 	int		 broken;	/* a write failed (errno): no more I/O */
 	int		 rfl, wfl;	/* descriptor flags as found, for close */
+	void		*tls;		/* the SSL, once in TLS (tls.c) */
+	int		 want;		/* TLS_WANT_*: what it waits for */
 	unsigned long long rbytes;	/* counted for the log */
 	unsigned long long wbytes;
 };

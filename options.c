@@ -146,27 +146,62 @@ static const struct opt opts[] = {
 	{ "auth-http-timeout", T_MSEC, OFF(auth_http_timeout), "60s", NULL, 0,
 	    0, "time allowed for an auth_http reply" },
 	{ "auth-http-pass-client-cert", T_FLAG,
-	    OFF(auth_http_pass_client_cert), "off", NULL, 0, LATER,
+	    OFF(auth_http_pass_client_cert), "off", NULL, 0, NOW,
 	    "send it the client certificate" },
 
-	{ "starttls", T_STARTTLS, OFF(starttls), "off", NULL, 0, LATER,
-	    "offer STARTTLS; only: require it" },
-	{ "ssl", T_FLAG, OFF(ssl), "off", NULL, 0, LATER,
+	{ "starttls", T_STARTTLS, OFF(starttls), "off", NULL, 0, NOW,
+	    "offer STARTTLS; only: require it before a login" },
+	{ "ssl", T_FLAG, OFF(ssl), "off", NULL, 0, NOW,
 	    "implicit TLS on the client connection" },
 	{ "ssl-certificate", T_REPEAT, OFF(ssl_certificate), NULL, "FILE", 0,
-	    LATER, "server certificate (PEM), repeatable" },
+	    NOW, "server certificate chain (PEM), repeatable" },
 	{ "ssl-certificate-key", T_REPEAT, OFF(ssl_certificate_key), NULL,
-	    "FILE", 0, LATER, "its private key, repeatable" },
+	    "FILE", 0, NOW, "its private key, repeatable, in the same order" },
+	{ "ssl-password-file", T_STRING, OFF(ssl_password_file), NULL, "FILE",
+	    0, NOW, "passphrases of the keys, one a line" },
 	{ "ssl-protocols", T_LIST, OFF(ssl_protocols), "TLSv1.2 TLSv1.3", NULL,
-	    0, LATER, "TLS versions allowed" },
+	    0, NOW, "TLS versions allowed" },
 	{ "ssl-ciphers", T_STRING, OFF(ssl_ciphers), "HIGH:!aNULL:!MD5",
-	    "CIPHERS", 0, LATER, "OpenSSL cipher list" },
+	    "CIPHERS", 0, NOW, "OpenSSL cipher list (TLSv1.2)" },
+	{ "ssl-ecdh-curve", T_STRING, OFF(ssl_ecdh_curve), "auto", "CURVES", 0,
+	    NOW, "key exchange groups, e.g. X25519:prime256v1" },
+	{ "ssl-session-tickets", T_FLAG, OFF(ssl_session_tickets), "on", NULL,
+	    0, NOW, "resume sessions (needs --ssl-session-ticket-key)" },
+	{ "ssl-session-ticket-key", T_REPEAT, OFF(ssl_session_ticket_key),
+	    NULL, "FILE", 0, NOW, "80 or 48 bytes; the first encrypts" },
 	{ "ssl-verify-client", T_VERIFY, OFF(ssl_verify_client), "off", "MODE",
-	    0, LATER, "on, off, optional or optional_no_ca" },
+	    0, NOW, "on, off, optional or optional_no_ca" },
 	{ "ssl-client-certificate", T_STRING, OFF(ssl_client_certificate),
-	    NULL, "FILE", 0, LATER, "CAs to verify clients, announced" },
+	    NULL, "FILE", 0, NOW, "CAs to verify clients, announced" },
 	{ "ssl-trusted-certificate", T_STRING, OFF(ssl_trusted_certificate),
-	    NULL, "FILE", 0, LATER, "CAs to verify clients, not announced" },
+	    NULL, "FILE", 0, NOW, "CAs to verify clients, not announced" },
+	{ "ssl-verify-depth", T_COUNT, OFF(ssl_verify_depth), "1", NULL, 0,
+	    NOW, "longest client certificate chain" },
+	{ "ssl-crl", T_STRING, OFF(ssl_crl), NULL, "FILE", 0, NOW,
+	    "revoked client certificates (PEM)" },
+
+	{ "proxy-ssl", T_FLAG, OFF(proxy_ssl), "off", NULL, 0, NOW,
+	    "implicit TLS to the backend" },
+	{ "proxy-starttls", T_FLAG, OFF(proxy_starttls), "off", NULL, 0, NOW,
+	    "STARTTLS (STLS) to the backend before the login" },
+	{ "proxy-ssl-verify", T_FLAG, OFF(proxy_ssl_verify), "on", NULL, 0,
+	    NOW, "verify the backend's certificate and name" },
+	{ "proxy-ssl-name", T_STRING, OFF(proxy_ssl_name), NULL, "NAME", 0,
+	    NOW, "name to verify and send (default: the backend's host)" },
+	{ "proxy-ssl-trusted-certificate", T_STRING,
+	    OFF(proxy_ssl_trusted_certificate), NULL, "FILE", 0, NOW,
+	    "CAs for the backend (default: the system's)" },
+	{ "proxy-ssl-verify-depth", T_COUNT, OFF(proxy_ssl_verify_depth), "9",
+	    NULL, 0, NOW, "longest backend certificate chain" },
+	{ "proxy-ssl-certificate", T_STRING, OFF(proxy_ssl_certificate), NULL,
+	    "FILE", 0, NOW, "client certificate towards the backend" },
+	{ "proxy-ssl-certificate-key", T_STRING,
+	    OFF(proxy_ssl_certificate_key), NULL, "FILE", 0, NOW, "its key" },
+	{ "proxy-ssl-protocols", T_LIST, OFF(proxy_ssl_protocols),
+	    "TLSv1.2 TLSv1.3", NULL, 0, NOW, "TLS versions towards the backend" },
+	{ "proxy-ssl-ciphers", T_STRING, OFF(proxy_ssl_ciphers), "DEFAULT",
+	    "CIPHERS", 0, NOW, "cipher list towards the backend (TLSv1.2)" },
+
 	{ "set-real-ip-from", T_REPEAT, OFF(set_real_ip_from), NULL, "CIDR", 0,
 	    LATER, "network trusted with PROXY, repeatable" },
 	{ "listen-proxy-protocol", T_FLAG, OFF(listen_proxy_protocol), "off",
@@ -209,7 +244,7 @@ static const struct word proxyproto_words[] = {
  * (a method offered and then failing is worse than none).  TLS switches
  * EXTERNAL on here.
  */
-#define AUTH_LATER	AUTH_EXTERNAL
+#define AUTH_LATER	0
 
 static const struct word auth_words[] = {
 	{ "plain", AUTH_PLAIN }, { "login", AUTH_LOGIN }, { "apop", AUTH_APOP },
@@ -860,6 +895,10 @@ parse_argv(struct options *o, int argc, char **argv, char *err,
 			    shown(argv[i], strlen(argv[i]), buf, sizeof buf));
 			return -1;
 		}
+		if (strcmp(argv[i], "--check") == 0) {
+			o->check = 1;
+			continue;
+		}
 		name = argv[i] + 2;
 		if ((eq = strchr(name, '=')) != NULL) {
 			n = eq - name;
@@ -910,6 +949,57 @@ parse_early(int argc, char **argv)
 	return OPT_RUN;
 }
 
+size_t
+options_count(const char *v)
+{
+	size_t	n = 0;
+
+	if (v == NULL)
+		return 0;
+	for (n = 1; (v = strchr(v, '\n')) != NULL; v++)
+		n++;
+	return n;
+}
+
+/* The TLS options that only make sense together, as nginx checks them. */
+static int
+options_tls(const struct options *o, char *err, size_t errlen)
+{
+	unsigned	auth = o->protocol == PROTO_SMTP ? o->smtp_auth :
+			    o->protocol == PROTO_POP3 ? o->pop3_auth : o->imap_auth;
+	int		tls = o->ssl || o->starttls != STARTTLS_OFF;
+
+	if (tls && o->ssl_certificate == NULL)
+		snprintf(err, errlen, "--ssl-certificate: required with "
+		    "--ssl=on or --starttls");
+	else if (options_count(o->ssl_certificate) !=
+	    options_count(o->ssl_certificate_key))
+		snprintf(err, errlen, "--ssl-certificate-key: one for each "
+		    "--ssl-certificate, in the same order");
+	else if ((o->ssl_verify_client == VERIFY_ON ||
+	    o->ssl_verify_client == VERIFY_OPTIONAL) &&
+	    o->ssl_client_certificate == NULL &&
+	    o->ssl_trusted_certificate == NULL)
+		snprintf(err, errlen, "--ssl-verify-client: needs "
+		    "--ssl-client-certificate or --ssl-trusted-certificate");
+	else if ((auth & AUTH_EXTERNAL) && (!tls ||
+	    o->ssl_verify_client == VERIFY_OFF || o->auth_http == NULL))
+		snprintf(err, errlen, "--%s-auth: external needs TLS, "
+		    "--ssl-verify-client and --auth-http (which decides who "
+		    "a certificate may log in as)", o->protocol == PROTO_SMTP ?
+		    "smtp" : o->protocol == PROTO_POP3 ? "pop3" : "imap");
+	else if (o->proxy_ssl && o->proxy_starttls)
+		snprintf(err, errlen, "--proxy-starttls: not with "
+		    "--proxy-ssl=on (choose one)");
+	else if ((o->proxy_ssl_certificate == NULL) !=
+	    (o->proxy_ssl_certificate_key == NULL))
+		snprintf(err, errlen, "--proxy-ssl-certificate-key: needed "
+		    "with --proxy-ssl-certificate, and only with it");
+	else
+		return 0;
+	return -1;
+}
+
 int
 options_parse(struct options *o, int argc, char **argv, char **envp,
     char *err, size_t errlen)
@@ -932,7 +1022,7 @@ options_parse(struct options *o, int argc, char **argv, char **envp,
 		snprintf(err, errlen, "--backend: required (or --auth-http)");
 		return OPT_ERROR;
 	}
-	return OPT_RUN;
+	return options_tls(o, err, errlen) == -1 ? OPT_ERROR : OPT_RUN;
 }
 
 static const char *
@@ -958,6 +1048,8 @@ options_help(FILE *fp)
 	fprintf(fp,
 	    "usage: mailproxy --protocol=smtp|pop3|imap "
 	    "--backend=HOST:PORT|--auth-http=URL [--NAME=VALUE ...]\n"
+	    "       mailproxy --check [--NAME=VALUE ...]  "
+	    "(loads certificates and keys)\n"
 	    "       mailproxy --help | --version\n"
 	    "\n"
 	    "Each option may also be set in the environment as MAILPROXY_NAME,\n"

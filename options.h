@@ -67,18 +67,40 @@ struct options {
 	long long	 auth_http_timeout;	/* ms */
 	int		 auth_http_pass_client_cert;
 
-	/* TLS and the client's identity (later issues) */
+	/* TLS with the client */
 	int		 starttls;		/* enum starttls */
 	int		 ssl;
 	const char	*ssl_certificate;	/* repeatable */
 	const char	*ssl_certificate_key;	/* repeatable */
+	const char	*ssl_password_file;
 	const char	*ssl_protocols;
 	const char	*ssl_ciphers;
+	const char	*ssl_ecdh_curve;
+	int		 ssl_session_tickets;
+	const char	*ssl_session_ticket_key;	/* repeatable */
 	int		 ssl_verify_client;	/* enum verify */
 	const char	*ssl_client_certificate;
 	const char	*ssl_trusted_certificate;
+	int		 ssl_verify_depth;
+	const char	*ssl_crl;
+
+	/* TLS with the backend */
+	int		 proxy_ssl;
+	int		 proxy_starttls;
+	int		 proxy_ssl_verify;
+	const char	*proxy_ssl_name;
+	const char	*proxy_ssl_trusted_certificate;
+	int		 proxy_ssl_verify_depth;
+	const char	*proxy_ssl_certificate;
+	const char	*proxy_ssl_certificate_key;
+	const char	*proxy_ssl_protocols;
+	const char	*proxy_ssl_ciphers;
+
+	/* the client's identity (a later issue) */
 	const char	*set_real_ip_from;	/* repeatable */
 	int		 listen_proxy_protocol;
+
+	int		 check;			/* --check: load all, then exit */
 
 	/*
 	 * The repeatable options' '\n'-joined values live here: a copy of
@@ -89,6 +111,9 @@ struct options {
 };
 
 enum { OPT_RUN, OPT_HELP, OPT_VERSION, OPT_ERROR };
+
+/* The values of a repeatable option: how many. */
+size_t	options_count(const char *);
 
 /*
  * Fills o from the defaults, then the environment, then argv (argv wins).

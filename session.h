@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "options.h"
 #include "proto/sasl.h"
+#include "tls.h"
 
 #define NAME_MAX_LEN	255	/* a DNS name, and the longest XCLIENT value */
 #define CRED_MAX	512	/* longest user name or password we accept */
@@ -63,6 +64,7 @@ struct session {
 	struct client		 client;
 	struct conn		 cli;
 	struct conn		 be;
+	struct tls_facts	 tls;		/* the client's TLS, if any */
 	struct creds		 creds;
 	struct sasl		 sasl;		/* the exchange under way */
 	size_t			 cmdmax;	/* longest command line */
