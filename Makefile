@@ -9,7 +9,7 @@ CC	?= cc
 PKGS	 = libbsd-overlay
 # built against for their headers, never linked: dl.c loads them by the
 # sessions that use them
-DLPKGS	 = libcares
+DLPKGS	 = libcares libssl
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -DVERSION=\"$(VERSION)\"
 CFLAGS	+= $(shell pkg-config --cflags $(PKGS) $(DLPKGS))
@@ -32,6 +32,7 @@ SANLDFLAGS = $(if $(findstring clang,$(shell $(CC) --version)),,-static-libubsan
 
 SRCS	 = mailproxy.c options.c values.c addr.c launch.c session.c conn.c backend.c relay.c \
 	   log.c resolve.c auth.c dl.c \
+	   tls.c tls_lib.c tls_server.c tls_facts.c tls_ticket.c \
 	   proto/smtp.c proto/smtp_parse.c proto/pop3.c proto/pop3_parse.c \
 	   proto/imap.c proto/imap_parse.c proto/cmd_parse.c proto/sasl.c \
 	   proto/base64.c proto/xclient.c \

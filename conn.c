@@ -20,7 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/param.h>
+
 #include "conn.h"
+#include "tls.h"
 
 /*
  * Non-blocking from the start, so that no write can block past its
@@ -104,12 +107,39 @@ wait_fd(int fd, short events, long long deadline)
 	}
 }
 
+/* Waits for what the stalled operation wants: TLS may read to write. */
+static int
+wait_want(const struct conn *c, int want, long long deadline)
+{
+	if (want == TLS_WANT_WRITE)
+		return wait_fd(c->wfd, POLLOUT, deadline);
+	return wait_fd(c->rfd, POLLIN, deadline);
+}
+
+int
+conn_wait(struct conn *c, int want, long long timeout_ms)
+{
+	return wait_want(c, want, due(c, timeout_ms));
+}
+
+/* What poll(2) must watch for c to read (writing 0) or write (1). */
+void
+conn_arm(const struct conn *c, int writing, struct pollfd *p)
+{
+	int	want = c->tls != NULL && c->want != 0 ? c->want :
+		    writing ? TLS_WANT_WRITE : TLS_WANT_READ;
+
+	p->fd = want == TLS_WANT_WRITE ? c->wfd : c->rfd;
+	p->events = want == TLS_WANT_WRITE ? POLLOUT : POLLIN;
+	p->revents = 0;
+}
+
 int
 conn_wait_readable(struct conn *c, long long timeout_ms)
 {
 	if (c->broken)
 		return -1;
-	if (c->len > 0 || c->eof)
+	if (conn_pending(c) > 0 || c->eof)
 		return 1;
 	return wait_fd(c->rfd, POLLIN, due(c, timeout_ms));
 }
@@ -125,11 +155,23 @@ took(struct conn *c, ssize_t r)
 	return r;
 }
 
+/* One read from the peer, through TLS when the connection is in it. */
+static ssize_t
+io_read(struct conn *c, void *p, size_t n)
+{
+	ssize_t	r;
+
+	if (c->tls != NULL)
+		return tls_read(c, p, n);
+	do
+		r = read(c->rfd, p, n);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
 ssize_t
 conn_read(struct conn *c, void *p, size_t n)
 {
-	ssize_t r;
-
 	if (c->broken) {
 		errno = c->broken;
 		return -1;
@@ -142,10 +184,7 @@ conn_read(struct conn *c, void *p, size_t n)
 		c->len -= n;
 		return n;
 	}
-	do
-		r = read(c->rfd, p, n);
-	while (r == -1 && errno == EINTR);
-	return took(c, r);
+	return took(c, io_read(c, p, n));
 }
 
 ssize_t
@@ -153,9 +192,12 @@ conn_write(struct conn *c, const void *p, size_t n)
 {
 	ssize_t w;
 
-	do
-		w = write(c->wfd, p, n);
-	while (w == -1 && errno == EINTR);
+	if (c->tls != NULL)
+		w = tls_write(c, p, n);
+	else
+		do
+			w = write(c->wfd, p, n);
+		while (w == -1 && errno == EINTR);
 	if (w > 0)
 		c->wbytes += w;
 	return w;
@@ -222,11 +264,20 @@ fill(struct conn *c, long long deadline)
 	if (c->len == c->cap)
 		return LINE_TOOLONG;
 	for (;;) {
-		if ((w = wait_fd(c->rfd, POLLIN, deadline)) == 0)
-			return LINE_TIMEOUT;
-		if (w == -1)
-			return LINE_ERROR;
-		r = took(c, read(c->rfd, c->buf + c->len, c->cap - c->len));
+		/*
+		 * A socket is polled first; TLS is read first, since it may
+		 * hold decrypted bytes no poll(2) sees, and waits only for
+		 * what its last try wanted.
+		 */
+		if (c->tls == NULL || c->want != 0) {
+			w = wait_want(c, c->tls != NULL ? c->want :
+			    TLS_WANT_READ, deadline);
+			if (w == 0)
+				return LINE_TIMEOUT;
+			if (w == -1)
+				return LINE_ERROR;
+		}
+		r = took(c, io_read(c, c->buf + c->len, c->cap - c->len));
 		if (r > 0)
 			break;
 		if (r == 0)
@@ -317,6 +368,68 @@ conn_getn(struct conn *c, size_t n, long long timeout_ms, char **data)
 	return LINE_OK;
 }
 
+/* Writes all of p through TLS by the deadline; a failure breaks c. */
+static int
+write_tls(struct conn *c, const unsigned char *p, size_t n,
+    long long deadline)
+{
+	ssize_t	w;
+	int	rc;
+
+	while (n > 0) {
+		if ((w = tls_write(c, p, n)) > 0) {
+			c->wbytes += w;
+			p += w;
+			n -= w;
+			continue;
+		}
+		if (w == -1 && errno == EAGAIN) {
+			if ((rc = wait_want(c, c->want, deadline)) == 1)
+				continue;
+			c->broken = rc == 0 ? ETIMEDOUT : errno;
+			return -1;
+		}
+		c->broken = errno != 0 ? errno : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * TLS has no writev: the pieces are joined, so that one reply is one
+ * record and one segment, as writev makes it in plaintext.  The copy may
+ * hold a password (the backend's AUTH): wiped.
+ */
+static int
+writev_tls(struct conn *c, const struct iovec *v, int n, long long deadline)
+{
+	unsigned char	buf[4096];
+	size_t		used = 0, max = 0, k;
+	int		i, rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		const unsigned char *p = v[i].iov_base;
+		size_t len = v[i].iov_len;
+
+		while (len > 0 && rc == 0) {
+			k = MIN(len, sizeof(buf) - used);
+			memcpy(buf + used, p, k);
+			used += k;
+			p += k;
+			len -= k;
+			max = MAX(max, used);
+			if (used == sizeof(buf)) {
+				rc = write_tls(c, buf, used, deadline);
+				used = 0;
+			}
+		}
+	}
+	if (rc == 0 && used > 0)
+		rc = write_tls(c, buf, used, deadline);
+	explicit_bzero(buf, max);
+	return rc;
+}
+
 /*
  * Writes the pieces of one reply with one writev(2): written one by one,
  * the second would wait for the peer's ACK of the first (Nagle), and a
@@ -344,6 +457,8 @@ conn_writev(struct conn *c, const struct iovec *iov, int n,
 		errno = c->broken;
 		return -1;
 	}
+	if (c->tls != NULL)
+		return writev_tls(c, v, n, deadline);
 	while (i < n) {
 		if (v[i].iov_len == 0) {
 			i++;
@@ -408,10 +523,11 @@ conn_puts(struct conn *c, const char *s, long long timeout_ms)
 	return conn_writeall(c, s, strlen(s), timeout_ms);
 }
 
+/* Bytes to read with no wait: buffered here, or decrypted in TLS. */
 size_t
 conn_pending(const struct conn *c)
 {
-	return c->len;
+	return c->len + (c->tls != NULL ? tls_pending(c) : 0);
 }
 
 /*
@@ -433,16 +549,26 @@ conn_wipe_read(struct conn *c)
 void
 conn_discard(struct conn *c)
 {
+	explicit_bzero(c->buf + c->off, c->len);
 	c->off = 0;
 	c->len = 0;
 }
 
-/* Passes EOF on: half-close a socket, close the write end of a pipe. */
+/*
+ * Passes EOF on: TLS's close_notify first (within the timeout, since
+ * the peer may not be reading), then half-close a socket, or close the
+ * write end of a pipe.
+ */
 void
 conn_shutdown(struct conn *c)
 {
+	long long	deadline = now_ms() + CONN_SHUTDOWN_MS;
+
 	if (c->wfd == -1)
 		return;
+	while (c->tls != NULL && !c->broken && tls_shutdown(c) == 0)
+		if (wait_want(c, c->want, deadline) != 1)
+			break;
 	if (shutdown(c->wfd, SHUT_WR) == -1 && errno == ENOTSOCK) {
 		if (c->wfd != c->rfd) {
 			restore(c->wfd, c->wfl);
@@ -512,6 +638,7 @@ conn_linger(struct conn *c, long long ms, size_t max)
 void
 conn_close(struct conn *c)
 {
+	tls_free(c);
 	if (c->wfd != -1 && c->wfd != c->rfd) {
 		restore(c->wfd, c->wfl);
 		close(c->wfd);

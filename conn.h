@@ -11,8 +11,10 @@
 #include <sys/types.h>
 
 #define CONN_IOV	4	/* pieces of one conn_writev */
+#define CONN_SHUTDOWN_MS 1000	/* to send TLS's close_notify */
 
 struct iovec;
+struct pollfd;
 
 struct conn {
 	int		 rfd;		/* same as wfd for a socket */
@@ -50,6 +52,8 @@ int	conn_getline(struct conn *, long long timeout_ms, char **line,
 int	conn_getn(struct conn *, size_t n, long long timeout_ms, char **data);
 int	conn_fill(struct conn *, long long timeout_ms);
 int	conn_wait_readable(struct conn *, long long timeout_ms);
+int	conn_wait(struct conn *, int want, long long timeout_ms);
+void	conn_arm(const struct conn *, int writing, struct pollfd *);
 int	conn_writeall(struct conn *, const void *, size_t, long long timeout_ms);
 int	conn_writev(struct conn *, const struct iovec *, int,
 	    long long timeout_ms);

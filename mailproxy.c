@@ -24,6 +24,7 @@
 #include "proto/proxy.h"
 #include "relay.h"
 #include "session.h"
+#include "tls.h"
 
 #ifndef VERSION
 #define VERSION "0.1"
@@ -79,7 +80,7 @@ backend_open(struct session *s, const struct proto *p)
 	s->be.deadline = s->cli.deadline;
 	if (s->opt->proxy_protocol != PROXYPROTO_OFF) {
 		if (s->opt->proxy_protocol == PROXYPROTO_V2)
-			n = proxy_v2(&s->client, hdr, sizeof(hdr));
+			n = proxy_v2(&s->client, &s->tls, hdr, sizeof(hdr));
 		else
 			n = proxy_v1(&s->client, (char *)hdr, sizeof(hdr));
 		if (n == -1 || conn_writeall(&s->be, hdr, n,
@@ -272,6 +273,17 @@ main(int argc, char *argv[], char *envp[])
 		    "http://HOST[:PORT][/URI])", opt.auth_http);
 		rc = OPT_ERROR;
 	}
+	if (rc == OPT_RUN && tls_files_check(&opt, err, sizeof(err)) == -1)
+		rc = OPT_ERROR;
+	if (rc == OPT_RUN && opt.check) {
+		/* as nginx -t: everything loaded once, then the verdict */
+		if (tls_check(&opt, err, sizeof(err)) == -1) {
+			fprintf(stderr, "mailproxy: %s\n", err);
+			return EX_USAGE;
+		}
+		fprintf(stderr, "mailproxy: the options are valid\n");
+		return 0;
+	}
 	if (rc == OPT_ERROR) {
 		log_usage(err);
 		/* a client already connected is told to come back later */
@@ -305,7 +317,11 @@ main(int argc, char *argv[], char *envp[])
 		s.cli.deadline = s.start_ms + opt.login_timeout;
 	conn_keepalive(&s.cli);
 
-	rc = session_login(&s, p);
+	/* implicit TLS: the handshake comes before the greeting */
+	if (opt.ssl && tls_server(&s) == -1)
+		rc = -1;
+	else
+		rc = session_login(&s, p);
 	if (rc == 0 && backend_open(&s, p) == 0 &&
 	    p->backend(&s) == PROTO_RELAY)
 		status = session_relay(&s);
@@ -316,6 +332,7 @@ main(int argc, char *argv[], char *envp[])
 		conn_linger(&s.cli, 1000, 1 << 20);
 	}
 	creds_wipe(&s.creds);
+	tls_facts_free(&s.tls);
 	log_session(&s);
 	conn_close(&s.be);
 	conn_close(&s.cli);

@@ -18,7 +18,9 @@
  * The engine is how one direction holds and moves its bytes: readwrite
  * through a buffer of proxy_buffer bytes in user space, splice through a
  * pipe of proxy_buffer bytes (rounded up to pages) in the kernel.  Both
- * go through conn.c; TLS comes as one more engine.  Bytes the handshake
+ * go through conn.c; TLS is readwrite through OpenSSL, conn.c saying
+ * what each stalled side waits for (a read that must write first) and
+ * what OpenSSL holds decrypted, which no poll(2) sees.  Bytes the handshake
  * read ahead, in the connection's buffer, go out first, through the
  * buffer.
  */
@@ -62,16 +64,19 @@ static const char *const expired[2][3] = {
 	  "half_close_timeout: the client stopped reading" },
 };
 
-/* What the direction waits for: input when empty, output when not. */
+/*
+ * What the direction waits for: input when empty, output when not, in
+ * the connection's terms (a TLS read may wait to write, and back).
+ */
 static void
 half_arm(const struct half *h, struct pollfd *rd, struct pollfd *wr)
 {
-	rd->fd = h->len == 0 && !h->eof ? h->from->rfd : -1;
-	rd->events = POLLIN;
-	rd->revents = 0;
-	wr->fd = h->len > 0 ? h->to->wfd : -1;
-	wr->events = POLLOUT;
-	wr->revents = 0;
+	conn_arm(h->from, 0, rd);
+	if (h->len != 0 || h->eof)
+		rd->fd = -1;
+	conn_arm(h->to, 1, wr);
+	if (h->len == 0)
+		wr->fd = -1;
 }
 
 /* Takes what from has, up to cap bytes: n > 0, 0 at EOF, -1. */
@@ -189,8 +194,9 @@ half_open(struct half *h, struct conn *from, struct conn *to,
 {
 	*h = (struct half){ .from = from, .to = to, .buf = buf,
 	    .pipe = { -1, -1 }, .moved = now };
-	if (engine != RELAY_SPLICE || !spliceable(from->rfd) ||
-	    !spliceable(to->wfd))
+	/* TLS is bytes the kernel cannot move: it takes readwrite */
+	if (engine != RELAY_SPLICE || from->tls != NULL || to->tls != NULL ||
+	    !spliceable(from->rfd) || !spliceable(to->wfd))
 		return;
 	if (pipe2(h->pipe, O_NONBLOCK | O_CLOEXEC) == -1)
 		return;

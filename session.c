@@ -31,6 +31,49 @@ client_replyf(struct session *s, const char *fmt, ...)
 	return rc;
 }
 
+/* STARTTLS as the options have it: offered now, or required first. */
+int
+client_tls_offered(const struct session *s)
+{
+	return s->opt->starttls != STARTTLS_OFF && !s->tls.on;
+}
+
+int
+client_tls_required(const struct session *s)
+{
+	return s->opt->starttls == STARTTLS_ONLY && !s->tls.on;
+}
+
+/*
+ * Of the methods configured, the SASL mechanisms this session can take:
+ * EXTERNAL once a client certificate verified, and only with an auth
+ * service to say whom that certificate may log in as.
+ */
+unsigned
+client_sasl_offered(const struct session *s, unsigned methods)
+{
+	unsigned	have = 0;
+
+	if (s->opt->auth_http != NULL)
+		have |= SASL_NEEDS_SERVICE;
+	if (s->tls.on && s->tls.cert && s->tls.verify == 0)
+		have |= SASL_NEEDS_CERT;
+	return sasl_offered(methods, have);
+}
+
+/*
+ * STARTTLS, once the protocol has said go ahead: the handshake, with
+ * what the client pipelined behind its command dropped unread (the
+ * CVE-2011-0411 class).  The session starts afresh in TLS: nothing
+ * said before it counts.  0, or -1: the session is over.
+ */
+int
+client_starttls(struct session *s)
+{
+	creds_wipe(&s->creds);
+	return tls_server(s);
+}
+
 /* A command for the backend; a failure is recorded for the log. */
 int
 backend_send(struct session *s, const char *p, size_t len)

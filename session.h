@@ -56,6 +56,7 @@ struct imap_state {
 };
 
 struct proto;
+struct tls_server;
 
 struct session {
 	const struct options	*opt;
@@ -65,6 +66,7 @@ struct session {
 	struct conn		 cli;
 	struct conn		 be;
 	struct tls_facts	 tls;		/* the client's TLS, if any */
+	struct tls_server	*tlss;		/* its context, once asked for */
 	struct creds		 creds;
 	struct sasl		 sasl;		/* the exchange under way */
 	size_t			 cmdmax;	/* longest command line */
@@ -91,6 +93,10 @@ int	backend_send(struct session *, const char *, size_t);
 int	backend_sendf(struct session *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 const char *session_salt(struct session *);
+int	client_tls_offered(const struct session *);
+int	client_tls_required(const struct session *);
+unsigned client_sasl_offered(const struct session *, unsigned);
+int	client_starttls(struct session *);
 long long login_left(const struct session *, long long);
 void	login_sleep(const struct session *, long long);
 

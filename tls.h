@@ -54,6 +54,8 @@ struct tls_facts {
  * login's deadline.  0, or -1 with the reason as the session's outcome.
  */
 int	tls_server(struct session *);
+/* The context alone, before STARTTLS is answered: 0, or -1 (logged). */
+int	tls_server_ready(struct session *);
 
 /*
  * The client side, towards the backend: verified against the options'
@@ -62,6 +64,8 @@ int	tls_server(struct session *);
  */
 int	tls_client(struct session *, const char *name);
 
+/* Every file of the TLS options readable (at start): 0, or -1 and err. */
+int	tls_files_check(const struct options *, char *err, size_t errlen);
 /* Loads and checks every certificate and key of the options: --check. */
 int	tls_check(const struct options *, char *err, size_t errlen);
 
@@ -75,7 +79,15 @@ int	tls_want(const struct conn *);
 int	tls_shutdown(struct conn *);
 void	tls_free(struct conn *);
 
-/* The client's facts (after tls_server), and the wipe of their PEM. */
+/* The peer's facts after a handshake, and the wipe of their PEM. */
+void	tls_facts_fill(struct conn *, struct tls_facts *);
 void	tls_facts_free(struct tls_facts *);
+
+/*
+ * ALPN: finds name in a client's protocol list (RFC 7301 wire format):
+ * 0 with *out pointing at it in the list, -1 when absent or malformed.
+ */
+int	alpn_select(const unsigned char *, size_t, const char *name,
+	    const unsigned char **out, unsigned char *outlen);
 
 #endif

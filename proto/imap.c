@@ -26,6 +26,8 @@
 #define REPLY_TIMEOUT	"* BYE timeout, closing connection\r\n"
 #define REPLY_TEMPFAIL	"* BYE internal server error\r\n"
 #define REPLY_INTERNAL	"* BAD internal server error\r\n"
+#define REPLY_NO_CERT	"* BYE No required SSL certificate\r\n"
+#define REPLY_CERT_ERROR	"* BYE SSL certificate error\r\n"
 
 /* what follows "<tag> " */
 #define TEXT_OK		"OK completed"
@@ -38,6 +40,8 @@
 #define TEXT_CREDENTIALS	"NO invalid credentials"
 #define TEXT_MECHANISM	"NO unsupported authentication mechanism"
 #define TEXT_CRAM_MD5	"NO CRAM-MD5 needs an authentication service"
+#define TEXT_TLS_FIRST	"NO [PRIVACYREQUIRED] must issue STARTTLS first"
+#define TEXT_NO_TLS	"NO TLS not available"
 
 /* The client's side: one function per state. */
 enum imap_client_state {
@@ -126,12 +130,15 @@ reply_error(struct session *s, const char *tag, const char *text)
  * The SASL methods we may offer.  The backend checks the password at our
  * LOGIN, so PLAIN and LOGIN are always safe; CRAM-MD5 proves the password
  * without sending it, so only an auth service can check the digest and
- * give us the password for the backend; EXTERNAL waits for TLS.
+ * give us the password for the backend; EXTERNAL a verified client
+ * certificate too.  With starttls only, none before TLS.
  */
 static unsigned
 imap_auth_methods(const struct session *s)
 {
-	return sasl_offered(s->opt->imap_auth, s->opt->auth_http != NULL);
+	if (client_tls_required(s))
+		return 0;
+	return client_sasl_offered(s, s->opt->imap_auth);
 }
 
 static int
@@ -282,7 +289,11 @@ imap_discard(struct imap_client *ic, char *line, size_t len)
 	return imap_drop(ic, line, len);
 }
 
-/* imap_capabilities as configured, then the AUTH= methods, as nginx. */
+/*
+ * imap_capabilities as configured, the AUTH= methods, then STARTTLS
+ * while it is offered, and LOGINDISABLED while TLS must come first, as
+ * nginx lists them.
+ */
 static int
 imap_capability(struct imap_client *ic, struct imap_cmd *cmd)
 {
@@ -303,6 +314,9 @@ imap_capability(struct imap_client *ic, struct imap_cmd *cmd)
 		n += w;
 	else
 		n = sizeof(buf);
+	if (n < sizeof(buf) && client_tls_offered(s))
+		n += strlcpy(buf + n, client_tls_required(s) ?
+		    " STARTTLS LOGINDISABLED" : " STARTTLS", sizeof(buf) - n);
 	if (n + 3 > sizeof(buf)) {
 		session_outcome(s, "imap_capabilities too long");
 		client_reply(s, REPLY_INTERNAL);
@@ -359,6 +373,8 @@ imap_login(struct imap_client *ic, struct imap_cmd *cmd)
 	    pass->type == IMAP_LIST || user->len == 0 ||
 	    user->len > CRED_MAX || pass->len > CRED_MAX)
 		return reply_error(s, cmd->tag, TEXT_ARGUMENTS);
+	if (client_tls_required(s))
+		return reply_error(s, cmd->tag, TEXT_TLS_FIRST);
 	creds_wipe(&s->creds);
 	memcpy(s->creds.user, user->p, user->len + 1);
 	s->creds.userlen = user->len;
@@ -410,6 +426,8 @@ imap_authenticate(struct imap_client *ic, struct imap_cmd *cmd)
 	if (cmd->nargs == 0 || mech->type != IMAP_ATOM ||
 	    (cmd->nargs == 2 && ir->type != IMAP_ATOM))
 		return reply_error(s, cmd->tag, TEXT_ARGUMENTS);
+	if (client_tls_required(s))
+		return reply_error(s, cmd->tag, TEXT_TLS_FIRST);
 	keep_tag(s, cmd);
 	if ((m = sasl_find(mech->p, mech->len, imap_auth_methods(s))) != NULL)
 		return imap_sasl(ic, client_sasl_start(s, m,
@@ -424,11 +442,22 @@ imap_authenticate(struct imap_client *ic, struct imap_cmd *cmd)
 	return reply_error(s, cmd->tag, TEXT_MECHANISM);
 }
 
-/* STARTTLS arrives with the TLS issue; until then it is not offered. */
+/* STARTTLS (RFC 3501 6.2.1): the tagged OK, then the handshake. */
 static int
 imap_starttls(struct imap_client *ic, struct imap_cmd *cmd)
 {
-	return reply_error(ic->s, cmd->tag, TEXT_INVALID);
+	struct session	*s = ic->s;
+
+	if (!client_tls_offered(s))
+		return reply_error(s, cmd->tag, TEXT_INVALID);
+	if (cmd->nargs != 0)
+		return reply_error(s, cmd->tag, TEXT_ARGUMENTS);
+	if (tls_server_ready(s) == -1)
+		return reply_error(s, cmd->tag, TEXT_NO_TLS);
+	reply_ok(s, "", cmd->tag);
+	if (s->cli.broken || client_starttls(s) == -1)
+		return S_QUIT;
+	return S_COMMAND;
 }
 
 /*
@@ -700,5 +729,7 @@ const struct proto imap_proto = {
 	REPLY_INTERNAL,
 	REPLY_TOOLONG,
 	REPLY_TIMEOUT,
+	REPLY_CERT_ERROR,
+	REPLY_NO_CERT,
 	imap_denied,
 };

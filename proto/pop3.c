@@ -30,6 +30,10 @@
 #define REPLY_TOOLONG	"-ERR line too long\r\n"
 #define REPLY_TIMEOUT	"-ERR timeout, closing connection\r\n"
 #define REPLY_INTERNAL	"-ERR internal server error\r\n"
+#define REPLY_TLS_FIRST	"-ERR must issue STLS first\r\n"
+#define REPLY_NO_TLS	"-ERR TLS not available\r\n"
+#define REPLY_NO_CERT	"-ERR No required SSL certificate\r\n"
+#define REPLY_CERT_ERROR	"-ERR SSL certificate error\r\n"
 
 /* The client's side: one function per state. */
 enum pop3_client_state {
@@ -113,9 +117,11 @@ pop3_mechanisms(const struct session *s)
 {
 	unsigned	m = s->opt->pop3_auth;
 
+	if (client_tls_required(s))
+		return 0;
 	if (m & AUTH_PLAIN)
 		m |= AUTH_LOGIN;
-	return sasl_offered(m, s->opt->auth_http != NULL);
+	return client_sasl_offered(s, m);
 }
 
 static int
@@ -216,6 +222,8 @@ pop3_user(struct session *s, struct cmd *cmd, int state)
 	(void)state;
 	if (!(s->opt->pop3_auth & AUTH_PLAIN))
 		return reply_error(s, REPLY_INVALID);
+	if (client_tls_required(s))
+		return reply_error(s, REPLY_TLS_FIRST);
 	creds_wipe(&s->creds);
 	if (cred_copy(cmd, s->creds.user, &s->creds.userlen) == -1)
 		return reply_error(s, REPLY_ARGUMENT);
@@ -256,6 +264,8 @@ pop3_apop(struct session *s, struct cmd *cmd, int state)
 	(void)state;
 	if (!(s->opt->pop3_auth & AUTH_APOP))
 		return reply_error(s, REPLY_INVALID);
+	if (client_tls_required(s))
+		return reply_error(s, REPLY_TLS_FIRST);
 	if (s->opt->auth_http == NULL || s->salt[0] == '\0')
 		return pop3_unavailable(s, "APOP");
 	creds_wipe(&s->creds);
@@ -308,6 +318,8 @@ pop3_auth(struct session *s, struct cmd *cmd, int state)
 	char			 list[256];
 
 	(void)state;
+	if (client_tls_required(s))
+		return reply_error(s, REPLY_TLS_FIRST);
 	if (cmd->nargs == 0) {
 		if (sasl_list(methods, "", "\r\n", list, sizeof(list)) == -1)
 			list[0] = '\0';
@@ -324,9 +336,10 @@ pop3_auth(struct session *s, struct cmd *cmd, int state)
 }
 
 /*
- * The pop3_capabilities items, one a line, then the SASL line; USER is
- * left out when USER/PASS is not allowed (pop3_auth without plain), since
- * a client must not be offered what it will be refused.
+ * The pop3_capabilities items, one a line, the SASL line, then STLS
+ * while it is offered, as nginx lists them; USER is left out when
+ * USER/PASS is not allowed (pop3_auth without plain, or not before TLS),
+ * since a client must not be offered what it will be refused.
  */
 static int
 pop3_capa(struct session *s, struct cmd *cmd, int state)
@@ -341,8 +354,8 @@ pop3_capa(struct session *s, struct cmd *cmd, int state)
 	n = strlcpy(buf, REPLY_CAPA, sizeof(buf));
 	while (n < sizeof(buf) &&
 	    (rc = options_list_next(&list, item, sizeof(item))) != 0) {
-		if (rc == -1 || (!(s->opt->pop3_auth & AUTH_PLAIN) &&
-		    strcasecmp(item, "USER") == 0))
+		if (rc == -1 || ((!(s->opt->pop3_auth & AUTH_PLAIN) ||
+		    client_tls_required(s)) && strcasecmp(item, "USER") == 0))
 			continue;
 		n += snprintf(buf + n, sizeof(buf) - n, "%s\r\n", item);
 	}
@@ -356,6 +369,8 @@ pop3_capa(struct session *s, struct cmd *cmd, int state)
 		if (n < sizeof(buf))
 			n += strlcpy(buf + n, "\r\n", sizeof(buf) - n);
 	}
+	if (n < sizeof(buf) && client_tls_offered(s))
+		n += strlcpy(buf + n, "STLS\r\n", sizeof(buf) - n);
 	if (n < sizeof(buf))
 		n += strlcpy(buf + n, ".\r\n", sizeof(buf) - n);
 	if (n >= sizeof(buf)) {
@@ -385,11 +400,19 @@ pop3_quit(struct session *s, struct cmd *cmd, int state)
 	return S_QUIT;
 }
 
-/* STLS arrives with the TLS issue; until then it is not offered. */
+/* STLS (RFC 2595): the go-ahead, then the handshake. */
 static int
 pop3_stls(struct session *s, struct cmd *cmd, int state)
 {
-	return pop3_unknown(s, cmd, state);
+	if (!client_tls_offered(s))
+		return pop3_unknown(s, cmd, state);
+	if (cmd->nargs != 0)
+		return reply_error(s, REPLY_ARGUMENT);
+	if (tls_server_ready(s) == -1)
+		return reply_error(s, REPLY_NO_TLS);
+	if (client_reply(s, REPLY_OK) == -1 || client_starttls(s) == -1)
+		return S_QUIT;
+	return S_START;
 }
 
 static int
@@ -512,5 +535,7 @@ const struct proto pop3_proto = {
 	REPLY_INTERNAL,
 	REPLY_TOOLONG,
 	REPLY_TIMEOUT,
+	REPLY_CERT_ERROR,
+	REPLY_NO_CERT,
 	pop3_denied,
 };

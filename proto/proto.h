@@ -26,6 +26,9 @@ struct proto {
 	/* a client line over its bound, a silent client: both close */
 	const char	*toolong;
 	const char	*timeout;
+	/* ssl_verify_client: a certificate that failed, one that is missing */
+	const char	*cert_error;
+	const char	*no_cert;
 	/* the auth service said no: tell the client, in its protocol */
 	void		(*denied)(struct session *, const char *text,
 			    const char *code);

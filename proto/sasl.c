@@ -15,6 +15,7 @@
 static int	plain_step(struct sasl *, const unsigned char *, size_t);
 static int	login_step(struct sasl *, const unsigned char *, size_t);
 static int	cram_md5_step(struct sasl *, const unsigned char *, size_t);
+static int	external_step(struct sasl *, const unsigned char *, size_t);
 
 /* In the order the capability lists name them. */
 static const struct sasl_mech mechs[] = {
@@ -22,6 +23,8 @@ static const struct sasl_mech mechs[] = {
 	{ "LOGIN", AUTH_LOGIN, 0, login_step },
 	{ "CRAM-MD5", AUTH_CRAM_MD5, SASL_SERVER_FIRST | SASL_NEEDS_SERVICE,
 	    cram_md5_step },
+	{ "EXTERNAL", AUTH_EXTERNAL, SASL_NEEDS_SERVICE | SASL_NEEDS_CERT,
+	    external_step },
 };
 
 #define NMECHS	(sizeof(mechs) / sizeof(mechs[0]))
@@ -48,17 +51,19 @@ sasl_find(const char *name, size_t len, unsigned methods)
 }
 
 /*
- * Of the configured methods, the SASL mechanisms we can serve: one that
- * proves the password without sending it needs an auth service.
+ * Of the configured methods, the SASL mechanisms we can serve, given
+ * what the session has (SASL_NEEDS_* bits): one that proves the password
+ * without sending it needs an auth service, EXTERNAL a verified client
+ * certificate as well.
  */
 unsigned
-sasl_offered(unsigned methods, int have_service)
+sasl_offered(unsigned methods, unsigned have)
 {
 	unsigned	m = 0;
 	size_t		i;
 
 	for (i = 0; i < NMECHS; i++)
-		if (have_service || !(mechs[i].flags & SASL_NEEDS_SERVICE))
+		if ((mechs[i].flags & SASL_NEEDS & ~have) == 0)
 			m |= mechs[i].method;
 	return methods & m;
 }
@@ -238,6 +243,23 @@ cram_md5_step(struct sasl *a, const unsigned char *p, size_t n)
 	memcpy(c->pass, sp + 1, 32);
 	c->pass[32] = '\0';
 	c->passlen = 32;
+	return SASL_DONE;
+}
+
+/*
+ * RFC 4422 appendix A: the one response is the identity to act as,
+ * empty for the certificate's own; the auth service decides from the
+ * certificate (Auth-SSL-*) whether it may.  No password.
+ */
+static int
+external_step(struct sasl *a, const unsigned char *p, size_t n)
+{
+	struct creds	*c = a->creds;
+
+	if (p == NULL)
+		return sasl_challenge(a, "");
+	if (n > 0 && cred_set(c->user, &c->userlen, p, n) == -1)
+		return SASL_INVALID;
 	return SASL_DONE;
 }
 

@@ -1,6 +1,6 @@
 /*
- * The one SASL engine: PLAIN, LOGIN and CRAM-MD5 (RFC 4616, the LOGIN
- * draft, RFC 2195) as a state machine over the client's response lines.
+ * The one SASL engine: PLAIN, LOGIN, CRAM-MD5 and EXTERNAL (RFC 4616, the
+ * LOGIN draft, RFC 2195, RFC 4422) as a state machine over the client's response lines.
  * The protocols only frame it: how a challenge is written ("334 ", "+ "),
  * and the reply to each outcome.  Pure: no I/O, no globals.
  */
@@ -30,8 +30,10 @@ enum sasl_status {
 
 /* a mechanism's flags */
 #define SASL_SERVER_FIRST	0x01	/* challenge first: no initial response */
-#define SASL_NEEDS_SERVICE	0x02	/* a digest: only an auth service can
-					   check it and hand us the password */
+#define SASL_NEEDS_SERVICE	0x02	/* only an auth service can check it
+					   (and hand us the password) */
+#define SASL_NEEDS_CERT		0x04	/* a verified client certificate */
+#define SASL_NEEDS		(SASL_NEEDS_SERVICE | SASL_NEEDS_CERT)
 
 struct sasl;
 
@@ -53,7 +55,7 @@ struct sasl {
 
 const struct sasl_mech *sasl_find(const char *name, size_t len,
 	    unsigned methods);
-unsigned sasl_offered(unsigned methods, int have_service);
+unsigned sasl_offered(unsigned methods, unsigned have);
 int	sasl_list(unsigned methods, const char *before, const char *after,
 	    char *out, size_t outcap);
 int	sasl_start(struct sasl *, const struct sasl_mech *, struct creds *,

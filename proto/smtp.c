@@ -36,6 +36,11 @@
 #define REPLY_TIMEOUT	"421 4.4.2 Timeout, closing connection\r\n"
 #define REPLY_TEMPFAIL	"421 4.3.0 Service temporarily unavailable\r\n"
 #define REPLY_INTERNAL	"451 4.3.2 Internal server error\r\n"
+#define REPLY_STARTTLS	"220 2.0.0 Start TLS\r\n"
+#define REPLY_TLS_FIRST	"530 5.7.0 Must issue a STARTTLS command first\r\n"
+#define REPLY_NO_TLS	"454 4.7.0 TLS not available due to temporary reason\r\n"
+#define REPLY_NO_CERT	"421 4.7.1 No required SSL certificate\r\n"
+#define REPLY_CERT_ERROR	"421 4.7.1 SSL certificate error\r\n"
 
 /* The client's side: one function per state. */
 enum smtp_client_state {
@@ -88,14 +93,16 @@ reply_error(struct session *s, const char *r)
  * The methods we may offer.  With a fixed backend and no auth service
  * nobody would check the password, so we offer AUTH only when the backend
  * checks it itself (proxy_smtp_auth).  CRAM-MD5 needs an auth service: it
- * hands us the password the backend login needs.  EXTERNAL waits for TLS.
+ * hands us the password the backend login needs; EXTERNAL a verified
+ * client certificate too.  With starttls only, none before TLS.
  */
 static unsigned
 smtp_auth_methods(const struct session *s)
 {
-	if (s->opt->auth_http == NULL && !s->opt->proxy_smtp_auth)
+	if ((s->opt->auth_http == NULL && !s->opt->proxy_smtp_auth) ||
+	    client_tls_required(s))
 		return 0;
-	return sasl_offered(s->opt->smtp_auth, s->opt->auth_http != NULL);
+	return client_sasl_offered(s, s->opt->smtp_auth);
 }
 
 static int
@@ -163,7 +170,10 @@ smtp_helo(struct session *s, struct cmd *cmd)
 	return S_COMMAND;
 }
 
-/* "250-name", the configured capabilities, then the AUTH line. */
+/*
+ * "250-name", the configured capabilities, the AUTH line, then STARTTLS
+ * while it is offered, as nginx lists them.
+ */
 static int
 smtp_ehlo(struct session *s, struct cmd *cmd)
 {
@@ -189,6 +199,8 @@ smtp_ehlo(struct session *s, struct cmd *cmd)
 		if (n < sizeof(buf))
 			n += strlcpy(buf + n, "\r\n", sizeof(buf) - n);
 	}
+	if (n < sizeof(buf) && client_tls_offered(s))
+		n += strlcpy(buf + n, "250-STARTTLS\r\n", sizeof(buf) - n);
 	if (n >= sizeof(buf)) {
 		session_outcome(s, "smtp_capabilities too long");
 		client_reply(s, REPLY_INTERNAL);
@@ -241,6 +253,8 @@ smtp_auth(struct session *s, struct cmd *cmd)
 		return reply_error(s, REPLY_SEQUENCE);
 	if (cmd->nargs == 0 || cmd->nargs > 2)
 		return reply_error(s, REPLY_ARGUMENT);
+	if (client_tls_required(s))
+		return reply_error(s, REPLY_TLS_FIRST);
 	if (methods == 0) {
 		if (s->opt->auth_http == NULL && !s->opt->proxy_smtp_auth)
 			log_warnx("AUTH refused: with a fixed backend and no "
@@ -268,9 +282,15 @@ smtp_envelope(const struct cmd *cmd, char *dst, size_t dstcap)
 	return 0;
 }
 
+/*
+ * With starttls only, no envelope before TLS either (nginx takes one:
+ * RFC 3207 says a server that requires TLS refuses it).
+ */
 static int
 smtp_mail(struct session *s, struct cmd *cmd)
 {
+	if (client_tls_required(s))
+		return reply_error(s, REPLY_TLS_FIRST);
 	if (!(s->opt->smtp_auth & AUTH_NONE)) {
 		session_outcome(s, "client tried MAIL without AUTH");
 		client_reply(s, REPLY_AUTH_REQUIRED);
@@ -322,11 +342,23 @@ smtp_quit(struct session *s, struct cmd *cmd)
 	return S_QUIT;
 }
 
-/* STARTTLS arrives with the TLS issue; until then it is not offered. */
+/*
+ * STARTTLS (RFC 3207): the go-ahead, then the handshake.  After it the
+ * client starts again from EHLO, as if newly connected.
+ */
 static int
 smtp_starttls(struct session *s, struct cmd *cmd)
 {
-	return smtp_unknown(s, cmd);
+	if (!client_tls_offered(s))
+		return smtp_unknown(s, cmd);
+	if (cmd->nargs != 0)
+		return reply_error(s, REPLY_ARGUMENT);
+	if (tls_server_ready(s) == -1)
+		return reply_error(s, REPLY_NO_TLS);
+	if (client_reply(s, REPLY_STARTTLS) == -1 || client_starttls(s) == -1)
+		return S_QUIT;
+	memset(&s->smtp, 0, sizeof(s->smtp));
+	return S_COMMAND;
 }
 
 static int
@@ -591,5 +623,7 @@ const struct proto smtp_proto = {
 	REPLY_INTERNAL,
 	REPLY_TOOLONG,
 	REPLY_TIMEOUT,
+	REPLY_CERT_ERROR,
+	REPLY_NO_CERT,
 	smtp_denied,
 };

@@ -189,7 +189,23 @@ test_sasl(void)
 	ok(sasl_run("CRAM-MD5", AUTH_PLAIN, NULL, none, &c, last) == -1,
 	    "a mechanism not configured is not found");
 	ok(sasl_offered(all | AUTH_APOP, 0) == (AUTH_PLAIN | AUTH_LOGIN) &&
-	    sasl_offered(all, 1) == all, "CRAM-MD5 only with a service");
+	    sasl_offered(all, SASL_NEEDS_SERVICE) == all,
+	    "CRAM-MD5 only with a service");
+	ok(sasl_offered(AUTH_EXTERNAL | AUTH_PLAIN, SASL_NEEDS_SERVICE) ==
+	    AUTH_PLAIN && sasl_offered(AUTH_EXTERNAL, SASL_NEEDS_CERT) == 0 &&
+	    sasl_offered(AUTH_EXTERNAL, SASL_NEEDS) == AUTH_EXTERNAL,
+	    "EXTERNAL only with a service and a verified certificate");
+	ok(sasl_run("EXTERNAL", AUTH_EXTERNAL, "=", none, &c, last) ==
+	    SASL_DONE && c.userlen == 0 && c.passlen == 0 &&
+	    c.method == AUTH_EXTERNAL,
+	    "EXTERNAL: an empty identity is the certificate's own");
+	ok(sasl_run("EXTERNAL", AUTH_EXTERNAL, "Ym9i", none, &c, last) ==
+	    SASL_DONE && strcmp(c.user, "bob") == 0 && c.passlen == 0,
+	    "EXTERNAL: the identity to act as, no password");
+	ok(sasl_run("EXTERNAL", AUTH_EXTERNAL, NULL, none, &c, last) ==
+	    SASL_CHALLENGE && last[0] == '\0' &&
+	    sasl_run("EXTERNAL", AUTH_EXTERNAL, "AGI=", none, &c, last) ==
+	    SASL_INVALID, "EXTERNAL: an empty challenge; no NUL in the identity");
 	ok(sasl_list(all, " AUTH=", "", out, sizeof(out)) > 0 &&
 	    strcmp(out, " AUTH=PLAIN AUTH=LOGIN AUTH=CRAM-MD5") == 0 &&
 	    sasl_list(all, "", "", out, 8) == -1, "the capability list");

@@ -1,0 +1,153 @@
+/*
+ * A connection in TLS: the handshake, reads and writes as read(2) and
+ * write(2) give them (EAGAIN with what the operation waits for in
+ * c->want), close_notify.  Both sides use it; what differs between a
+ * server and a client is in tls_server.c and tls_client.c.
+ */
+#include <errno.h>
+#include <limits.h>
+
+#include "conn.h"
+#include "session.h"
+#include "tls.h"
+#include "tls_lib.h"
+
+/*
+ * What one SSL_* call left: the bytes, 0 at EOF, or -1 with errno
+ * EAGAIN and c->want set when it must wait, EPROTO when TLS failed.
+ */
+static ssize_t
+tls_result(struct conn *c, int r)
+{
+	int	e;
+
+	if (r > 0) {
+		c->want = 0;
+		return r;
+	}
+	switch ((e = sym_SSL_get_error(c->tls, r))) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		c->want = e == SSL_ERROR_WANT_READ ? TLS_WANT_READ :
+		    TLS_WANT_WRITE;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		/* close_notify, or (SSL_OP_IGNORE_UNEXPECTED_EOF) a bare
+		   EOF: mail protocols end their own sessions */
+		c->want = 0;
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		if (errno == 0)
+			errno = EIO;
+		return -1;
+	default:
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+ssize_t
+tls_read(struct conn *c, void *p, size_t n)
+{
+	sym_ERR_clear_error();
+	errno = 0;
+	return tls_result(c, sym_SSL_read(c->tls, p, n > INT_MAX ? INT_MAX :
+	    (int)n));
+}
+
+ssize_t
+tls_write(struct conn *c, const void *p, size_t n)
+{
+	sym_ERR_clear_error();
+	errno = 0;
+	return tls_result(c, sym_SSL_write(c->tls, p, n > INT_MAX ? INT_MAX :
+	    (int)n));
+}
+
+size_t
+tls_pending(const struct conn *c)
+{
+	int	n = sym_SSL_pending(c->tls);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+int
+tls_want(const struct conn *c)
+{
+	return c->want;
+}
+
+int
+tls_shutdown(struct conn *c)
+{
+	int	r;
+
+	sym_ERR_clear_error();
+	/* 0: ours sent, the peer's not yet read; enough to pass EOF on */
+	if ((r = sym_SSL_shutdown(c->tls)) >= 0)
+		return 1;
+	if (tls_result(c, r) == -1 && errno == EAGAIN)
+		return 0;
+	return -1;
+}
+
+void
+tls_free(struct conn *c)
+{
+	if (c->tls != NULL)
+		sym_SSL_free(c->tls);
+	c->tls = NULL;
+	c->want = 0;
+}
+
+/*
+ * Puts c in TLS with a new SSL of ctx and runs the handshake, within
+ * timeout_ms and the connection's deadline.  Whatever was read ahead in
+ * plaintext was the caller's to drop; the handshake reads the socket.
+ * 0, or -1 with the reason in why.
+ */
+int
+tls_handshake(struct conn *c, SSL_CTX *ctx, int server, long long timeout_ms,
+    char *why, size_t whylen)
+{
+	SSL	*ssl;
+	int	 r, w;
+
+	sym_ERR_clear_error();
+	if ((ssl = sym_SSL_new(ctx)) == NULL) {
+		tls_error(why, whylen);
+		return -1;
+	}
+	if ((c->rfd == c->wfd ? sym_SSL_set_fd(ssl, c->rfd) :
+	    sym_SSL_set_rfd(ssl, c->rfd) && sym_SSL_set_wfd(ssl, c->wfd)) != 1) {
+		tls_error(why, whylen);
+		sym_SSL_free(ssl);
+		return -1;
+	}
+	c->tls = ssl;
+	c->want = 0;
+	for (;;) {
+		sym_ERR_clear_error();
+		errno = 0;
+		r = server ? sym_SSL_accept(ssl) : sym_SSL_connect(ssl);
+		if (r == 1)
+			break;
+		if (tls_result(c, r) == -1 && errno == EAGAIN) {
+			if ((w = conn_wait(c, c->want, timeout_ms)) == 1)
+				continue;
+			strlcpy(why, w == 0 ? "TLS handshake timed out" :
+			    "TLS handshake: poll failed", whylen);
+		} else if (errno == EPROTO)
+			tls_error(why, whylen);
+		else
+			snprintf(why, whylen, "TLS handshake: %s", errno == EIO ?
+			    "the peer closed the connection" : strerror(errno));
+		/* no close_notify for a handshake that never was */
+		tls_free(c);
+		return -1;
+	}
+	c->want = 0;
+	return 0;
+}
