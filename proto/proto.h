@@ -40,4 +40,9 @@ extern const struct proto imap_proto;
 
 const struct proto	*proto_find(int);
 
+/* each protocol's backend dialogue, proto/<name>_backend.c */
+int	smtp_backend(struct session *);
+int	pop3_backend(struct session *);
+int	imap_backend(struct session *);
+
 #endif
