@@ -1,5 +1,6 @@
 # mailservers.bash - private Postfix and Dovecot instances on 127.0.0.1 for
-# end-to-end tests.  Needs common.bash (free_port, wait_port, wait_gone).
+# end-to-end tests.  Needs common.bash (free_port, wait_port, wait_gone);
+# loads certs.bash itself.
 #
 #   load lib/common; load lib/mailservers
 #   setup_file()    { mail_servers_start; }
@@ -11,8 +12,24 @@
 #   POSTFIX_HAPROXY_PORT    smtpd that wants a PROXY v1/v2 header first (and
 #                           allows XCLIENT too)
 #   POSTFIX_NOXCLIENT_PORT  smtpd that allows XCLIENT from nobody
-#   DOVECOT_IMAP_PORT DOVECOT_POP3_PORT                 plain listeners
+#   DOVECOT_IMAP_PORT DOVECOT_POP3_PORT                 plain listeners; they
+#                           offer STARTTLS / STLS too (ssl = yes, CERTS_RSA_*)
 #   DOVECOT_IMAP_HAPROXY_PORT DOVECOT_POP3_HAPROXY_PORT haproxy = yes
+#   DOVECOT_IMAPS_PORT DOVECOT_POP3S_PORT               implicit TLS (CERTS_RSA_*)
+#   DOVECOT_SECURE_ADDR     127.0.0.2: where the two ports below listen
+#   DOVECOT_IMAP_SECURE_PORT DOVECOT_POP3_SECURE_PORT   a second Dovecot
+#                           instance on 127.0.0.2 with haproxy = yes,
+#                           disable_plaintext_auth = yes, haproxy_trusted_
+#                           networks = 127.0.0.1/32 and no login_trusted_
+#                           networks: a login is accepted only when the PROXY
+#                           v2 header carries PP2_TYPE_SSL with PP2_CLIENT_SSL
+#                           (or after STARTTLS); it logs to DOVECOT_LOG, its
+#                           Login line ends in "secured" (TLV) or "TLS"
+#   POSTFIX_TLS_PORT        smtpd offering STARTTLS (CERTS_RSA_*, level may)
+#   POSTFIX_SMTPS_PORT      smtpd with implicit TLS (smtpd_tls_wrappermode)
+#                           Both allow XCLIENT from 127.0.0.0/8, as POSTFIX_PORT;
+#                           POSTFIX_PORT and the others offer no STARTTLS.
+#   CERTS_*                 certs.bash's, made by certs_make (kept if set)
 #   ALICE_MAILDIR BOB_MAILDIR   Maildirs (alice/secret, bob/'p a"s\s')
 #   POSTFIX_LOG DOVECOT_LOG     log files ("client=...[ADDR], sasl_method=...,
 #                               sasl_username=..." / "Login: user=<..>, ..., rip=...")
@@ -28,6 +45,9 @@
 # LMTP server only in dovecot-lmtpd; LDA needs no extra package).  Dovecot
 # runs with auth_failure_delay = 0 and no auth penalty so failure tests stay
 # fast.  MAILSERVERS_KEEP=1 keeps the directory after stop.
+
+# shellcheck source=tests/lib/certs.bash
+source "$(dirname "${BASH_SOURCE[0]}")/certs.bash"
 
 MS_USERS=(alice bob)
 MS_PASS_alice='secret'
@@ -84,7 +104,9 @@ base_dir = $D/run
 state_dir = $D/state
 protocols = imap pop3
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <$CERTS_RSA_CRT
+ssl_key = <$CERTS_RSA_KEY
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_verbose = yes
@@ -113,7 +135,9 @@ service imap-login {
     port = $DOVECOT_IMAP_PORT
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $DOVECOT_IMAPS_PORT
+    ssl = yes
   }
   inet_listener imap_haproxy {
     address = 127.0.0.1
@@ -127,7 +151,9 @@ service pop3-login {
     port = $DOVECOT_POP3_PORT
   }
   inet_listener pop3s {
-    port = 0
+    address = 127.0.0.1
+    port = $DOVECOT_POP3S_PORT
+    ssl = yes
   }
   inet_listener pop3_haproxy {
     address = 127.0.0.1
@@ -167,6 +193,97 @@ protocol pop3 {
 }
 EOF
 	chmod 644 "$D/dovecot.conf"
+}
+
+# _ms_dovecot_secure_conf D2 D: write $D2/dovecot.conf, a second instance on
+# $DOVECOT_SECURE_ADDR (127.0.0.2) sharing $D/users and the Maildirs, where
+# only a secured connection may log in.  A second instance because
+# disable_plaintext_auth is per login process, not per listener, and a local
+# block would match the address in the PROXY header, not the real one.
+# Dovecot takes a connection as secured when it is TLS, comes from its own
+# address or from login_trusted_networks, or (haproxy) carries the SSL TLV:
+# here the client connects from 127.0.0.1 to 127.0.0.2 and nothing is
+# trusted, so only the TLV (or STARTTLS) lets a LOGIN through.
+_ms_dovecot_secure_conf() {
+	local D2=$1 D=$2 uid gid
+	uid=$(id -u "$MS_MAIL_USER") gid=$(id -g "$MS_MAIL_USER")
+	mkdir -p "$D2/run" "$D2/state"
+	cat >"$D2/dovecot.conf" <<EOF
+# private test instance (tests/lib/mailservers.bash): secured logins only
+instance_name = mailproxy-test-secure-${MAILSERVERS_DIR##*.}
+base_dir = $D2/run
+state_dir = $D2/state
+protocols = imap pop3
+listen = $DOVECOT_SECURE_ADDR
+ssl = yes
+ssl_cert = <$CERTS_RSA_CRT
+ssl_key = <$CERTS_RSA_KEY
+disable_plaintext_auth = yes
+auth_mechanisms = plain login
+auth_verbose = yes
+auth_failure_delay = 0
+auth_username_chars =
+log_path = $DOVECOT_LOG
+info_log_path = $DOVECOT_LOG
+log_timestamp = "%Y-%m-%d %H:%M:%S "
+login_log_format_elements = user=<%u> method=%m rip=%r lip=%l rport=%b lport=%a mpid=%e %c session=<%{session}>
+login_trusted_networks =
+haproxy_trusted_networks = 127.0.0.1/32
+first_valid_uid = $uid
+first_valid_gid = $gid
+mail_location = maildir:~/Maildir
+passdb {
+  driver = passwd-file
+  args = $D/users
+}
+userdb {
+  driver = passwd-file
+  args = $D/users
+}
+service imap-login {
+  inet_listener imap {
+    port = 0
+  }
+  inet_listener imaps {
+    port = 0
+  }
+  inet_listener imap_secure {
+    address = $DOVECOT_SECURE_ADDR
+    port = $DOVECOT_IMAP_SECURE_PORT
+    haproxy = yes
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = 0
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+  inet_listener pop3_secure {
+    address = $DOVECOT_SECURE_ADDR
+    port = $DOVECOT_POP3_SECURE_PORT
+    haproxy = yes
+  }
+}
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+service stats {
+  unix_listener stats-writer {
+    mode = 0666
+  }
+}
+protocol imap {
+  mail_max_userip_connections = 100
+}
+protocol pop3 {
+  mail_max_userip_connections = 100
+}
+EOF
+	chmod 644 "$D2/dovecot.conf"
 }
 
 # _ms_postfix_conf: write $P/main.cf and $P/master.cf.
@@ -215,6 +332,15 @@ virtual_mailbox_domains = example.test
 virtual_transport = dovecot
 dovecot_destination_recipient_limit = 1
 smtputf8_enable = no
+# TLS only on the ports that set a level (master.cf): POSTFIX_TLS_PORT and
+# POSTFIX_SMTPS_PORT; they ask for (never require) a client cert and trust
+# CERTS_CLIENT_CA's
+smtpd_tls_security_level = none
+smtpd_tls_cert_file = $CERTS_RSA_CRT
+smtpd_tls_key_file = $CERTS_RSA_KEY
+smtpd_tls_CAfile = $CERTS_CLIENT_CA
+smtpd_tls_loglevel = 1
+smtpd_tls_received_header = yes
 EOF
 	cat >"$P/master.cf" <<EOF
 # service type private unpriv chroot wakeup maxproc command
@@ -224,6 +350,14 @@ EOF
   -o smtpd_authorized_xclient_hosts=0.0.0.0/0,[::]/0
 127.0.0.1:$POSTFIX_NOXCLIENT_PORT inet n - n - - smtpd
   -o smtpd_authorized_xclient_hosts=
+127.0.0.1:$POSTFIX_TLS_PORT inet n - n - - smtpd
+  -o smtpd_tls_security_level=may
+  -o smtpd_tls_ask_ccert=yes
+127.0.0.1:$POSTFIX_SMTPS_PORT inet n - n - - smtpd
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_tls_ask_ccert=yes
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -259,7 +393,7 @@ EOF
 # mail_servers_start: start private Dovecot and Postfix; exports the ports,
 # MAILSERVERS_DIR, ALICE_MAILDIR, BOB_MAILDIR, DOVECOT_LOG, POSTFIX_LOG.
 mail_servers_start() {
-	local c D P
+	local c D P D2
 	export MAIL_SERVERS_SKIP=
 	for c in postfix postconf dovecot doveconf /usr/lib/dovecot/dovecot-lda \
 		/usr/lib/postfix/sbin/postlogd; do
@@ -271,24 +405,39 @@ mail_servers_start() {
 	export MAILSERVERS_DIR
 	MAILSERVERS_DIR=$(mktemp -d /tmp/mailproxy-ms.XXXXXX) || { _ms_fail "mktemp"; return; }
 	chmod 755 "$MAILSERVERS_DIR"
-	D=$MAILSERVERS_DIR/dovecot P=$MAILSERVERS_DIR/postfix
-	mkdir -p "$D" "$P"
+	D=$MAILSERVERS_DIR/dovecot P=$MAILSERVERS_DIR/postfix D2=$MAILSERVERS_DIR/dovecot-secure
+	mkdir -p "$D" "$P" "$D2"
 	export DOVECOT_CONF=$D/dovecot.conf POSTFIX_CONFIG_DIR=$P
 	export DOVECOT_LOG=$MAILSERVERS_DIR/dovecot.log POSTFIX_LOG=$MAILSERVERS_DIR/maillog
 	export ALICE_MAILDIR=$MAILSERVERS_DIR/mail/alice/Maildir BOB_MAILDIR=$MAILSERVERS_DIR/mail/bob/Maildir
 	export DOVECOT_IMAP_PORT DOVECOT_POP3_PORT DOVECOT_IMAP_HAPROXY_PORT DOVECOT_POP3_HAPROXY_PORT
 	export POSTFIX_PORT POSTFIX_HAPROXY_PORT POSTFIX_NOXCLIENT_PORT
+	export DOVECOT_IMAPS_PORT DOVECOT_POP3S_PORT DOVECOT_IMAP_SECURE_PORT DOVECOT_POP3_SECURE_PORT
+	export POSTFIX_TLS_PORT POSTFIX_SMTPS_PORT DOVECOT_SECURE_ADDR=127.0.0.2
 	read -r -d '' DOVECOT_IMAP_PORT DOVECOT_POP3_PORT DOVECOT_IMAP_HAPROXY_PORT \
 		DOVECOT_POP3_HAPROXY_PORT POSTFIX_PORT POSTFIX_HAPROXY_PORT \
-		POSTFIX_NOXCLIENT_PORT < <(free_port 7) || :
-	[[ -n $POSTFIX_NOXCLIENT_PORT ]] || { _ms_fail "no free ports"; return; }
+		POSTFIX_NOXCLIENT_PORT DOVECOT_IMAPS_PORT DOVECOT_POP3S_PORT \
+		DOVECOT_IMAP_SECURE_PORT DOVECOT_POP3_SECURE_PORT POSTFIX_TLS_PORT \
+		POSTFIX_SMTPS_PORT < <(free_port 13) || :
+	[[ -n $POSTFIX_SMTPS_PORT ]] || { _ms_fail "no free ports"; return; }
+	# the certs: the test file's own when it made them, else made here
+	if [[ -z ${CERTS_DIR:-} || ! -e $CERTS_DIR/.complete ]]; then
+		certs_make "${BATS_FILE_TMPDIR:+$BATS_FILE_TMPDIR/certs}" ||
+			{ _ms_fail "certs_make failed"; return; }
+	fi
 
 	_ms_dovecot_conf "$D"
+	_ms_dovecot_secure_conf "$D2" "$D"
 	if ! dovecot -c "$D/dovecot.conf" >"$MAILSERVERS_DIR/dovecot.start" 2>&1; then
 		_ms_fail "dovecot did not start: $(cat "$MAILSERVERS_DIR/dovecot.start" "$DOVECOT_LOG" | tail -n 5)"
 		return
 	fi
-	for c in $DOVECOT_IMAP_PORT $DOVECOT_POP3_PORT $DOVECOT_IMAP_HAPROXY_PORT $DOVECOT_POP3_HAPROXY_PORT; do
+	if ! dovecot -c "$D2/dovecot.conf" >"$MAILSERVERS_DIR/dovecot-secure.start" 2>&1; then
+		_ms_fail "dovecot (secure) did not start: $(cat "$MAILSERVERS_DIR/dovecot-secure.start" "$DOVECOT_LOG" | tail -n 5)"
+		return
+	fi
+	for c in $DOVECOT_IMAP_PORT $DOVECOT_POP3_PORT $DOVECOT_IMAP_HAPROXY_PORT $DOVECOT_POP3_HAPROXY_PORT \
+		$DOVECOT_IMAPS_PORT $DOVECOT_POP3S_PORT $DOVECOT_IMAP_SECURE_PORT $DOVECOT_POP3_SECURE_PORT; do
 		wait_port "$c" 10 || { _ms_fail "dovecot does not listen on $c: $(tail -20 "$DOVECOT_LOG")"; return; }
 	done
 	wait_for_file "$D/run/auth-postfix" 10 || { _ms_fail "no dovecot auth socket: $(tail -20 "$DOVECOT_LOG")"; return; }
@@ -300,7 +449,7 @@ mail_servers_start() {
 			script -qec "postfix -c '$P' check" /dev/null 2>&1 | tail -n 5)"
 		return
 	fi
-	for c in $POSTFIX_PORT $POSTFIX_HAPROXY_PORT $POSTFIX_NOXCLIENT_PORT; do
+	for c in $POSTFIX_PORT $POSTFIX_HAPROXY_PORT $POSTFIX_NOXCLIENT_PORT $POSTFIX_TLS_PORT $POSTFIX_SMTPS_PORT; do
 		wait_port "$c" 10 || { _ms_fail "postfix does not listen on $c: $(tail -20 "$POSTFIX_LOG")"; return; }
 	done
 }
@@ -308,7 +457,8 @@ mail_servers_start() {
 # _ms_masters: pids of the masters recorded under $MAILSERVERS_DIR.
 _ms_masters() {
 	local f
-	for f in "$MAILSERVERS_DIR/dovecot/run/master.pid" "$MAILSERVERS_DIR/postfix-queue/pid/master.pid"; do
+	for f in "$MAILSERVERS_DIR/dovecot/run/master.pid" "$MAILSERVERS_DIR/dovecot-secure/run/master.pid" \
+		"$MAILSERVERS_DIR/postfix-queue/pid/master.pid"; do
 		if [[ -s $f ]]; then tr -dc '0-9\n' <"$f"; echo; fi
 	done
 	return 0
