@@ -42,6 +42,13 @@ Usage:
     --close                 close each connection right after accept
     --silent                read and record, never answer
     --log FILE              event log (connect/close/proxy/login), default stderr
+    --tls --starttls --cert --key --sni-cert --client-ca
+    --require-client-cert --tls-min --tls-max
+                            TLS, off by default: see fakeserver.py.  With
+                            --starttls the default greeting and CAPABILITY
+                            list STARTTLS until TLS is on, and STARTTLS
+                            answers "<tag> OK Begin TLS negotiation now" and
+                            upgrades.  Without it STARTTLS gets BAD, as before.
 
 Stdlib only.
 """
@@ -154,7 +161,15 @@ class Session(Connection):
             return
         if a.proxy:
             self.read_proxy()
-        self.send("*", a.greeting.split("\\n") if a.greeting else [DEFAULT_GREETING])
+        if not self.implicit_tls():
+            return
+        if a.greeting:
+            greeting = a.greeting.split("\\n")
+        elif self.offer_starttls():
+            greeting = [DEFAULT_GREETING.replace(" SASL-IR ", " SASL-IR STARTTLS ")]
+        else:
+            greeting = [DEFAULT_GREETING]
+        self.send("*", greeting)
         while not self.eof and not self.closing:
             cmd = self.command()
             if cmd is None:
@@ -168,6 +183,14 @@ class Session(Connection):
                 self.log("login user=%s pass=%s" % (args[2].hex(), args[3].hex()))
             if verb == "FETCH":
                 self.fetch(tag)
+            elif verb == "CAPABILITY" and self.offer_starttls():
+                caps = [DEFAULTS["CAPABILITY"][0] + " STARTTLS"] + DEFAULTS["CAPABILITY"][1:]
+                self.send(tag, self.script.reply(verb, caps))
+            elif verb == "STARTTLS" and self.offer_starttls():
+                r = self.script.reply(verb, ["OK Begin TLS negotiation now"])
+                self.send(tag, r)
+                if r and r[-1].startswith("OK") and not self.starttls():
+                    break
             elif verb in DEFAULTS and verb not in ("LITERAL", "UNKNOWN"):
                 if not self.send(tag, self.script.reply(verb, DEFAULTS[verb])):
                     break

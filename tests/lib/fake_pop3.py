@@ -35,6 +35,14 @@ Usage:
     --log FILE              event log (connect/close/proxy), default stderr
     --hold SECS             at the end of a connection (QUIT, the peer's
                             EOF), stay open and idle SECS before closing
+    --tls --starttls --cert --key --sni-cert --client-ca
+    --require-client-cert --tls-min --tls-max
+                            TLS, off by default: see fakeserver.py.  With
+                            --starttls, CAPA answers "+OK Capability list
+                            follows / USER / SASL PLAIN LOGIN / STLS / ."
+                            (STLS until TLS is on) and STLS answers
+                            "+OK Begin TLS negotiation" and upgrades.
+                            Without it CAPA and STLS get -ERR, as before.
 
 Stdlib only.
 """
@@ -81,6 +89,8 @@ class Session(Connection):
             return
         if a.proxy:
             self.read_proxy()
+        if not self.implicit_tls():
+            return
         if a.delay_greeting:
             time.sleep(a.delay_greeting)
         self.send(a.greeting.split("\\n") if a.greeting else
@@ -96,7 +106,17 @@ class Session(Connection):
             words = line.split()
             verb = words[0].decode("latin-1").upper() if words else ""
             arg = words[1:]
-            if verb == "USER":
+            if verb == "CAPA" and a.starttls:
+                caps = ["+OK Capability list follows", "USER", "SASL PLAIN LOGIN"]
+                if self.offer_starttls():
+                    caps.append("STLS")
+                self.send(self.script.reply("CAPA", caps + ["."]))
+            elif verb == "STLS" and self.offer_starttls():
+                r = self.script.reply("STLS", ["+OK Begin TLS negotiation"])
+                self.send(r)
+                if r and r[-1].startswith("+OK") and not self.starttls():
+                    break
+            elif verb == "USER":
                 self.send(self.script.reply("USER", ["+OK"]))
             elif verb == "PASS":
                 r = self.script.reply("PASS", ["+OK Logged in."])

@@ -38,6 +38,14 @@ Usage:
                             never read again, but send a line every 0.2 s
     --flood-after VERB      after the reply to VERB, never read again, and
                             send bytes for ever
+    --tls --starttls --cert --key --sni-cert --client-ca
+    --require-client-cert --tls-min --tls-max
+                            TLS, off by default: see fakeserver.py.  With
+                            --starttls the default EHLO reply lists
+                            250-STARTTLS (before its last line) until TLS is
+                            on; STARTTLS answers 220 and upgrades, and the
+                            client must EHLO again.  Without it STARTTLS is
+                            an unknown command (500), as before.
 
 Stdlib only.
 """
@@ -87,6 +95,8 @@ class Session(Connection):
             return
         if a.proxy:
             self.read_proxy()
+        if not self.implicit_tls():
+            return
         if a.delay_greeting:
             time.sleep(a.delay_greeting)
         greeting = a.greeting.split("\\n") if a.greeting else [
@@ -101,7 +111,15 @@ class Session(Connection):
             words = line.split(None, 2)
             verb = words[0].decode("latin-1").upper() if words else ""
             if verb == "EHLO":
-                self.send(self.script.reply("EHLO", DEFAULT_EHLO))
+                ehlo = DEFAULT_EHLO
+                if self.offer_starttls():
+                    ehlo = DEFAULT_EHLO[:-1] + ["250-STARTTLS"] + DEFAULT_EHLO[-1:]
+                self.send(self.script.reply("EHLO", ehlo))
+            elif verb == "STARTTLS" and self.offer_starttls():
+                r = self.script.reply("STARTTLS", ["220 2.0.0 Ready to start TLS"])
+                self.send(r)
+                if r and r[-1].startswith("220") and not self.starttls():
+                    break
             elif verb == "AUTH":
                 self.auth(words)
             elif verb == "DATA":

@@ -1,10 +1,36 @@
 """fakeserver.py - what the fake mail backends (fake_smtp.py, fake_pop3.py,
 fake_imap.py) share: scripted replies, a connection that records every byte
-it receives to the transcript, the PROXY header reader, the common options
-and the accept loop.  Each fake adds its protocol's dialogue."""
+it receives to the transcript, the PROXY header reader, optional TLS, the
+common options and the accept loop.  Each fake adds its protocol's dialogue.
+
+TLS (all off by default; Python's ssl module):
+  --tls                   implicit TLS: the handshake comes first (after the
+                          PROXY header when --proxy: the header is read
+                          byte-exact, so a ClientHello sent with it is kept)
+  --starttls              advertise STARTTLS (SMTP EHLO, IMAP capabilities)
+                          or STLS (POP3 CAPA) until TLS is on, and upgrade
+                          on the command (reply "220 2.0.0 Ready to start
+                          TLS" / "+OK Begin TLS negotiation" / "<tag> OK
+                          Begin TLS negotiation now"; --reply STARTTLS= or
+                          STLS= overrides it, and a reply that is not
+                          220/+OK/OK does not upgrade).  Bytes the client
+                          pipelined after the command are discarded (and
+                          logged), as a fixed server does.
+  --cert FILE --key FILE  the server cert and key (PEM; --key may be left
+                          out when FILE holds both)
+  --sni-cert NAME=CRT[,KEY]  serve CRT instead when the client's SNI is NAME
+                          (repeatable)
+  --client-ca FILE        ask for a client cert, verified against FILE
+  --require-client-cert   and refuse the handshake without one
+  --tls-min V --tls-max V protocol bounds: TLSv1.2 or TLSv1.3
+Every handshake logs one event line:
+  tls ok version=TLSv1.3 cipher=NAME sni=NAME|- client_cert=CN|none reused=0|1
+or "tls handshake failed: REASON".  The transcript holds the bytes as
+received in clear: before STARTTLS as they came, after it decrypted."""
 import argparse
 import os
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -12,6 +38,9 @@ import time
 PROXY_V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 
 lock = threading.Lock()
+# the TLS socket of this thread's connection (wrap_socket detaches the plain
+# one): serve() closes it, with a close_notify, when the session ends
+_local = threading.local()
 
 
 class Script:
@@ -41,6 +70,7 @@ class Connection:
         self.script, self.transcript, self.log = script, transcript, log
         self.buf = b""
         self.eof = False
+        self.tls = False
 
     def record(self, data):
         with lock:
@@ -106,6 +136,8 @@ class Connection:
                 return
 
     def read_proxy(self):
+        if self.args.tls:
+            return self.read_proxy_exact()
         while len(self.buf) < 16:
             if self.buf.startswith(b"PROXY ") and b"\n" in self.buf:
                 break
@@ -123,6 +155,106 @@ class Connection:
         else:
             self.log("proxy missing: %r" % self.buf[:16])
 
+    def recv_exact(self, n):
+        """n bytes straight from the socket (no read-ahead), recorded."""
+        data = b""
+        while len(data) < n:
+            try:
+                more = self.conn.recv(n - len(data))
+            except OSError:
+                more = b""
+            if not more:
+                self.eof = True
+                break
+            data += more
+        self.record(data)
+        return data
+
+    def peek(self, n):
+        """Up to n bytes, waiting until n came or the peer stopped sending
+        (bounded: 5 s); nothing is consumed."""
+        end = time.time() + 5
+        data = b""
+        while len(data) < n and time.time() < end:
+            try:
+                data = self.conn.recv(n, socket.MSG_PEEK)
+            except OSError:
+                return data
+            if not data:
+                return data
+            if data.startswith(b"PROXY ") and b"\n" in data:
+                return data
+            if len(data) < n:
+                time.sleep(0.01)
+        return data
+
+    def read_proxy_exact(self):
+        """The PROXY header without reading a byte past it: with implicit
+        TLS the ClientHello may follow in the same segment."""
+        head = self.peek(16)
+        if len(head) >= 16 and head.startswith(PROXY_V2_SIG):
+            need = 16 + int.from_bytes(head[14:16], "big")
+            hdr = self.recv_exact(need)
+            self.log("proxy v2 %s" % hdr.hex())
+        elif head.startswith(b"PROXY "):
+            head = self.peek(108)
+            n = head.find(b"\n")
+            line = self.recv_exact(n + 1 if n >= 0 else len(head))
+            self.log("proxy v1 %r" % line.rstrip(b"\r\n"))
+        else:
+            self.log("proxy missing: %r" % head[:16])
+
+    # TLS
+
+    def handshake(self):
+        """Wrap the socket in TLS as the server; False (and eof) on failure."""
+        a = self.args
+        raw = self.conn
+        try:
+            tls = a.tls_context.wrap_socket(raw, server_side=True,
+                                            do_handshake_on_connect=False)
+            tls.settimeout(10)
+            tls.do_handshake()
+            tls.settimeout(None)
+        except (OSError, ValueError) as e:
+            self.log("tls handshake failed: %s" % e)
+            self.eof = True
+            return False
+        self.conn = tls
+        self.tls = True
+        _local.tls = tls
+        cert = tls.getpeercert()
+        cn = "none"
+        if cert:
+            for rdn in cert.get("subject", ()):
+                for k, v in rdn:
+                    if k == "commonName":
+                        cn = v
+        cipher = tls.cipher()
+        self.log("tls ok version=%s cipher=%s sni=%s client_cert=%s reused=%d" % (
+            tls.version(), cipher[0] if cipher else "-",
+            getattr(tls, "fake_sni", None) or "-", cn, tls.session_reused))
+        return True
+
+    def implicit_tls(self):
+        """With --tls: the handshake; False when it failed."""
+        if not self.args.tls or self.tls:
+            return True
+        return self.handshake()
+
+    def starttls(self):
+        """After the STARTTLS/STLS go-ahead: drop what the client pipelined,
+        then the handshake; False when it failed."""
+        if self.buf:
+            self.log("starttls: discarded %d pipelined bytes %r" % (
+                len(self.buf), self.buf[:64]))
+            self.buf = b""
+        return self.handshake()
+
+    def offer_starttls(self):
+        """True while STARTTLS/STLS is to be advertised."""
+        return bool(self.args.starttls) and not self.tls
+
 
 def parser(doc):
     """The options every fake takes; each adds its own."""
@@ -138,7 +270,56 @@ def parser(doc):
     p.add_argument("--silent", action="store_true")
     p.add_argument("--log")
     p.add_argument("--hold", type=float, default=0)
+    p.add_argument("--tls", action="store_true")
+    p.add_argument("--starttls", action="store_true")
+    p.add_argument("--cert")
+    p.add_argument("--key")
+    p.add_argument("--sni-cert", action="append", default=[])
+    p.add_argument("--client-ca")
+    p.add_argument("--require-client-cert", action="store_true")
+    p.add_argument("--tls-min")
+    p.add_argument("--tls-max")
     return p
+
+
+def tls_context(p, a):
+    """The server context of --tls/--starttls, or None."""
+    if not (a.tls or a.starttls):
+        return None
+    if not a.cert:
+        p.error("--tls and --starttls want --cert")
+    versions = {"TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
+
+    def make(cert, key):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key or None)
+        if a.client_ca:
+            ctx.load_verify_locations(a.client_ca)
+            ctx.verify_mode = ssl.CERT_REQUIRED if a.require_client_cert else ssl.CERT_OPTIONAL
+        for opt, attr in ((a.tls_min, "minimum_version"), (a.tls_max, "maximum_version")):
+            if opt:
+                if opt not in versions:
+                    p.error("--tls-min/--tls-max want TLSv1.2 or TLSv1.3, got %r" % opt)
+                setattr(ctx, attr, versions[opt])
+        return ctx
+
+    ctx = make(a.cert, a.key)
+    by_name = {}
+    for spec in a.sni_cert:
+        name, sep, files = spec.partition("=")
+        if not sep:
+            p.error("--sni-cert wants NAME=CRT[,KEY], got %r" % spec)
+        crt, _, key = files.partition(",")
+        by_name[name.lower()] = make(crt, key)
+
+    def sni(sock, name, _ctx):
+        sock.fake_sni = name
+        if name and name.lower() in by_name:
+            sock.context = by_name[name.lower()]
+        return None
+
+    ctx.sni_callback = sni
+    return ctx
 
 
 def serve(name, p, a, session):
@@ -151,6 +332,7 @@ def serve(name, p, a, session):
             p.error("--reply wants VERB=TEXT, got %r" % r)
         overrides.append((verb.upper(), text))
     script = Script(overrides)
+    a.tls_context = tls_context(p, a)
     logf = open(a.log, "a", buffering=1) if a.log else sys.stderr
 
     def log(msg):
@@ -168,12 +350,21 @@ def serve(name, p, a, session):
     log("listening on 127.0.0.1:%d" % a.port)
 
     def one(conn, peer):
+        _local.tls = None
         try:
             session(conn, peer, script, transcript, log)
             if a.hold:
                 log("holding %s:%d" % peer)
                 time.sleep(a.hold)
         finally:
+            if _local.tls is not None:
+                conn, _local.tls = _local.tls, None
+                try:
+                    # close_notify without waiting for the peer's
+                    conn.setblocking(False)
+                    conn = conn.unwrap()
+                except (OSError, ValueError):
+                    pass
             try:
                 conn.shutdown(socket.SHUT_RDWR)
             except OSError:
