@@ -54,6 +54,12 @@ auth_request(struct session *s, struct auth_req *q, const char *host,
 	q->attempt = s->attempt;
 	q->client_ip = s->client.remote.known ? s->client.remote.ip : "unknown";
 	q->headers = s->opt->auth_http_header;
+	/* the client's TLS, implicit or after STARTTLS (Auth-SSL-*) */
+	if (s->tls.on) {
+		q->tls = &s->tls;
+		q->ssl_verify = s->opt->ssl_verify_client != VERIFY_OFF;
+		q->pass_cert = s->opt->auth_http_pass_client_cert;
+	}
 	if (s->opt->protocol == PROTO_SMTP) {
 		/* nginx resolves SMTP clients only, and says so */
 		resolve_client(s);
@@ -174,11 +180,33 @@ auth_exchange(struct session *s, const char *hostport, const char *req,
 	return rc == 1 ? 0 : -1;
 }
 
+/*
+ * Why no request was sent: fail closed, as nginx would not cut a header
+ * either.  The password is in req, so the log names sizes only.
+ */
+static void
+auth_request_failed(struct session *s, int why)
+{
+	const char	*pem = s->tls.cert_pem;
+
+	if (why == AUTH_HTTP_ECERT)
+		session_outcome(s, "client certificate too large for "
+		    "auth_http: %zu bytes escaped, at most %d",
+		    auth_http_escaped_len(pem, strlen(pem)),
+		    AUTH_HTTP_CERT_MAX);
+	else if (why == AUTH_HTTP_EFACT)
+		session_outcome(s, "client TLS facts hold a control byte: "
+		    "no auth_http request");
+	else
+		session_outcome(s, "auth_http request too large (over %d "
+		    "bytes)", AUTH_HTTP_REQUEST_MAX);
+}
+
 int
 auth_ask(struct session *s, struct auth_resp *r)
 {
 	struct auth_req	 q;
-	char		 hostport[300], host[256], req[8192];
+	char		 hostport[300], host[256], req[AUTH_HTTP_REQUEST_MAX];
 	const char	*uri;
 	int		 n, rc = AUTH_ERROR, tries;
 
@@ -188,8 +216,9 @@ auth_ask(struct session *s, struct auth_resp *r)
 		return AUTH_ERROR;
 	}
 	auth_request(s, &q, host, uri);
-	if ((n = auth_http_request(&q, req, sizeof(req))) == -1) {
-		session_outcome(s, "auth_http request too large");
+	if ((n = auth_http_request(&q, req, sizeof(req))) < 0) {
+		auth_request_failed(s, n);
+		explicit_bzero(req, sizeof(req));
 		return AUTH_ERROR;
 	}
 	/*

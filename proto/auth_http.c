@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "../addr.h"
+#include "../tls.h"
 #include "auth_http.h"
 
 /*
@@ -74,7 +75,28 @@ header(struct buf *b, const char *name, const char *value)
 	put(b, "\r\n", 2);
 }
 
-/* nginx's NGX_ESCAPE_MAIL_AUTH: control bytes, space and '%' as %XX */
+/*
+ * nginx's NGX_ESCAPE_MAIL_AUTH (its "memcached" table): 0x00-0x1F,
+ * space and '%' as %XX in capitals; DEL and bytes above 0x7F as they are.
+ */
+static int
+mail_auth_escapes(unsigned char ch)
+{
+	return ch <= ' ' || ch == '%';
+}
+
+/* The length of s once escaped: for the certificate's bound. */
+size_t
+auth_http_escaped_len(const char *s, size_t n)
+{
+	size_t	i, len = n;
+
+	for (i = 0; i < n; i++)
+		if (mail_auth_escapes((unsigned char)s[i]))
+			len += 2;
+	return len;
+}
+
 static void
 escaped(struct buf *b, const char *name, const char *s, size_t n)
 {
@@ -87,7 +109,7 @@ escaped(struct buf *b, const char *name, const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		unsigned char ch = s[i];
 
-		if (ch <= ' ' || ch == '%') {
+		if (mail_auth_escapes(ch)) {
 			e[0] = '%';
 			e[1] = hex[ch >> 4];
 			e[2] = hex[ch & 15];
@@ -98,13 +120,111 @@ escaped(struct buf *b, const char *name, const char *s, size_t n)
 	put(b, "\r\n", 2);
 }
 
-/* Returns the request's length, or -1 when it does not fit. */
+/* A header whose value is sent only when known, as nginx's "if (x.len)". */
+static void
+header_if(struct buf *b, const char *name, const char *value)
+{
+	if (value[0] != '\0')
+		header(b, name, value);
+}
+
+/*
+ * nginx copies the TLS facts into the request unescaped: OpenSSL's
+ * RFC 2253 names escape control bytes (ESC_CTRL), hex and cipher names
+ * have none.  A control byte here would start a header of its own, so it
+ * fails the request rather than be sent or altered.
+ */
+static int
+fact_clean(const char *v)
+{
+	for (; *v != '\0'; v++)
+		if ((unsigned char)*v < ' ' || *v == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+tls_facts_clean(const struct tls_facts *t)
+{
+	return fact_clean(t->protocol) && fact_clean(t->cipher) &&
+	    fact_clean(t->verify_text) && fact_clean(t->subject) &&
+	    fact_clean(t->issuer) && fact_clean(t->serial) &&
+	    fact_clean(t->fingerprint);
+}
+
+/*
+ * The Auth-SSL-* lines, as ngx_mail_auth_http_create_request (nginx
+ * 1.21.2 and later) writes them, after Auth-SMTP-* and before the extra
+ * headers:
+ *
+ *   Auth-SSL: on            on a TLS connection (implicit or after
+ *                           STARTTLS), else no Auth-SSL-* line at all
+ *   Auth-SSL-Protocol       $ssl_protocol, "TLSv1.3"
+ *   Auth-SSL-Cipher         $ssl_cipher, OpenSSL's name
+ *
+ * and only when ssl_verify_client is not off (on, optional,
+ * optional_no_ca), each when not empty:
+ *
+ *   Auth-SSL-Verify         $ssl_client_verify: SUCCESS, FAILED:reason,
+ *                           or NONE without a certificate
+ *   Auth-SSL-Subject        $ssl_client_s_dn, RFC 2253, not escaped
+ *   Auth-SSL-Issuer         $ssl_client_i_dn, RFC 2253, not escaped
+ *   Auth-SSL-Serial         $ssl_client_serial, hex
+ *   Auth-SSL-Fingerprint    $ssl_client_fingerprint, SHA-1, lowercase hex
+ *   Auth-SSL-Cert           with auth_http_pass_client_cert on and a
+ *                           certificate: its PEM (ngx_ssl_get_raw_
+ *                           certificate) escaped as Auth-User is, so
+ *                           "-----BEGIN%20CERTIFICATE-----%0AMII...%0A"
+ *                           (NGX_ESCAPE_MAIL_AUTH, not the URI-component
+ *                           escaping of $ssl_client_escaped_cert)
+ *
+ * 0, AUTH_HTTP_ECERT or AUTH_HTTP_EFACT.
+ */
+static int
+tls_headers(struct buf *b, const struct auth_req *r)
+{
+	const struct tls_facts	*t = r->tls;
+	const char		*pem;
+
+	if (t == NULL || !t->on)
+		return 0;
+	if (!tls_facts_clean(t))
+		return AUTH_HTTP_EFACT;
+	pem = r->ssl_verify && r->pass_cert && t->cert_pem != NULL ?
+	    t->cert_pem : "";
+	if (auth_http_escaped_len(pem, strlen(pem)) > AUTH_HTTP_CERT_MAX)
+		return AUTH_HTTP_ECERT;
+	header(b, "Auth-SSL", "on");
+	header_if(b, "Auth-SSL-Protocol", t->protocol);
+	header_if(b, "Auth-SSL-Cipher", t->cipher);
+	if (!r->ssl_verify)
+		return 0;
+	header_if(b, "Auth-SSL-Verify", t->verify_text);
+	header_if(b, "Auth-SSL-Subject", t->subject);
+	header_if(b, "Auth-SSL-Issuer", t->issuer);
+	header_if(b, "Auth-SSL-Serial", t->serial);
+	header_if(b, "Auth-SSL-Fingerprint", t->fingerprint);
+	if (pem[0] != '\0')
+		escaped(b, "Auth-SSL-Cert", pem, strlen(pem));
+	return 0;
+}
+
+/*
+ * Returns the request's length, or AUTH_HTTP_ETOOLONG when it does not
+ * fit, AUTH_HTTP_ECERT or AUTH_HTTP_EFACT (tls_headers).
+ *
+ * SASL EXTERNAL, as nginx (ngx_mail_auth_external) sends it:
+ * "Auth-Method: external", Auth-User the decoded authorization identity
+ * (empty when the client sent "=" for the certificate's own), and an
+ * empty "Auth-Pass: " line; the service decides from Auth-SSL-*.
+ */
 int
 auth_http_request(const struct auth_req *r, char *out, size_t outcap)
 {
 	struct buf	 b = { out, outcap, 0, 0 };
 	const char	*h, *nl;
 	char		 n[16];
+	int		 rc;
 
 	puts_(&b, "GET ");
 	puts_(&b, r->uri);
@@ -127,6 +247,8 @@ auth_http_request(const struct auth_req *r, char *out, size_t outcap)
 		header(&b, "Auth-SMTP-From", r->smtp_from);
 		header(&b, "Auth-SMTP-To", r->smtp_to);
 	}
+	if ((rc = tls_headers(&b, r)) != 0)
+		return rc;
 	/*
 	 * --auth-http-header, either form, as options.c wrote it: "Name:
 	 * value" lines with a token for a name and no CR, LF or NUL.
@@ -139,7 +261,7 @@ auth_http_request(const struct auth_req *r, char *out, size_t outcap)
 		}
 	}
 	put(&b, "\r\n", 2);
-	return b.full ? -1 : (int)b.len;
+	return b.full ? AUTH_HTTP_ETOOLONG : (int)b.len;
 }
 
 static int

@@ -10,6 +10,24 @@
 
 #define AUTH_HTTP_RESPONSE_MAX	4096	/* nginx reads at most 1024 */
 
+/*
+ * The client certificate, escaped, as Auth-SSL-Cert may carry it: the
+ * leaf of a 4096-bit RSA key is about 2 KiB of PEM, so 8 KiB leaves room
+ * for long names and extensions; a larger one fails the login rather
+ * than be cut.  The request holds it and the rest: 8 KiB as before TLS
+ * (logins, envelope, extra headers) and 4 KiB for the other Auth-SSL-*
+ * lines (two DNs of TLS_DN_MAX, serial, fingerprint, protocol, cipher).
+ */
+#define AUTH_HTTP_CERT_MAX	8192
+#define AUTH_HTTP_REQUEST_MAX	(8192 + 4096 + AUTH_HTTP_CERT_MAX)
+
+/* auth_http_request's failures, so the caller can name the reason */
+#define AUTH_HTTP_ETOOLONG	-1	/* the request does not fit */
+#define AUTH_HTTP_ECERT		-2	/* the certificate is over CERT_MAX */
+#define AUTH_HTTP_EFACT		-3	/* a TLS fact holds a control byte */
+
+struct tls_facts;
+
 struct auth_req {
 	const char	*host;		/* the Host header: the URL's host */
 	const char	*uri;
@@ -26,6 +44,9 @@ struct auth_req {
 	const char	*smtp_helo;	/* SMTP only, else NULL */
 	const char	*smtp_from;
 	const char	*smtp_to;
+	const struct tls_facts *tls;	/* the client's TLS, NULL in plaintext */
+	int		 ssl_verify;	/* ssl_verify_client is not off */
+	int		 pass_cert;	/* auth_http_pass_client_cert */
 	const char	*headers;	/* extra "Name: value" lines, '\n'-separated,
 					   as options.c made them */
 };
@@ -60,6 +81,7 @@ struct auth_resp {
 int	auth_http_url(const char *url, char *hostport, size_t hpcap,
 	    char *host, size_t hostcap, const char **uri);
 int	auth_http_request(const struct auth_req *, char *out, size_t outcap);
+size_t	auth_http_escaped_len(const char *, size_t);
 int	auth_http_response(const char *buf, size_t len, struct auth_resp *);
 int	auth_http_port(const char *s, size_t n);
 
