@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -37,7 +38,12 @@
 	X(X509_free) X(X509_get0_pubkey) X(X509_get_issuer_name)	\
 	X(X509_get_serialNumber) X(X509_get_signature_nid)		\
 	X(X509_get_subject_name) X(X509_verify_cert_error_string)	\
-	X(i2a_ASN1_INTEGER)
+	X(i2a_ASN1_INTEGER)						\
+	X(CRYPTO_get_ex_new_index) X(EVP_DecryptInit_ex)		\
+	X(EVP_EncryptInit_ex) X(EVP_MAC_CTX_set_params)		\
+	X(EVP_aes_128_cbc) X(EVP_aes_256_cbc)				\
+	X(OSSL_PARAM_construct_end) X(OSSL_PARAM_construct_octet_string) \
+	X(OSSL_PARAM_construct_utf8_string) X(RAND_bytes)
 
 #define TLS_SSL_SYMS(X)							\
 	X(OPENSSL_init_ssl) X(SSL_CIPHER_get_name)			\
@@ -57,7 +63,8 @@
 	X(SSL_load_client_CA_file) X(SSL_new) X(SSL_pending) X(SSL_read) \
 	X(SSL_set_fd) X(SSL_set_rfd) X(SSL_set_wfd) X(SSL_shutdown)	\
 	X(SSL_use_cert_and_key) X(SSL_write)				\
-	X(TLS_client_method) X(TLS_server_method)
+	X(TLS_client_method) X(TLS_server_method)			\
+	X(SSL_CTX_get_ex_data) X(SSL_CTX_set_ex_data) X(SSL_get_SSL_CTX)
 
 #define TLS_SYM_EXTERN(f)	extern __typeof__(f) *sym_##f;
 TLS_CRYPTO_SYMS(TLS_SYM_EXTERN)
