@@ -468,3 +468,163 @@ QUIT"
 	[ -s "$T/nginx.be" ]
 	[ ! -s "$T/mp.be" ]
 }
+
+# ---------------------------------------------------------------- TLS (issue 15)
+#
+# The client's TLS facts in the auth request (Auth-SSL-*): nginx and
+# mailproxy with implicit TLS (IMAP), the same server certificate, the same
+# client CA, and the client openssl s_client.  Four servers a side:
+#   off      ssl_verify_client off: Auth-SSL, -Protocol, -Cipher only
+#   optional ssl_verify_client optional: -Verify, and with a certificate
+#            -Subject/-Issuer/-Serial/-Fingerprint
+#   cert     optional and auth_http_pass_client_cert on: -Cert too
+#   noca     optional_no_ca: a certificate of an unknown CA gets through,
+#            Auth-SSL-Verify says FAILED:reason
+
+load lib/certs
+
+# tls_conf: nginx's configuration for the four servers (ports in $T/tls.ports)
+tls_conf() {
+	local -a p
+	mapfile -t p <"$T/tls.ports"
+	cat <<CONF
+load_module $NGINX_MAIL_MODULE;
+daemon off;
+master_process on;
+worker_processes 1;
+pid $T/nginx-tls/nginx.pid;
+lock_file $T/nginx-tls/nginx.lock;
+error_log $T/nginx-tls/error.log info;
+events { worker_connections 256; }
+mail {
+    server_name mx.test;
+    auth_http 127.0.0.1:$AUTH_PORT/auth;
+    auth_http_timeout 5s;
+    proxy_pass_error_message on;
+    imap_auth login plain cram-md5;
+    ssl_certificate $CERTS_RSA_CRT;
+    ssl_certificate_key $CERTS_RSA_KEY;
+    ssl_client_certificate $CERTS_CLIENT_CA;
+    # nginx 1.23.4 and mailproxy by default; 1.22 still allows TLSv1 and
+    # TLSv1.1 and leaves TLSv1.3 out
+    ssl_protocols TLSv1.2 TLSv1.3;
+    server { listen 127.0.0.1:${p[0]} ssl; protocol imap; }
+    server { listen 127.0.0.1:${p[1]} ssl; protocol imap; ssl_verify_client optional; }
+    server { listen 127.0.0.1:${p[2]} ssl; protocol imap; ssl_verify_client optional;
+             auth_http_pass_client_cert on; }
+    server { listen 127.0.0.1:${p[3]} ssl; protocol imap; ssl_verify_client optional_no_ca; }
+}
+CONF
+}
+
+# tls_start: certificates, the auth service, this test's nginx on four
+# ports (NGX_OFF ...) and mailproxy alike on four more (MP_OFF ...)
+# shellcheck disable=SC2153 # NGINX_BIN is lib/nginx.bash's
+tls_start() {
+	local common p
+	certs_make || return 1
+	auth
+	free_port 4 >"$T/tls.ports" || return 1
+	mkdir -p "$T/nginx-tls"
+	tls_conf >"$T/nginx-tls/nginx.conf"
+	"$NGINX_BIN" -t -q -p "$T/nginx-tls" -c "$T/nginx-tls/nginx.conf" \
+		-e "$T/nginx-tls/error.log" || return 1
+	spawn nginx-tls "$NGINX_BIN" -p "$T/nginx-tls" -c "$T/nginx-tls/nginx.conf" \
+		-e "$T/nginx-tls/error.log" || return 1
+	{ read -r NGX_OFF; read -r NGX_OPT; read -r NGX_CERT; read -r NGX_NOCA; } <"$T/tls.ports"
+	for p in "$NGX_OFF" "$NGX_OPT" "$NGX_CERT" "$NGX_NOCA"; do
+		wait_port "$p" 5 || return 1
+	done
+	common=(--protocol=imap --auth-http="http://127.0.0.1:$AUTH_PORT/auth"
+		--auth-http-timeout=5s --server-name=mx.test --proxy-pass-error-message=on
+		--imap-auth='login plain cram-md5' --ssl=on
+		--ssl-certificate="$CERTS_RSA_CRT" --ssl-certificate-key="$CERTS_RSA_KEY"
+		--ssl-client-certificate="$CERTS_CLIENT_CA")
+	{ read -r MP_OFF; read -r MP_OPT; read -r MP_CERT; read -r MP_NOCA; } < <(free_port 4)
+	launch_tcpserver "$MP_OFF" "${common[@]}" &&
+		launch_tcpserver "$MP_OPT" "${common[@]}" --ssl-verify-client=optional &&
+		launch_tcpserver "$MP_CERT" "${common[@]}" --ssl-verify-client=optional \
+			--auth-http-pass-client-cert=on &&
+		launch_tcpserver "$MP_NOCA" "${common[@]}" --ssl-verify-client=optional_no_ca
+}
+
+# tls_side NAME PORT [CRT KEY]: IMAP LOGIN over implicit TLS with
+# openssl s_client (with that client certificate, and $TLS_CLIENT_OPTS);
+# what the client got in $T/NAME.out, the auth request in $T/NAME.req
+tls_side() {
+	local name=$1 port=$2 n cert=() opts
+	n=$(($(auth_count) + 1))
+	[[ -z ${3:-} ]] || cert=(-cert "$3" -key "$4")
+	read -ra opts <<<"${TLS_CLIENT_OPTS:-}"
+	{
+		sleep 0.3
+		printf 'a LOGIN alice secret\r\n'
+		wait_auth_count "$n" 5 || :
+		sleep 0.3
+		printf 'b LOGOUT\r\n'
+	} | timeout 10 openssl s_client -connect "127.0.0.1:$port" -quiet \
+		-CAfile "$CERTS_CA" "${cert[@]}" "${opts[@]}" >"$T/$name.out" 2>"$T/$name.tls" || :
+	requests "$n" >"$T/$name.req"
+}
+
+# tls_both NGINX_PORT MP_PORT [CRT KEY]: the same login against both; the
+# same auth request, byte for byte, and both logged in
+tls_both() {
+	tls_side nginx "$1" "${@:3}"
+	tls_side mp "$2" "${@:3}"
+	same req
+	grep -q '^a OK' "$T/nginx.out"
+	grep -q '^a OK' "$T/mp.out"
+	# this test's launchers log here, not in $F (see teardown)
+	! grep -E 'Sanitizer|runtime error' "$T"/tcpserver-*.log || false
+}
+
+# tls_header NAME: that header's value in mailproxy's request (fails if absent)
+tls_header() {
+	grep -a -m1 "^$1: " "$T/mp.req" | tr -d '\r' | sed "s/^$1: //"
+}
+
+@test "TLS, ssl_verify_client off: the same Auth-SSL, -Protocol, -Cipher, and no certificate facts" {
+	tls_start
+	tls_both "$NGX_OFF" "$MP_OFF" "$CERTS_ALICE_CRT" "$CERTS_ALICE_KEY"
+	[ "$(tls_header Auth-SSL)" = on ]
+	[ "$(tls_header Auth-SSL-Protocol)" = TLSv1.3 ]
+	[ -n "$(tls_header Auth-SSL-Cipher)" ]
+	! grep -q '^Auth-SSL-Verify' "$T/mp.req" || false
+	# the TLS lines come last (no extra headers here)
+	[ "$(grep -a '^Auth-' "$T/mp.req" | tail -n 3 | cut -d: -f1 | tr '\n' ' ')" = 'Auth-SSL Auth-SSL-Protocol Auth-SSL-Cipher ' ]
+	# TLSv1.2: OpenSSL's other naming of ciphers
+	TLS_CLIENT_OPTS=-tls1_2 tls_both "$NGX_OFF" "$MP_OFF"
+	[ "$(tls_header Auth-SSL-Protocol)" = TLSv1.2 ]
+	[[ $(tls_header Auth-SSL-Cipher) == ECDHE-* ]]
+}
+
+@test "TLS, ssl_verify_client optional: Verify NONE without a certificate; with alice's: SUCCESS, Subject, Issuer, Serial, Fingerprint" {
+	tls_start
+	tls_both "$NGX_OPT" "$MP_OPT"
+	[ "$(tls_header Auth-SSL-Verify)" = NONE ]
+	! grep -q '^Auth-SSL-Subject' "$T/mp.req" || false
+	tls_both "$NGX_OPT" "$MP_OPT" "$CERTS_ALICE_CRT" "$CERTS_ALICE_KEY"
+	[ "$(tls_header Auth-SSL-Verify)" = SUCCESS ]
+	[[ $(tls_header Auth-SSL-Subject) == *CN=alice* ]]
+	[[ $(tls_header Auth-SSL-Issuer) == *'CN=mailproxy test client CA'* ]]
+	[ "$(tls_header Auth-SSL-Serial)" = "$(openssl x509 -in "$CERTS_ALICE_CRT" -noout -serial | sed 's/^serial=//')" ]
+	[ "$(tls_header Auth-SSL-Fingerprint)" = "$(openssl x509 -in "$CERTS_ALICE_CRT" -noout -fingerprint -sha1 | sed 's/^.*=//; s/://g' | tr A-F a-f)" ]
+	! grep -q '^Auth-SSL-Cert' "$T/mp.req" || false
+}
+
+@test "TLS, auth_http_pass_client_cert on: the same Auth-SSL-Cert, the PEM escaped as Auth-User is" {
+	tls_start
+	tls_both "$NGX_CERT" "$MP_CERT" "$CERTS_ALICE_CRT" "$CERTS_ALICE_KEY"
+	[ "$(tls_header Auth-SSL-Cert)" = "$(sed 's/ /%20/g' "$CERTS_ALICE_CRT" | sed 's/$/%0A/' | tr -d '\n')" ]
+	# without a certificate, no Auth-SSL-Cert line at all
+	tls_both "$NGX_CERT" "$MP_CERT"
+	! grep -q '^Auth-SSL-Cert' "$T/mp.req" || false
+}
+
+@test "TLS, ssl_verify_client optional_no_ca: a certificate of an unknown CA: the same FAILED:reason" {
+	tls_start
+	tls_both "$NGX_NOCA" "$MP_NOCA" "$CERTS_EVE_CRT" "$CERTS_EVE_KEY"
+	[[ $(tls_header Auth-SSL-Verify) == FAILED:* ]]
+	[[ $(tls_header Auth-SSL-Subject) == *CN=eve* ]]
+}
