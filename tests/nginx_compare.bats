@@ -476,7 +476,7 @@ QUIT"
 # client CA, and the client openssl s_client.  Four servers a side:
 #   off      ssl_verify_client off: Auth-SSL, -Protocol, -Cipher only
 #   optional ssl_verify_client optional: -Verify, and with a certificate
-#            -Subject/-Issuer/-Serial/-Fingerprint
+#            -Subject/-Issuer/-Serial/-Fingerprint; AUTHENTICATE EXTERNAL
 #   cert     optional and auth_http_pass_client_cert on: -Cert too
 #   noca     optional_no_ca: a certificate of an unknown CA gets through,
 #            Auth-SSL-Verify says FAILED:reason
@@ -509,7 +509,8 @@ mail {
     # TLSv1.1 and leaves TLSv1.3 out
     ssl_protocols TLSv1.2 TLSv1.3;
     server { listen 127.0.0.1:${p[0]} ssl; protocol imap; }
-    server { listen 127.0.0.1:${p[1]} ssl; protocol imap; ssl_verify_client optional; }
+    server { listen 127.0.0.1:${p[1]} ssl; protocol imap; ssl_verify_client optional;
+             imap_auth login plain cram-md5 external; }
     server { listen 127.0.0.1:${p[2]} ssl; protocol imap; ssl_verify_client optional;
              auth_http_pass_client_cert on; }
     server { listen 127.0.0.1:${p[3]} ssl; protocol imap; ssl_verify_client optional_no_ca; }
@@ -542,15 +543,17 @@ tls_start() {
 		--ssl-client-certificate="$CERTS_CLIENT_CA")
 	{ read -r MP_OFF; read -r MP_OPT; read -r MP_CERT; read -r MP_NOCA; } < <(free_port 4)
 	launch_tcpserver "$MP_OFF" "${common[@]}" &&
-		launch_tcpserver "$MP_OPT" "${common[@]}" --ssl-verify-client=optional &&
+		launch_tcpserver "$MP_OPT" "${common[@]}" --ssl-verify-client=optional \
+			--imap-auth='login plain cram-md5 external' &&
 		launch_tcpserver "$MP_CERT" "${common[@]}" --ssl-verify-client=optional \
 			--auth-http-pass-client-cert=on &&
 		launch_tcpserver "$MP_NOCA" "${common[@]}" --ssl-verify-client=optional_no_ca
 }
 
-# tls_side NAME PORT [CRT KEY]: IMAP LOGIN over implicit TLS with
-# openssl s_client (with that client certificate, and $TLS_CLIENT_OPTS);
-# what the client got in $T/NAME.out, the auth request in $T/NAME.req
+# tls_side NAME PORT [CRT KEY]: IMAP LOGIN (or the command $TLS_LOGIN)
+# over implicit TLS with openssl s_client (with that client certificate,
+# and $TLS_CLIENT_OPTS); what the client got in $T/NAME.out, the auth
+# request in $T/NAME.req
 tls_side() {
 	local name=$1 port=$2 n cert=() opts
 	n=$(($(auth_count) + 1))
@@ -558,7 +561,7 @@ tls_side() {
 	read -ra opts <<<"${TLS_CLIENT_OPTS:-}"
 	{
 		sleep 0.3
-		printf 'a LOGIN alice secret\r\n'
+		printf '%s\r\n' "${TLS_LOGIN:-a LOGIN alice secret}"
 		wait_auth_count "$n" 5 || :
 		sleep 0.3
 		printf 'b LOGOUT\r\n'
@@ -627,4 +630,14 @@ tls_header() {
 	tls_both "$NGX_NOCA" "$MP_NOCA" "$CERTS_EVE_CRT" "$CERTS_EVE_KEY"
 	[[ $(tls_header Auth-SSL-Verify) == FAILED:* ]]
 	[[ $(tls_header Auth-SSL-Subject) == *CN=eve* ]]
+}
+
+@test "TLS, AUTHENTICATE EXTERNAL with alice's certificate: the same request (Auth-Method: external, an empty Auth-Pass)" {
+	tls_start
+	TLS_LOGIN="a AUTHENTICATE EXTERNAL $(b64 alice)" \
+		tls_both "$NGX_OPT" "$MP_OPT" "$CERTS_ALICE_CRT" "$CERTS_ALICE_KEY"
+	[ "$(tls_header Auth-Method)" = external ]
+	[ "$(tls_header Auth-User)" = alice ]
+	grep -q $'^Auth-Pass: \r$' "$T/mp.req"
+	[ "$(tls_header Auth-SSL-Verify)" = SUCCESS ]
 }
