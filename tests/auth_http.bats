@@ -775,3 +775,50 @@ QUIT"
 	[ "$(mplog | grep -c 'user="alice"')" -ge 4 ]
 	! mplog | grep -e secret -e "$PLAIN" -e "$digest" -e "$(b64 secret)" || false
 }
+
+# ---------------------------------------------------------------- TLS (issue 15)
+
+load lib/certs
+
+# tls_login PORT CRT KEY: IMAP LOGIN over implicit TLS with that client
+# certificate (openssl s_client); prints what the client got
+tls_login() {
+	{
+		sleep 0.3
+		printf 'a LOGIN alice secret\r\n'
+		sleep 1
+		printf 'b LOGOUT\r\n'
+	} | timeout 10 openssl s_client -connect "127.0.0.1:$1" -quiet \
+		-CAfile "$CERTS_CA" -cert "$2" -key "$3" 2>/dev/null || :
+}
+
+# big_cert DIR: DIR/big.crt and .key, a client certificate of the client CA
+# with 250 names: over 8 KiB once escaped for Auth-SSL-Cert
+big_cert() {
+	local i san=
+	for i in $(seq 250); do san+="DNS:host-$i.a-rather-long-name.example,"; done
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$1/big.key" -subj /CN=big -out "$1/big.csr" 2>/dev/null &&
+		openssl x509 -req -in "$1/big.csr" -CA "$CERTS_CLIENT_CA" \
+			-CAkey "$CERTS_CLIENT_CA_KEY" -set_serial 7 -days 2 -out "$1/big.crt" \
+			-extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=clientAuth\n' "${san%,}") 2>/dev/null
+}
+
+@test "TLS with auth_http_pass_client_cert: Auth-SSL-Cert whole; a certificate over 8 KiB escaped fails closed and the log says why" {
+	certs_make
+	mp imap ok --ssl=on --ssl-certificate="$CERTS_RSA_CRT" --ssl-certificate-key="$CERTS_RSA_KEY" \
+		--ssl-verify-client=on --ssl-client-certificate="$CERTS_CLIENT_CA" \
+		--auth-http-pass-client-cert=on
+	run tls_login "$MPPORT" "$CERTS_ALICE_CRT" "$CERTS_ALICE_KEY"
+	[[ $output == *$'\na OK '* ]]
+	[ "$(count ok)" = 1 ]
+	req ok | grep -aq "^Auth-SSL-Cert: $(sed 's/ /%20/g; s/$/%0A/' "$CERTS_ALICE_CRT" | tr -d '\n')"$'\r$'
+	req ok | grep -aq $'^Auth-SSL-Verify: SUCCESS\r$'
+	big_cert "$T"
+	(($(sed 's/ /%20/g; s/$/%0A/' "$T/big.crt" | tr -d '\n' | wc -c) > 8192))
+	run tls_login "$MPPORT" "$T/big.crt" "$T/big.key"
+	[[ $output == *$'\n* BAD internal server error\r'* ]]
+	[ "$(count ok)" = 1 ]
+	[ "$(exit_status)" != 0 ]
+	last_outcome | grep -q 'client certificate too large for auth_http: [0-9]* bytes escaped, at most 8192'
+}
