@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../session.h"
+#include "../tls.h"
 #include "crc32c.h"
 #include "proxy.h"
 
@@ -74,6 +75,7 @@ pp2buf_init(struct pp2buf *b, void *mem, size_t cap)
 	b->p = mem;
 	b->len = 0;
 	b->cap = cap;
+	b->crc = 0;
 	b->err = 0;
 }
 
@@ -146,6 +148,22 @@ pp2addr_v6(struct pp2addr *pa)
 	pa->family = AF_INET6;
 }
 
+/*
+ * The CRC32C TLV comes right after the addresses, as HAProxy sends it, its
+ * value zero until proxy_v2_end: a receiver that compares our header with
+ * HAProxy's (or a test) sees the same bytes.
+ */
+static int
+pp2_crc_tlv(struct pp2buf *b)
+{
+	static const unsigned char	zero[4];
+
+	if (tlv_add(b, PP2_TYPE_CRC32C, zero, sizeof(zero)) == -1)
+		return -1;
+	b->crc = b->len - sizeof(zero);
+	return 0;
+}
+
 int
 proxy_v2_begin(const struct client *cl, struct pp2buf *b)
 {
@@ -158,7 +176,8 @@ proxy_v2_begin(const struct client *cl, struct pp2buf *b)
 	if (!cl->remote.known) {
 		head[12] = PP2_VERSION | PP2_CMD_LOCAL;
 		head[13] = PP2_FAM_UNSPEC;
-		return pp2buf_put(b, head, sizeof(head));
+		pp2buf_put(b, head, sizeof(head));
+		return pp2_crc_tlv(b);
 	}
 	if (pp2addr_get(&cl->remote, AF_INET, &src) == -1 ||
 	    pp2addr_get(&cl->local, src.family, &dst) == -1) {
@@ -177,29 +196,28 @@ proxy_v2_begin(const struct client *cl, struct pp2buf *b)
 	pp2buf_put(b, head, sizeof(head));
 	pp2buf_put(b, src.a, alen);
 	pp2buf_put(b, dst.a, alen);
-	return pp2buf_put(b, ports, sizeof(ports));
+	pp2buf_put(b, ports, sizeof(ports));
+	return pp2_crc_tlv(b);
 }
 
 /*
- * The CRC32C TLV last, then the length, then the checksum over the whole
- * header with the checksum's own four bytes zero.
+ * The length, then the checksum over the whole header, its own four bytes
+ * still zero as the receiver will check it.
  */
 int
 proxy_v2_end(struct pp2buf *b)
 {
-	static const unsigned char	zero[4];
-	uint32_t			crc;
-	unsigned char			*v;
+	uint32_t	crc;
+	unsigned char	*v;
 
-	if (b->len < PROXY_V2_HEAD ||
-	    tlv_add(b, PP2_TYPE_CRC32C, zero, sizeof(zero)) == -1 ||
+	if (b->err || b->crc < PROXY_V2_HEAD ||
 	    b->len - PROXY_V2_HEAD > PP2_LEN_MAX) {
 		b->err = 1;
 		return -1;
 	}
 	put16(b->p + 14, b->len - PROXY_V2_HEAD);
 	crc = crc32c(b->p, b->len);
-	v = b->p + b->len - 4;
+	v = b->p + b->crc;
 	v[0] = crc >> 24;
 	v[1] = (crc >> 16) & 0xFF;
 	v[2] = (crc >> 8) & 0xFF;
@@ -207,13 +225,66 @@ proxy_v2_end(struct pp2buf *b)
 	return b->len;
 }
 
+/*
+ * A TLV for one of the facts' strings, left out when it is unknown ("").
+ * strnlen: the facts' arrays are bounded, whoever filled them.
+ */
+static void
+tlv_str(struct pp2buf *b, unsigned type, const char *v, size_t cap)
+{
+	size_t	n = strnlen(v, cap);
+
+	if (n > 0)
+		tlv_add(b, type, v, n);
+}
+#define TLV_STR(b, type, f)	tlv_str((b), (type), (f), sizeof(f))
+
+/*
+ * PP2_TYPE_SSL as HAProxy 2.6 builds it (make_proxy_line_v2): the client
+ * byte, the verify result (32 bits, big-endian, 0 unless the client sent
+ * a certificate), then the sub-TLVs in its order.  One certificate flag
+ * means both: tls_facts has no resumed session, where HAProxy would send
+ * CERT_SESS alone.
+ */
+static void
+pp2_ssl(struct pp2buf *b, const struct tls_facts *tls)
+{
+	unsigned char	mem[PROXY_V2_MAX], head[5];
+	uint32_t	verify = tls->cert ? (uint32_t)tls->verify : 0;
+	struct pp2buf	v;
+
+	head[0] = PP2_CLIENT_SSL;
+	if (tls->cert)
+		head[0] |= PP2_CLIENT_CERT_CONN | PP2_CLIENT_CERT_SESS;
+	head[1] = verify >> 24;
+	head[2] = (verify >> 16) & 0xFF;
+	head[3] = (verify >> 8) & 0xFF;
+	head[4] = verify & 0xFF;
+	pp2buf_init(&v, mem, sizeof(mem));
+	pp2buf_put(&v, head, sizeof(head));
+	TLV_STR(&v, PP2_SUBTYPE_SSL_VERSION, tls->protocol);
+	TLV_STR(&v, PP2_SUBTYPE_SSL_CN, tls->cn);
+	TLV_STR(&v, PP2_SUBTYPE_SSL_KEY_ALG, tls->key_alg);
+	TLV_STR(&v, PP2_SUBTYPE_SSL_SIG_ALG, tls->sig_alg);
+	TLV_STR(&v, PP2_SUBTYPE_SSL_CIPHER, tls->cipher);
+	if (v.err)
+		b->err = 1;
+	else
+		tlv_add(b, PP2_TYPE_SSL, mem, v.len);
+}
+
 int
-proxy_v2(const struct client *cl, unsigned char *out, size_t outcap)
+proxy_v2(const struct client *cl, const struct tls_facts *tls,
+    unsigned char *out, size_t outcap)
 {
 	struct pp2buf	b;
 
 	pp2buf_init(&b, out, outcap);
 	if (proxy_v2_begin(cl, &b) == -1)
 		return -1;
+	if (tls != NULL && tls->on) {
+		TLV_STR(&b, PP2_TYPE_AUTHORITY, tls->sni);
+		pp2_ssl(&b, tls);
+	}
 	return proxy_v2_end(&b);
 }

@@ -5,17 +5,19 @@
 #include <stddef.h>
 
 struct client;
+struct tls_facts;
 
 #define PROXY_V1_MAX	108	/* 107 bytes and a NUL */
 
 /*
  * v2: the whole header, TLVs included, in one bounded buffer (it goes out
- * in one write).  512 bytes hold the 16-byte head, 36 bytes of TCP6
- * addresses, the CRC32C TLV, and room for what TLS adds: AUTHORITY (an SNI
- * name, at most 255 bytes), UNIQUE_ID (at most 128) and SSL with its
- * version and cipher sub-TLVs.
+ * in one write).  1024 bytes hold the 16-byte head, 36 bytes of TCP6
+ * addresses, the CRC32C TLV, and the most struct tls_facts can add:
+ * AUTHORITY (an SNI name, at most 255 bytes) and SSL (8 bytes) with its
+ * sub-TLVs, a CN of up to 255 bytes and four short names (about 800 in
+ * all), with room for UNIQUE_ID (at most 128).
  */
-#define PROXY_V2_MAX	512
+#define PROXY_V2_MAX	1024
 #define PROXY_V2_HEAD	16	/* signature, version/command, family, length */
 
 /* the TLV types of the v2 header (HAProxy's proxy-protocol.txt 2.2) */
@@ -31,6 +33,11 @@ struct client;
 #define PP2_SUBTYPE_SSL_SIG_ALG	0x24
 #define PP2_SUBTYPE_SSL_KEY_ALG	0x25
 
+/* the client byte of PP2_TYPE_SSL */
+#define PP2_CLIENT_SSL		0x01
+#define PP2_CLIENT_CERT_CONN	0x02	/* a certificate on this connection */
+#define PP2_CLIENT_CERT_SESS	0x04	/* one in its TLS session */
+
 /*
  * A bounded byte buffer that TLVs are appended to.  A TLV that does not
  * fit sets err, and the header is then refused whole: no caller checks
@@ -41,6 +48,7 @@ struct pp2buf {
 	unsigned char	*p;
 	size_t		 len;
 	size_t		 cap;
+	size_t		 crc;	/* where the CRC32C value is, once begun */
 	int		 err;
 };
 
@@ -51,14 +59,25 @@ int	tlv_add(struct pp2buf *, unsigned type, const void *, size_t);
 int	proxy_v1(const struct client *, char *out, size_t outcap);
 
 /*
- * proxy_v2_begin writes the head and the addresses, tlv_add the TLVs, and
- * proxy_v2_end the CRC32C TLV, the length and the checksum; proxy_v2 is
- * the three with no TLV of the caller's.  proxy_v2_begin returns 0, the
- * others the header's length; all -1 when it does not fit.  An unknown
- * client address (a pipeline) gives LOCAL, with no addresses.
+ * proxy_v2_begin writes the head, the addresses and the CRC32C TLV (first,
+ * zero, where HAProxy puts it), tlv_add the TLVs, and proxy_v2_end the
+ * length and the checksum.  proxy_v2_begin returns 0, the others the
+ * header's length; all -1 when it does not fit.  An unknown client
+ * address (a pipeline) gives LOCAL, with no addresses.
+ *
+ * proxy_v2 is the header HAProxy 2.6's send-proxy-v2-ssl-cn with
+ * proxy-v2-options ssl-cipher,cert-sig,cert-key,authority,crc32c sends,
+ * byte for byte (tests/haproxy.bats): CRC32C, then with a TLS client
+ * (tls on; tls may be NULL) AUTHORITY when it gave an SNI name, and SSL:
+ * flags, verify, then VERSION, CN, KEY_ALG, SIG_ALG, CIPHER, each when
+ * known.  Its values are taken as they are, so tls_facts must hold them
+ * in HAProxy's form: key_alg and sig_alg are those of our own (server)
+ * certificate, "RSA2048" / "EC256" and "RSA-SHA256", and verify counts
+ * only with cert (HAProxy sends 0 without a client certificate).
  */
 int	proxy_v2_begin(const struct client *, struct pp2buf *);
 int	proxy_v2_end(struct pp2buf *);
-int	proxy_v2(const struct client *, unsigned char *out, size_t outcap);
+int	proxy_v2(const struct client *, const struct tls_facts *,
+	    unsigned char *out, size_t outcap);
 
 #endif

@@ -6,6 +6,9 @@
 #include "../proto/proxy.h"
 #include "../proto/xclient.h"
 #include "../session.h"
+#include "../tls.h"
+
+#include <stdlib.h>
 
 void
 test_xclient(void)
@@ -89,6 +92,168 @@ pp2_verify(const unsigned char *h, size_t n)
 	return 0;
 }
 
+/* TLV type at off (the first after the addresses: 28 for TCP4), its length */
+static size_t
+tlv_len(const unsigned char *h, size_t off)
+{
+	return (size_t)h[off + 1] << 8 | h[off + 2];
+}
+
+/*
+ * The TLS TLVs from facts, without HAProxy (its bytes are the fixture's
+ * test below): which appear when, and the bound.
+ */
+static void
+test_proxy_v2_tls(void)
+{
+	static const unsigned char ssl_nocert[] =
+	    "\x20\x00\x0f\x01\x00\x00\x00\x00"
+	    "\x21\x00\x07TLSv1.3";
+	struct client		cl;
+	struct tls_facts	tls;
+	unsigned char		out[PROXY_V2_MAX];
+	int			n, plain;
+
+	memset(&cl, 0, sizeof(cl));
+	cl.remote = (struct endpoint){ 1, AF_INET, "192.0.2.7", 4711 };
+	cl.local = (struct endpoint){ 1, AF_INET, "198.51.100.1", 25 };
+	memset(&tls, 0, sizeof(tls));
+	strcpy(tls.protocol, "TLSv1.3");
+	strcpy(tls.sni, "mx.test");
+	plain = proxy_v2(&cl, NULL, out, sizeof(out));
+	ok(plain == 35 && proxy_v2(&cl, &tls, out, sizeof(out)) == plain,
+	    "PROXY v2 TLS: no TLS TLV without TLS (NULL, or on == 0)");
+
+	tls.on = 1;
+	tls.sni[0] = '\0';
+	tls.verify = 20;	/* no certificate: HAProxy sends 0 */
+	n = proxy_v2(&cl, &tls, out, sizeof(out));
+	ok(n == plain + (int)sizeof(ssl_nocert) - 1 &&
+	    memcmp(out + 35, ssl_nocert, sizeof(ssl_nocert) - 1) == 0 &&
+	    pp2_verify(out, n),
+	    "PROXY v2 TLS: no SNI, no AUTHORITY; no certificate, SSL flag alone, verify 0");
+
+	strcpy(tls.sni, "mx.test");
+	tls.cert = 1;
+	strcpy(tls.cn, "alice");
+	n = proxy_v2(&cl, &tls, out, sizeof(out));
+	ok(n > 35 + 10 && memcmp(out + 35, "\x02\x00\x07mx.test", 10) == 0 &&
+	    out[45] == PP2_TYPE_SSL && out[48] == 0x07 &&
+	    memcmp(out + 49, "\0\0\0\x14", 4) == 0 &&
+	    memcmp(out + 63, "\x22\x00\x05" "alice", 8) == 0 &&
+	    pp2_verify(out, n),
+	    "PROXY v2 TLS: AUTHORITY then SSL; a certificate: CERT_CONN|CERT_SESS, its verify result, CN");
+
+	memset(tls.sni, 's', sizeof(tls.sni));
+	memset(tls.cn, 'c', sizeof(tls.cn));
+	memset(tls.protocol, 'p', sizeof(tls.protocol));
+	memset(tls.cipher, 'x', sizeof(tls.cipher));
+	memset(tls.sig_alg, 'g', sizeof(tls.sig_alg));
+	memset(tls.key_alg, 'k', sizeof(tls.key_alg));
+	cl.remote = (struct endpoint){ 1, AF_INET6, "2001:db8::7", 1 };
+	cl.local = (struct endpoint){ 1, AF_INET6, "2001:db8::1", 143 };
+	n = proxy_v2(&cl, &tls, out, sizeof(out));
+	ok(n > 0 && pp2_verify(out, n) &&
+	    tlv_len(out, 16 + 36 + 7) == sizeof(tls.sni),
+	    "PROXY v2 TLS: every fact at its longest, unterminated, fits and stops at its array");
+	ok(proxy_v2(&cl, &tls, out, n - 1) == -1,
+	    "PROXY v2 TLS: one byte short is refused");
+}
+
+/*
+ * The facts file of a capture: key=value lines, # comments; src and dst
+ * are IPv4 IP:PORT.  The strings go into tls's arrays, bounded.
+ */
+static int
+pp2_facts_read(const char *path, struct client *cl, struct tls_facts *tls)
+{
+	const struct { const char *key; char *v; size_t cap; } str[] = {
+		{ "protocol", tls->protocol, sizeof(tls->protocol) },
+		{ "cipher", tls->cipher, sizeof(tls->cipher) },
+		{ "sni", tls->sni, sizeof(tls->sni) },
+		{ "cn", tls->cn, sizeof(tls->cn) },
+		{ "sig_alg", tls->sig_alg, sizeof(tls->sig_alg) },
+		{ "key_alg", tls->key_alg, sizeof(tls->key_alg) },
+	};
+	char		 line[512], *v, *port;
+	struct endpoint	*e;
+	size_t		 i, seen = 0;
+	FILE		*f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	memset(cl, 0, sizeof(*cl));
+	memset(tls, 0, sizeof(*tls));
+	tls->on = 1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || (v = strchr(line, '=')) == NULL)
+			continue;
+		*v++ = '\0';
+		seen++;
+		if (strcmp(line, "cert") == 0)
+			tls->cert = atoi(v);
+		else if (strcmp(line, "verify") == 0)
+			tls->verify = atol(v);
+		else if (strcmp(line, "src") == 0 || strcmp(line, "dst") == 0) {
+			e = line[0] == 's' ? &cl->remote : &cl->local;
+			if ((port = strrchr(v, ':')) == NULL)
+				break;
+			*port++ = '\0';
+			*e = (struct endpoint){ 1, AF_INET, "", atoi(port) };
+			snprintf(e->ip, sizeof(e->ip), "%s", v);
+		} else {
+			for (i = 0; i < sizeof(str) / sizeof(str[0]); i++)
+				if (strcmp(line, str[i].key) == 0)
+					snprintf(str[i].v, str[i].cap, "%s", v);
+		}
+	}
+	fclose(f);
+	return seen >= 10 ? 0 : -1;
+}
+
+/*
+ * Our header against HAProxy's for the same connection: the fixture
+ * (tests/fixtures/haproxy-pp2-ssl.{bin,txt}: its .txt says how it was
+ * made), or with PP2_FIXTURE=DIR/NAME the capture NAME.bin and facts
+ * NAME.txt that tests/haproxy.bats has just made live.  tests/unit runs
+ * from the top of the tree.
+ */
+static void
+test_proxy_v2_haproxy(void)
+{
+	const char		*base = getenv("PP2_FIXTURE");
+	char			 path[4096];
+	unsigned char		 want[PROXY_V2_MAX + 1], out[PROXY_V2_MAX];
+	struct client		 cl;
+	struct tls_facts	 tls;
+	size_t			 wn = 0;
+	int			 n = -1;
+	FILE			*f;
+
+	if (base == NULL || *base == '\0')
+		base = "tests/fixtures/haproxy-pp2-ssl";
+	snprintf(path, sizeof(path), "%s.bin", base);
+	if ((f = fopen(path, "rb")) != NULL) {
+		wn = fread(want, 1, sizeof(want), f);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s.txt", base);
+	if (wn > 0 && pp2_facts_read(path, &cl, &tls) == 0)
+		n = proxy_v2(&cl, &tls, out, sizeof(out));
+	ok(n > 0 && (size_t)n == wn && memcmp(out, want, wn) == 0,
+	    "PROXY v2 TLS: our header is HAProxy's, byte for byte");
+	if (n > 0 && ((size_t)n != wn || memcmp(out, want, wn) != 0)) {
+		fprintf(stderr, "# ours (%d):", n);
+		for (size_t i = 0; i < (size_t)n; i++)
+			fprintf(stderr, " %02x", out[i]);
+		fprintf(stderr, "\n# HAProxy's (%zu):", wn);
+		for (size_t i = 0; i < wn; i++)
+			fprintf(stderr, " %02x", want[i]);
+		fprintf(stderr, "\n");
+	}
+}
+
 void
 test_proxy_v2(void)
 {
@@ -129,30 +294,30 @@ test_proxy_v2(void)
 	memset(&cl, 0, sizeof(cl));
 	cl.remote = (struct endpoint){ 1, AF_INET, "192.0.2.7", 4711 };
 	cl.local = (struct endpoint){ 1, AF_INET, "198.51.100.1", 25 };
-	n = proxy_v2(&cl, out, sizeof(out));
+	n = proxy_v2(&cl, NULL, out, sizeof(out));
 	ok(n == sizeof(v4) - 1 && memcmp(out, v4, n) == 0,
 	    "PROXY v2 TCP4, byte for byte");
 	ok(pp2_verify(out, n), "PROXY v2 TCP4: its CRC32C verifies");
 	out[20]++;
 	ok(!pp2_verify(out, n), "PROXY v2: a changed byte fails the CRC32C");
-	ok(proxy_v2(&cl, out, n - 1) == -1 && proxy_v2(&cl, out, 15) == -1,
+	ok(proxy_v2(&cl, NULL, out, n - 1) == -1 && proxy_v2(&cl, NULL, out, 15) == -1,
 	    "PROXY v2: a buffer too small is refused");
 
 	cl.remote = (struct endpoint){ 1, AF_INET6, "2001:db8::7", 1 };
 	cl.local = (struct endpoint){ 1, AF_INET6, "2001:db8::1", 143 };
-	n = proxy_v2(&cl, out, sizeof(out));
+	n = proxy_v2(&cl, NULL, out, sizeof(out));
 	ok(n == sizeof(v6) - 1 && memcmp(out, v6, n) == 0 && pp2_verify(out, n),
 	    "PROXY v2 TCP6, byte for byte, CRC32C verifies");
 
 	cl.remote = (struct endpoint){ 1, AF_INET, "192.0.2.7", 4711 };
 	cl.local = (struct endpoint){ 1, AF_INET6, "2001:db8::1", 110 };
-	n = proxy_v2(&cl, out, sizeof(out));
+	n = proxy_v2(&cl, NULL, out, sizeof(out));
 	ok(n == sizeof(mixed) - 1 && memcmp(out, mixed, n) == 0 &&
 	    pp2_verify(out, n),
 	    "PROXY v2: a v4 client on a v6 local end is TCP6, v4-mapped");
 
 	cl.local.known = 0;
-	n = proxy_v2(&cl, out, sizeof(out));
+	n = proxy_v2(&cl, NULL, out, sizeof(out));
 	ok(n == 35 && out[13] == 0x11 && memcmp(out + 16, v4 + 16, 4) == 0 &&
 	    memcmp(out + 20, "\0\0\0\0", 4) == 0 && out[24] == 0x12 &&
 	    out[25] == 0x67 && out[26] == 0 && out[27] == 0 &&
@@ -160,32 +325,34 @@ test_proxy_v2(void)
 	    "PROXY v2: an unknown local end is the any-address, port 0");
 
 	memset(&cl, 0, sizeof(cl));
-	n = proxy_v2(&cl, out, sizeof(out));
+	n = proxy_v2(&cl, NULL, out, sizeof(out));
 	ok(n == sizeof(local) - 1 && memcmp(out, local, n) == 0 &&
 	    pp2_verify(out, n), "PROXY v2 LOCAL for an unknown client");
 
 	cl.remote = (struct endpoint){ 1, AF_INET, "not an address", 1 };
-	ok(proxy_v2(&cl, out, sizeof(out)) == -1,
+	ok(proxy_v2(&cl, NULL, out, sizeof(out)) == -1,
 	    "PROXY v2: an address that does not parse is refused");
 
-	/* what the TLS issue adds: TLVs between begin and end */
+	/* TLVs between begin and end, after the CRC32C one as in HAProxy */
 	cl.remote = (struct endpoint){ 1, AF_INET, "192.0.2.7", 4711 };
 	cl.local = (struct endpoint){ 1, AF_INET, "198.51.100.1", 25 };
 	pp2buf_init(&b, out, sizeof(out));
 	ok(proxy_v2_begin(&cl, &b) == 0 &&
 	    tlv_add(&b, PP2_TYPE_AUTHORITY, "mx.example", 10) == 0 &&
 	    (n = proxy_v2_end(&b)) == 35 + 13 && out[15] == 0x13 + 13 &&
-	    memcmp(out + 28, "\x02\x00\x0amx.example", 13) == 0 &&
+	    memcmp(out + 28, "\x03\x00\x04", 3) == 0 &&
+	    memcmp(out + 35, "\x02\x00\x0amx.example", 13) == 0 &&
 	    pp2_verify(out, n), "PROXY v2: a TLV between begin and end");
+	pp2buf_init(&b, out, 34);
+	ok(proxy_v2_begin(&cl, &b) == -1 && proxy_v2_end(&b) == -1 && b.err,
+	    "PROXY v2: no room for the CRC32C TLV refuses the header");
 	memset(big, 'x', sizeof(big));
 	pp2buf_init(&b, out, sizeof(out));
 	ok(proxy_v2_begin(&cl, &b) == 0 &&
-	    tlv_add(&b, PP2_TYPE_UNIQUE_ID, big, sizeof(out) - 28 - 3 - 6) ==
-	    0 && proxy_v2_end(&b) == -1 && b.err,
-	    "PROXY v2: no room for the CRC32C TLV refuses the header");
-	pp2buf_init(&b, out, sizeof(out));
-	ok(proxy_v2_begin(&cl, &b) == 0 &&
 	    tlv_add(&b, PP2_TYPE_UNIQUE_ID, big, sizeof(big)) == -1 &&
-	    b.len == 28 && proxy_v2_end(&b) == -1,
+	    b.len == 35 && proxy_v2_end(&b) == -1,
 	    "PROXY v2: a TLV too big is refused and the error sticks");
+
+	test_proxy_v2_tls();
+	test_proxy_v2_haproxy();
 }
