@@ -8,9 +8,12 @@
  * opened with a key that is not the first is renewed.
  *
  * The keys live in one malloc'd struct, found by the ticket callback
- * through the context's app data.  They are wiped when the session's SSL
- * is freed (one handshake per process: the keys serve no other) and when
- * the context is, whichever comes first; the struct goes with the context.
+ * through the context's app data.  One handshake per process, and it
+ * seals one ticket at most (one in TLSv1.3, no renegotiation): once that
+ * ticket is sealed the keys are wiped.  A session that seals none (a
+ * TLSv1.2 resumption by the first key, a client without tickets) wipes
+ * them when its SSL is freed; the context's free wipes them too and
+ * frees the struct.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -97,9 +100,10 @@ cipher_of(const struct ticket_key *key)
 
 /*
  * OpenSSL's ticket callback.  Sealing (enc 1): the first key's name, a
- * fresh IV, its keys; 1, or -1 to send no ticket.  Opening: the key the
- * ticket names; 0 when none (a full handshake), 1 for the first key, 2
- * for another (the session resumes and gets a ticket of the first).
+ * fresh IV, its keys, then the keys wiped; 1, 0 to send no ticket (the
+ * keys are gone already), -1 on error.  Opening: the key the ticket
+ * names; 0 when none (a full handshake), 1 for the first key, 2 for
+ * another (the session resumes and gets a ticket of the first).
  */
 static int
 ticket_cb(SSL *ssl, unsigned char name[TICKET_NAME], unsigned char *iv,
@@ -111,7 +115,7 @@ ticket_cb(SSL *ssl, unsigned char name[TICKET_NAME], unsigned char *iv,
 
 	k = sym_SSL_CTX_get_ex_data(sym_SSL_get_SSL_CTX(ssl), 0);
 	if (k == NULL || k->n == 0)
-		return enc ? -1 : 0;
+		return 0;
 	if (enc) {
 		key = &k->key[0];
 		if (sym_RAND_bytes(iv, TICKET_IV) != 1 ||
@@ -119,6 +123,8 @@ ticket_cb(SSL *ssl, unsigned char name[TICKET_NAME], unsigned char *iv,
 		    key->aes, iv) != 1 || hmac_init(hctx, key) == -1)
 			return -1;
 		memcpy(name, key->name, TICKET_NAME);
+		/* the contexts hold what sealing needs: ours are done */
+		keys_wipe(k);
 		return 1;
 	}
 	for (i = 0; i < k->n; i++)
