@@ -117,3 +117,35 @@ PY
 	[[ "$output" == *"ok "*" - PROXY v2 TLS: our header is HAProxy's, byte for byte"* ]]
 	[[ "$output" != *"not ok "*" - PROXY v2 TLS: our header is HAProxy's"* ]]
 }
+
+# mailproxy itself, in front of the fake backend (tests/lib/fake_smtp.py
+# --proxy logs the header): implicit TLS with haproxy's certificate and
+# client verification, so the same client gives the same facts.  Its TLVs
+# (all but the addresses and the CRC32C value) must be HAProxy's.  This is
+# where the facts' filling (tls_facts.c) meets HAProxy: KEY_ALG and SIG_ALG
+# are those of the certificate the server presented (test 2), not the
+# client's.
+@test "haproxy: mailproxy --ssl --proxy-protocol=v2 sends the TLVs HAProxy sends for the same client" {
+	local pki=$BATS_FILE_TMPDIR/pki be mpport
+	read -r -d '' be mpport < <(free_port 2) || :
+	start_fake_smtp "$be" --proxy
+	launch_tcpserver "$mpport" --protocol=smtp --backend="127.0.0.1:$be" \
+	    --server-name=mx.test --proxy-smtp-auth=on --proxy-protocol=v2 \
+	    --ssl=on --ssl-certificate="$pki/server.crt" \
+	    --ssl-certificate-key="$pki/server.key" \
+	    --ssl-verify-client=optional --ssl-client-certificate="$pki/ca.pem"
+	haproxy_capture "$T/hap" -tls1_3
+	{ printf 'EHLO c\r\n'; sleep 0.5; printf 'AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n'
+	  sleep 1; printf 'QUIT\r\n'; sleep 0.5; } |
+	    openssl s_client -connect "127.0.0.1:$mpport" -servername mx.test \
+	    -CAfile "$pki/ca.pem" -cert "$pki/client.pem" -key "$pki/client.key" \
+	    -quiet -tls1_3 >"$T/mp.s_client" 2>&1 || :
+	wait_log "$T/fake-$be.log" 'proxy v2 '
+	sed -n 's/.*proxy v2 \([0-9a-f]*\).*/\1/p' "$T/fake-$be.log" | xxd -r -p >"$T/mp.bin"
+	# our length and TLVs after the CRC32C one, against haproxy's
+	[ "$(tlvs "$T/mp")" = "$(tlvs "$T/hap")" ]
+	# (shown when it fails: ours, then HAProxy's)
+	xxd "$T/mp.bin" >&2; xxd "$T/hap.bin" >&2
+	cmp <(tail -c +36 "$T/mp.bin") <(tail -c +36 "$T/hap.bin")
+	cmp <(head -c 16 "$T/mp.bin") <(head -c 16 "$T/hap.bin")
+}
