@@ -32,7 +32,7 @@ SANLDFLAGS = $(if $(findstring clang,$(shell $(CC) --version)),,-static-libubsan
 
 SRCS	 = mailproxy.c options.c values.c addr.c launch.c session.c conn.c backend.c relay.c \
 	   log.c resolve.c auth.c dl.c \
-	   tls.c tls_lib.c tls_server.c tls_facts.c tls_ticket.c \
+	   tls.c tls_lib.c tls_server.c tls_client.c tls_facts.c tls_ticket.c \
 	   proto/smtp.c proto/smtp_backend.c proto/smtp_parse.c \
 	   proto/pop3.c proto/pop3_backend.c proto/pop3_parse.c \
 	   proto/imap.c proto/imap_backend.c proto/imap_parse.c proto/cmd_parse.c proto/sasl.c \

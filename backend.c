@@ -17,6 +17,8 @@
 
 #include "addr.h"
 #include "backend.h"
+#include "session.h"
+#include "tls.h"
 
 static int
 connect_one(const struct addrinfo *ai, long long timeout_ms)
@@ -99,4 +101,25 @@ backend_connect(const char *hostport, long long timeout_ms, char *err,
 		    strerror(errno));
 	freeaddrinfo(res);
 	return fd;
+}
+
+/*
+ * TLS towards the backend: --proxy-ssl or --proxy-starttls (at most one
+ * of them: options.c).  The one place that decides it for a session.
+ */
+int
+backend_tls_mode(const struct session *s)
+{
+	if (s->opt->proxy_ssl)
+		return BACKEND_TLS;
+	if (s->opt->proxy_starttls)
+		return BACKEND_STARTTLS;
+	return BACKEND_PLAIN;
+}
+
+/* Verified by --proxy-ssl-name, else by the backend's own host. */
+int
+backend_tls(struct session *s)
+{
+	return tls_client(s, s->opt->proxy_ssl_name);
 }

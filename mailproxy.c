@@ -54,8 +54,9 @@ greet_and_exit(struct session *s, const struct proto *p, int status)
 }
 
 /*
- * The backend: connect, send the PROXY header, then the protocol's login,
- * all within the login's deadline.
+ * The backend: connect, send the PROXY header, the TLS handshake with
+ * --proxy-ssl, then the protocol's login, all within the login's
+ * deadline.
  */
 static int
 backend_open(struct session *s, const struct proto *p)
@@ -90,6 +91,11 @@ backend_open(struct session *s, const struct proto *p)
 			conn_puts(&s->cli, p->internal_error, s->opt->timeout);
 			return -1;
 		}
+	}
+	/* implicit TLS: after the PROXY header, which goes in plaintext */
+	if (backend_tls_mode(s) == BACKEND_TLS && backend_tls(s) == -1) {
+		conn_puts(&s->cli, p->internal_error, s->opt->timeout);
+		return -1;
 	}
 	return 0;
 }

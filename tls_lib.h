@@ -64,7 +64,9 @@
 	X(SSL_set_fd) X(SSL_set_rfd) X(SSL_set_wfd) X(SSL_shutdown)	\
 	X(SSL_use_cert_and_key) X(SSL_write)				\
 	X(TLS_client_method) X(TLS_server_method)			\
-	X(SSL_CTX_get_ex_data) X(SSL_CTX_set_ex_data) X(SSL_get_SSL_CTX)
+	X(SSL_CTX_get_ex_data) X(SSL_CTX_set_ex_data) X(SSL_get_SSL_CTX)	\
+	X(SSL_CTX_check_private_key) X(SSL_CTX_get0_param)		\
+	X(SSL_CTX_set_info_callback) X(SSL_CTX_use_PrivateKey_file)
 
 #define TLS_SYM_EXTERN(f)	extern __typeof__(f) *sym_##f;
 TLS_CRYPTO_SYMS(TLS_SYM_EXTERN)

@@ -9,14 +9,19 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../backend.h"
 #include "../options.h"
 #include "../session.h"
 #include "imap_parse.h"
 #include "proto.h"
 #include "sasl.h"
 
+/* Our STARTTLS's tag: the client's tag is for its own LOGIN */
+#define STARTTLS_TAG	"mp1"
+
 /*
- * The backend dialogue: read the greeting, then LOGIN under the client's
+ * The backend dialogue: read the greeting, (proxy_starttls) STARTTLS
+ * under a tag of ours and the handshake, then LOGIN under the client's
  * tag, sent in parts when a value needs a synchronizing literal (each
  * part after the backend's "+").  Untagged responses to LOGIN (a
  * CAPABILITY, an ALERT) are kept and passed to the client before the
@@ -24,13 +29,14 @@
  */
 enum be_step {
 	BE_GREETING,		/* read "* OK" */
+	BE_STARTTLS,		/* "<our tag> STARTTLS", then the handshake */
 	BE_LOGIN,		/* LOGIN, up to its first literal */
 	BE_LITERAL,		/* the backend said "+": the next part */
 	BE_DONE
 };
 
 static const char *const be_step_names[] = {
-	"the greeting", "LOGIN", "LOGIN after a literal", "done"
+	"the greeting", "STARTTLS", "LOGIN", "LOGIN after a literal", "done"
 };
 
 struct be_resp {
@@ -128,11 +134,12 @@ static int
 be_reply(struct session *s, int step, struct be_untagged *u,
     struct be_resp *r)
 {
+	const char	*tag = step == BE_STARTTLS ? STARTTLS_TAG : s->imap.tag;
+
 	for (;;) {
 		if (be_getline(s, step, &r->line, &r->len) == -1)
 			return -1;
-		r->status = imap_resp_parse(r->line, r->len, s->imap.tag,
-		    &r->tagged);
+		r->status = imap_resp_parse(r->line, r->len, tag, &r->tagged);
 		if (step == BE_GREETING || r->tagged ||
 		    (r->status != IMAP_DATA && r->status != IMAP_OK &&
 		    r->status != IMAP_NO && r->status != IMAP_BAD))
@@ -150,6 +157,8 @@ be_command(struct session *s, int step, const struct imap_login *l, int k)
 
 	if (step == BE_GREETING)
 		return 0;
+	if (step == BE_STARTTLS)
+		return backend_sendf(s, "%s STARTTLS\r\n", STARTTLS_TAG);
 	from = k == 0 ? 0 : l->breaks[k - 1];
 	to = k < l->nbreaks ? l->breaks[k] : l->len;
 	return backend_send(s, l->buf + from, to - from);
@@ -168,9 +177,11 @@ be_accepts(int step, int more, const struct be_resp *r)
 
 /* The next step; more: a part of LOGIN after a literal is still to go. */
 static int
-be_next(int step, int more)
+be_next(const struct session *s, int step, int more)
 {
-	if (step == BE_GREETING)
+	if (step == BE_GREETING && backend_tls_mode(s) == BACKEND_STARTTLS)
+		return BE_STARTTLS;
+	if (step == BE_GREETING || step == BE_STARTTLS)
 		return BE_LOGIN;
 	return more ? BE_LITERAL : BE_DONE;
 }
@@ -209,10 +220,12 @@ be_refused(struct session *s, int step, const struct be_resp *r)
 	    r->status == IMAP_PREAUTH ? "PREAUTH (a login was expected)" :
 	    "a malformed reply";
 
-	session_outcome(s, "backend %s answered %s with %s: %.*s",
+	session_outcome(s, "backend %s answered %s with %s: %.*s%s",
 	    s->backend, be_step_names[step], what,
-	    (int)(r->len > 120 ? 120 : r->len), r->line);
-	return be_fail(s, r);
+	    (int)(r->len > 120 ? 120 : r->len), r->line,
+	    step == BE_STARTTLS ? " (it offers no TLS: --proxy-starttls)" : "");
+	/* a refused STARTTLS, under our tag, is not the client's answer */
+	return be_fail(s, step == BE_STARTTLS ? NULL : r);
 }
 
 /* The client gets what the backend answered its LOGIN, under its tag. */
@@ -247,7 +260,8 @@ imap_backend(struct session *s)
 		be_fail(s, NULL);
 		goto done;
 	}
-	for (step = BE_GREETING; step != BE_DONE; step = be_next(step, more)) {
+	for (step = BE_GREETING; step != BE_DONE;
+	    step = be_next(s, step, more)) {
 		if (step == BE_LITERAL)
 			k++;
 		if (be_command(s, step, &l, k) == -1 ||
@@ -255,10 +269,19 @@ imap_backend(struct session *s)
 			be_fail(s, NULL);
 			goto done;
 		}
-		more = step != BE_GREETING && k < l.nbreaks;
+		more = step != BE_GREETING && step != BE_STARTTLS &&
+		    k < l.nbreaks;
 		if (!be_accepts(step, more, &r)) {
 			be_refused(s, step, &r);
 			goto done;
+		}
+		if (step == BE_STARTTLS) {
+			/* nothing said in plaintext reaches the client */
+			memset(&u, 0, sizeof(u));
+			if (backend_tls(s) == -1) {
+				be_fail(s, NULL);
+				goto done;
+			}
 		}
 	}
 	rc = PROTO_RELAY;

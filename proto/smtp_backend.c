@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../backend.h"
 #include "../options.h"
 #include "../resolve.h"
 #include "../session.h"
@@ -27,6 +28,8 @@
  */
 enum be_step {
 	BE_GREETING,		/* read the greeting */
+	BE_TLS_EHLO,		/* proxy_starttls: EHLO, which must offer it */
+	BE_STARTTLS,		/* STARTTLS, then the handshake */
 	BE_EHLO,		/* our EHLO (or HELO) with server_name */
 	BE_XCLIENT,		/* who the client is */
 	BE_CLIENT_HELO,		/* the client's own EHLO/HELO after XCLIENT */
@@ -37,7 +40,7 @@ enum be_step {
 };
 
 static const char *const be_step_names[] = {
-	"greeting", "EHLO", "XCLIENT", "client's HELO", "AUTH", "MAIL FROM",
+	"greeting", "EHLO before STARTTLS", "STARTTLS", "EHLO", "XCLIENT", "client's HELO", "AUTH", "MAIL FROM",
 	"RCPT TO", "done"
 };
 
@@ -46,6 +49,7 @@ struct be_reply {
 	char	text[2048];	/* the whole reply, CRLF-terminated lines */
 	size_t	len;
 	int	xclient;	/* EHLO: the backend offers XCLIENT */
+	int	starttls;	/* and STARTTLS */
 	char	xattrs[256];	/* its attribute names, space-separated */
 };
 
@@ -78,6 +82,8 @@ be_read(struct session *s, struct be_reply *r)
 			return -1;
 		}
 		r->code = code;
+		if (smtp_ehlo_has(line, len, "STARTTLS", NULL))
+			r->starttls = 1;
 		if (smtp_ehlo_has(line, len, "XCLIENT", NULL)) {
 			r->xclient = 1;
 			if (len > 12)
@@ -100,6 +106,12 @@ be_next(const struct session *s, int step)
 
 	switch (step) {
 	case BE_GREETING:
+		if (backend_tls_mode(s) == BACKEND_STARTTLS)
+			return BE_TLS_EHLO;
+		return BE_EHLO;
+	case BE_TLS_EHLO:
+		return BE_STARTTLS;
+	case BE_STARTTLS:
 		return BE_EHLO;
 	case BE_EHLO:
 		if (o->xclient)
@@ -170,6 +182,10 @@ be_command(struct session *s, int step, const struct be_reply *ehlo)
 	int	rc;
 
 	switch (step) {
+	case BE_TLS_EHLO:
+		return backend_sendf(s, "EHLO %s\r\n", s->server_name);
+	case BE_STARTTLS:
+		return backend_sendf(s, "STARTTLS\r\n");
 	case BE_EHLO:
 		return backend_sendf(s, "%s %s\r\n", s->smtp.esmtp ||
 		    s->opt->xclient ? "EHLO" : "HELO", s->server_name);
@@ -197,6 +213,7 @@ be_accepts(int step, int code)
 {
 	switch (step) {
 	case BE_GREETING:
+	case BE_STARTTLS:
 		return code == 220;
 	case BE_XCLIENT:
 		return code / 100 == 2;
@@ -239,9 +256,19 @@ smtp_backend(struct session *s)
 				    step == BE_XCLIENT ? " (list us in its "
 				    "smtpd_authorized_xclient_hosts, or set "
 				    "--xclient=off)" : "");
-				return be_fail(s, &r);
+				/* a refused STARTTLS is ours, not the client's */
+				return be_fail(s, step == BE_TLS_EHLO ||
+				    step == BE_STARTTLS ? NULL : &r);
 			}
 		}
+		if (step == BE_TLS_EHLO && !r.starttls) {
+			session_outcome(s, "backend %s does not offer STARTTLS "
+			    "(--proxy-starttls)", s->backend);
+			return be_fail(s, NULL);
+		}
+		/* the dialogue starts again in TLS, with EHLO */
+		if (step == BE_STARTTLS && backend_tls(s) == -1)
+			return be_fail(s, NULL);
 		if (step == BE_EHLO)
 			ehlo = r;
 		if (step == BE_RCPT) {

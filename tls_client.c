@@ -1,0 +1,223 @@
+/*
+ * TLS towards the backend, as nginx's proxy_ssl_* directives set it up,
+ * and verified by default (nginx's is off): the chain against
+ * --proxy-ssl-trusted-certificate or the system's store, the depth, and
+ * the name: --proxy-ssl-name, else the host of the backend's address.  A
+ * DNS name is checked as a host name and sent as SNI; an IP address (as
+ * auth_http's Auth-Server always is) is checked against the
+ * certificate's IP addresses, and no SNI is sent (RFC 6066 has none for
+ * an address).
+ *
+ * A certificate that does not verify ends the handshake there: the
+ * backend gets no credentials, and the session's outcome names the
+ * reason, X509_verify_cert_error_string's.  One handshake per process:
+ * the context is built for it and freed after it.
+ */
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "conn.h"
+#include "options.h"
+#include "session.h"
+#include "tls.h"
+#include "tls_lib.h"
+
+/* What the handshake's info callback needs and leaves (the ctx's app data). */
+struct tls_client {
+	const char	*sni;		/* the name to send, or NULL */
+	long		 verify;	/* the SSL's verify result at its last exit */
+};
+
+/*
+ * OpenSSL has no context-wide SNI, and tls_handshake makes the SSL: the
+ * name is set when the handshake starts, before the ClientHello is
+ * built.  At each exit of SSL_connect the verify result is kept: after
+ * a failed handshake the SSL is gone, and the reason with it.
+ */
+static void
+info_cb(const SSL *ssl, int where, int ret)
+{
+	struct tls_client	*t;
+
+	(void)ret;
+	t = sym_SSL_CTX_get_ex_data(sym_SSL_get_SSL_CTX(ssl), 0);
+	if (t == NULL)
+		return;
+	if ((where & SSL_CB_HANDSHAKE_START) && t->sni != NULL)
+		sym_SSL_ctrl((SSL *)ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME,
+		    TLSEXT_NAMETYPE_host_name, (void *)t->sni);
+	if (where & SSL_CB_EXIT)
+		t->verify = sym_SSL_get_verify_result(ssl);
+}
+
+/* The OpenSSL option bits that leave only the versions listed. */
+static long
+protocol_mask(const char *list)
+{
+	static const struct { const char *name; long op; } v[] = {
+		{ "SSLv3", SSL_OP_NO_SSLv3 }, { "TLSv1", SSL_OP_NO_TLSv1 },
+		{ "TLSv1.1", SSL_OP_NO_TLSv1_1 }, { "TLSv1.2", SSL_OP_NO_TLSv1_2 },
+		{ "TLSv1.3", SSL_OP_NO_TLSv1_3 },
+	};
+	char	 item[16];
+	long	 mask = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
+		    SSL_OP_NO_TLSv1_2 | SSL_OP_NO_TLSv1_3;
+	size_t	 i;
+
+	while (options_list_next(&list, item, sizeof(item)) > 0)
+		for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+			if (strcmp(item, v[i].name) == 0)
+				mask &= ~v[i].op;
+	return mask;
+}
+
+static int
+is_address(const char *host)
+{
+	unsigned char	a[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, a) == 1 ||
+	    inet_pton(AF_INET6, host, a) == 1;
+}
+
+/* What the certificate must name: an address, or a host also sent as SNI. */
+static int
+verify_name(const struct options *o, SSL_CTX *ctx, const char *name,
+    struct tls_client *t, char *err, size_t errlen)
+{
+	X509_VERIFY_PARAM	*param = sym_SSL_CTX_get0_param(ctx);
+	char			 e[256];
+	int			 ip = is_address(name);
+
+	if (!ip)
+		t->sni = name;
+	if (!o->proxy_ssl_verify)
+		return 0;
+	if (ip ? sym_X509_VERIFY_PARAM_set1_ip_asc(param, name) != 1 :
+	    sym_X509_VERIFY_PARAM_set1_host(param, name, 0) != 1) {
+		snprintf(err, errlen, "TLS: cannot verify the name \"%s\": %s",
+		    name, tls_error(e, sizeof(e)));
+		return -1;
+	}
+	if (!ip)
+		sym_X509_VERIFY_PARAM_set_hostflags(param,
+		    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	return 0;
+}
+
+/* The trust, the depth, our own certificate: what the options say. */
+static int
+ctx_setup(const struct options *o, SSL_CTX *ctx, char *err, size_t errlen)
+{
+	const char	*file;
+	char		 e[256];
+
+	sym_SSL_CTX_set_options(ctx, protocol_mask(o->proxy_ssl_protocols) |
+	    SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF |
+	    SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
+	sym_SSL_CTX_ctrl(ctx, SSL_CTRL_MODE, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS,
+	    NULL);
+	if (sym_SSL_CTX_set_cipher_list(ctx, o->proxy_ssl_ciphers) != 1) {
+		snprintf(err, errlen, "--proxy-ssl-ciphers: %s: %s",
+		    o->proxy_ssl_ciphers, tls_error(e, sizeof(e)));
+		return -1;
+	}
+	if (o->proxy_ssl_verify) {
+		sym_SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		sym_SSL_CTX_set_verify_depth(ctx, o->proxy_ssl_verify_depth);
+		if ((file = o->proxy_ssl_trusted_certificate) != NULL ?
+		    sym_SSL_CTX_load_verify_locations(ctx, file, NULL) != 1 :
+		    sym_SSL_CTX_set_default_verify_paths(ctx) != 1) {
+			snprintf(err, errlen, "--proxy-ssl-trusted-certificate: "
+			    "%s: %s", file != NULL ? file : "the system's store",
+			    tls_error(e, sizeof(e)));
+			return -1;
+		}
+	} else
+		sym_SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	if ((file = o->proxy_ssl_certificate) == NULL)
+		return 0;
+	if (sym_SSL_CTX_use_certificate_chain_file(ctx, file) != 1) {
+		snprintf(err, errlen, "--proxy-ssl-certificate: %s: %s", file,
+		    tls_error(e, sizeof(e)));
+		return -1;
+	}
+	file = o->proxy_ssl_certificate_key;
+	if (sym_SSL_CTX_use_PrivateKey_file(ctx, file, SSL_FILETYPE_PEM) != 1 ||
+	    sym_SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(err, errlen, "--proxy-ssl-certificate-key: %s: %s",
+		    file, tls_error(e, sizeof(e)));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The handshake on s->be, towards name (NULL: the backend's host).
+ * Plaintext the backend sent ahead (after its STARTTLS reply) is dropped
+ * first.  0, or -1 with the reason as the session's outcome; the caller
+ * tells the client.
+ */
+int
+tls_client(struct session *s, const char *name)
+{
+	const struct options	*o = s->opt;
+	struct tls_client	 t = { NULL, X509_V_OK };
+	struct hostport		 hp;
+	SSL_CTX			*ctx;
+	char			 err[512], e[256];
+	long			 v;
+	int			 rc;
+
+	if (name == NULL) {
+		if (hostport_parse(s->backend, strlen(s->backend), &hp) == -1) {
+			session_outcome(s, "bad backend address \"%s\"",
+			    s->backend);
+			return -1;
+		}
+		name = hp.host;
+	}
+	if (tls_load() == -1) {
+		session_outcome(s, "backend %s: TLS unavailable: cannot load "
+		    "OpenSSL (install Debian's libssl3)", s->backend);
+		return -1;
+	}
+	if ((ctx = sym_SSL_CTX_new(sym_TLS_client_method())) == NULL) {
+		session_outcome(s, "backend %s: TLS: %s", s->backend,
+		    tls_error(e, sizeof(e)));
+		return -1;
+	}
+	if (ctx_setup(o, ctx, err, sizeof(err)) == -1 ||
+	    verify_name(o, ctx, name, &t, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		session_outcome(s, "backend %s: %s", s->backend, err);
+		sym_SSL_CTX_free(ctx);
+		return -1;
+	}
+	sym_SSL_CTX_set_ex_data(ctx, 0, &t);
+	sym_SSL_CTX_set_info_callback(ctx, info_cb);
+	conn_discard(&s->be);
+	rc = tls_handshake(&s->be, ctx, 0, o->timeout, err, sizeof(err));
+	/* the SSL keeps the context: nothing of ours may stay in it */
+	sym_SSL_CTX_set_info_callback(ctx, NULL);
+	sym_SSL_CTX_set_ex_data(ctx, 0, NULL);
+	sym_SSL_CTX_free(ctx);
+	if (rc == -1 && o->proxy_ssl_verify && t.verify != X509_V_OK)
+		session_outcome(s, "backend %s: TLS certificate: %s",
+		    s->backend, sym_X509_verify_cert_error_string(t.verify));
+	else if (rc == -1)
+		session_outcome(s, "backend %s: %s", s->backend, err);
+	else if (o->proxy_ssl_verify && (v = sym_SSL_get_verify_result(
+	    s->be.tls)) != X509_V_OK) {
+		/* not reached with SSL_VERIFY_PEER; kept as the last word */
+		session_outcome(s, "backend %s: TLS certificate: %s",
+		    s->backend, sym_X509_verify_cert_error_string(v));
+		tls_free(&s->be);
+		return -1;
+	}
+	return rc;
+}
