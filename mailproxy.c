@@ -45,10 +45,11 @@ proto_find(int protocol)
 	}
 }
 
+/* A client that expects TLS gets no plaintext: only the close. */
 static void
 greet_and_exit(struct session *s, const struct proto *p, int status)
 {
-	if (p != NULL && s->cli.wfd != -1)
+	if (p != NULL && s->cli.wfd != -1 && !s->opt->ssl)
 		conn_puts(&s->cli, p->tempfail, 1000);
 	exit(status);
 }

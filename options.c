@@ -961,6 +961,27 @@ options_count(const char *v)
 	return n;
 }
 
+/* ssl_protocols: the names nginx takes, one or more of them. */
+static int
+protocols_valid(const char *list)
+{
+	static const char *const names[] = { "SSLv2", "SSLv3", "TLSv1",
+	    "TLSv1.1", "TLSv1.2", "TLSv1.3" };
+	char		item[16];
+	size_t		i;
+	int		n, any = 0;
+
+	while ((n = options_list_next(&list, item, sizeof(item))) != 0) {
+		for (i = 0; n > 0 && i < nitems(names); i++)
+			if (strcmp(item, names[i]) == 0)
+				break;
+		if (n == -1 || i == nitems(names))
+			return 0;
+		any = 1;
+	}
+	return any;
+}
+
 /* The TLS options that only make sense together, as nginx checks them. */
 static int
 options_tls(const struct options *o, char *err, size_t errlen)
@@ -969,7 +990,13 @@ options_tls(const struct options *o, char *err, size_t errlen)
 			    o->protocol == PROTO_POP3 ? o->pop3_auth : o->imap_auth;
 	int		tls = o->ssl || o->starttls != STARTTLS_OFF;
 
-	if (tls && o->ssl_certificate == NULL)
+	if (!protocols_valid(o->ssl_protocols))
+		snprintf(err, errlen, "--ssl-protocols: one or more of TLSv1.2 "
+		    "TLSv1.3 (and the old TLSv1 TLSv1.1 SSLv3)");
+	else if (!protocols_valid(o->proxy_ssl_protocols))
+		snprintf(err, errlen, "--proxy-ssl-protocols: one or more of "
+		    "TLSv1.2 TLSv1.3 (and the old TLSv1 TLSv1.1 SSLv3)");
+	else if (tls && o->ssl_certificate == NULL)
 		snprintf(err, errlen, "--ssl-certificate: required with "
 		    "--ssl=on or --starttls");
 	else if (options_count(o->ssl_certificate) !=

@@ -31,6 +31,8 @@ struct tls_facts {
 	char		 protocol[16];	/* "TLSv1.3" */
 	char		 cipher[64];	/* OpenSSL's name: "TLS_AES_256_GCM_SHA384" */
 	char		 sni[256];	/* the name the client asked for */
+	char		 alpn[16];	/* the protocol ALPN agreed on, or "" */
+	int		 resumed;	/* a resumed session (a ticket) */
 	int		 cert;		/* the client sent a certificate */
 	long		 verify;	/* X509_V_OK (0) or the error */
 	char		 verify_text[128]; /* SUCCESS, FAILED:reason, NONE */
@@ -39,8 +41,8 @@ struct tls_facts {
 	char		 serial[128];	/* hex, as nginx */
 	char		 fingerprint[41]; /* SHA-1, lowercase hex */
 	char		 cn[256];	/* the subject's CN */
-	char		 sig_alg[64];	/* the certificate's, OpenSSL's short names */
-	char		 key_alg[64];
+	char		 sig_alg[64];	/* our own certificate's, as HAProxy */
+	char		 key_alg[64];	/* names them: "RSA-SHA256", "EC256" */
 	char		*cert_pem;	/* the certificate, PEM, malloc'd; or NULL */
 };
 
@@ -66,6 +68,8 @@ int	tls_client(struct session *, const char *name);
 
 /* Every file of the TLS options readable (at start): 0, or -1 and err. */
 int	tls_files_check(const struct options *, char *err, size_t errlen);
+/* A ticket key file of nginx's 80 or 48 bytes: 0, or -1 and err. */
+int	tls_ticket_file_check(const char *file, char *err, size_t errlen);
 /* Loads and checks every certificate and key of the options: --check. */
 int	tls_check(const struct options *, char *err, size_t errlen);
 

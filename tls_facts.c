@@ -97,8 +97,9 @@ pem_text(X509 *x)
 }
 
 /*
- * The algorithms as HAProxy's PP2 SSL sub-TLVs name them: the signature
- * by its short name, the key by its type and size ("RSA2048", "EC256").
+ * The algorithms as HAProxy's PP2 SSL sub-TLVs name them, of the
+ * certificate we presented: the signature by its short name, the key by
+ * its type and size ("RSA2048", "EC256").
  */
 static void
 alg_text(X509 *x, struct tls_facts *f)
@@ -148,6 +149,8 @@ tls_facts_fill(struct conn *c, struct tls_facts *f)
 	SSL		*ssl = c->tls;
 	X509		*x;
 	const char	*v, *sni;
+	const unsigned char *alpn = NULL;
+	unsigned int	 alpnlen = 0;
 
 	memset(f, 0, sizeof(*f));
 	f->on = 1;
@@ -158,6 +161,14 @@ tls_facts_fill(struct conn *c, struct tls_facts *f)
 	if ((sni = sym_SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name))
 	    != NULL)
 		strlcpy(f->sni, sni, sizeof(f->sni));
+	sym_SSL_get0_alpn_selected(ssl, &alpn, &alpnlen);
+	if (alpn != NULL && alpnlen < sizeof(f->alpn)) {
+		memcpy(f->alpn, alpn, alpnlen);
+		f->alpn[alpnlen] = '\0';
+	}
+	f->resumed = sym_SSL_session_reused(ssl) == 1;
+	if ((x = sym_SSL_get_certificate(ssl)) != NULL)
+		alg_text(x, f);
 	if ((x = sym_SSL_get1_peer_certificate(ssl)) != NULL) {
 		f->cert = 1;
 		f->verify = sym_SSL_get_verify_result(ssl);
@@ -170,7 +181,6 @@ tls_facts_fill(struct conn *c, struct tls_facts *f)
 		if (sym_X509_NAME_get_text_by_NID(sym_X509_get_subject_name(x),
 		    NID_commonName, f->cn, sizeof(f->cn)) < 0)
 			f->cn[0] = '\0';
-		alg_text(x, f);
 		f->cert_pem = pem_text(x);
 		sym_X509_free(x);
 	}

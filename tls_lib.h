@@ -64,6 +64,7 @@
 	X(SSL_set_fd) X(SSL_set_rfd) X(SSL_set_wfd) X(SSL_shutdown)	\
 	X(SSL_use_cert_and_key) X(SSL_write)				\
 	X(TLS_client_method) X(TLS_server_method)			\
+	X(SSL_get_certificate) X(SSL_get0_alpn_selected) X(SSL_session_reused) \
 	X(SSL_CTX_get_ex_data) X(SSL_CTX_set_ex_data) X(SSL_get_SSL_CTX)	\
 	X(SSL_CTX_check_private_key) X(SSL_CTX_get0_param)		\
 	X(SSL_CTX_set_info_callback) X(SSL_CTX_use_PrivateKey_file)

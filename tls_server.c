@@ -550,7 +550,6 @@ tls_files_check(const struct options *o, char *err, size_t errlen)
 		{ "ssl-certificate", o->ssl_certificate },
 		{ "ssl-certificate-key", o->ssl_certificate_key },
 		{ "ssl-password-file", o->ssl_password_file },
-		{ "ssl-session-ticket-key", o->ssl_session_ticket_key },
 		{ "ssl-client-certificate", o->ssl_client_certificate },
 		{ "ssl-trusted-certificate", o->ssl_trusted_certificate },
 		{ "ssl-crl", o->ssl_crl },
@@ -559,10 +558,15 @@ tls_files_check(const struct options *o, char *err, size_t errlen)
 		{ "proxy-ssl-certificate", o->proxy_ssl_certificate },
 		{ "proxy-ssl-certificate-key", o->proxy_ssl_certificate_key },
 	};
-	size_t	i;
+	const char	*keys = o->ssl_session_ticket_key;
+	char		 file[1024];
+	size_t		 i;
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		if (readable_all(f[i].opt, f[i].list, err, errlen) == -1)
+			return -1;
+	while (next_value(&keys, file, sizeof(file)) != NULL)
+		if (tls_ticket_file_check(file, err, errlen) == -1)
 			return -1;
 	return 0;
 }

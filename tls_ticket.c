@@ -26,6 +26,7 @@
 #include <openssl/core_names.h>
 
 #include "options.h"
+#include "tls.h"
 #include "tls_lib.h"
 
 #define TICKET_NAME	16
@@ -140,14 +141,15 @@ ticket_cb(SSL *ssl, unsigned char name[TICKET_NAME], unsigned char *iv,
 	return i == 0 ? 1 : 2;
 }
 
-/* One key file into key: 0, or -1 with err naming the file. */
+/*
+ * Opens a key file and checks its size: the descriptor, or -1 with err
+ * naming the file.  At start (tls_files_check) as at the first session.
+ */
 static int
-key_read(const char *file, struct ticket_key *key, char *err, size_t errlen)
+key_open(const char *file, size_t *size, char *err, size_t errlen)
 {
-	unsigned char	 buf[80];
 	struct stat	 st;
-	ssize_t		 n;
-	int		 fd, rc = -1;
+	int		 fd;
 
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "--ssl-session-ticket-key: %s: %s", file,
@@ -162,7 +164,38 @@ key_read(const char *file, struct ticket_key *key, char *err, size_t errlen)
 		snprintf(err, errlen, "--ssl-session-ticket-key: %s is %lld "
 		    "bytes: it must be 80 or 48", file,
 		    (long long)st.st_size);
-	else if ((n = read(fd, buf, (size_t)st.st_size)) != st.st_size)
+	else {
+		*size = (size_t)st.st_size;
+		return fd;
+	}
+	close(fd);
+	return -1;
+}
+
+int
+tls_ticket_file_check(const char *file, char *err, size_t errlen)
+{
+	size_t	size;
+	int	fd;
+
+	if ((fd = key_open(file, &size, err, errlen)) == -1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* One key file into key: 0, or -1 with err naming the file. */
+static int
+key_read(const char *file, struct ticket_key *key, char *err, size_t errlen)
+{
+	unsigned char	 buf[80];
+	size_t		 size;
+	ssize_t		 n;
+	int		 fd, rc = -1;
+
+	if ((fd = key_open(file, &size, err, errlen)) == -1)
+		return -1;
+	if ((n = read(fd, buf, size)) != (ssize_t)size)
 		snprintf(err, errlen, "--ssl-session-ticket-key: %s: %s", file,
 		    n == -1 ? strerror(errno) : "short read");
 	else {

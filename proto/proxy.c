@@ -242,9 +242,9 @@ tlv_str(struct pp2buf *b, unsigned type, const char *v, size_t cap)
 /*
  * PP2_TYPE_SSL as HAProxy 2.6 builds it (make_proxy_line_v2): the client
  * byte, the verify result (32 bits, big-endian, 0 unless the client sent
- * a certificate), then the sub-TLVs in its order.  One certificate flag
- * means both: tls_facts has no resumed session, where HAProxy would send
- * CERT_SESS alone.
+ * a certificate), then the sub-TLVs in its order.  A certificate is
+ * the session's (CERT_SESS), and this connection's too (CERT_CONN) unless
+ * the session was resumed.
  */
 static void
 pp2_ssl(struct pp2buf *b, const struct tls_facts *tls)
@@ -255,7 +255,8 @@ pp2_ssl(struct pp2buf *b, const struct tls_facts *tls)
 
 	head[0] = PP2_CLIENT_SSL;
 	if (tls->cert)
-		head[0] |= PP2_CLIENT_CERT_CONN | PP2_CLIENT_CERT_SESS;
+		head[0] |= PP2_CLIENT_CERT_SESS |
+		    (tls->resumed ? 0 : PP2_CLIENT_CERT_CONN);
 	head[1] = verify >> 24;
 	head[2] = (verify >> 16) & 0xFF;
 	head[3] = (verify >> 8) & 0xFF;
@@ -283,6 +284,7 @@ proxy_v2(const struct client *cl, const struct tls_facts *tls,
 	if (proxy_v2_begin(cl, &b) == -1)
 		return -1;
 	if (tls != NULL && tls->on) {
+		TLV_STR(&b, PP2_TYPE_ALPN, tls->alpn);
 		TLV_STR(&b, PP2_TYPE_AUTHORITY, tls->sni);
 		pp2_ssl(&b, tls);
 	}

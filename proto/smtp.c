@@ -189,7 +189,7 @@ smtp_ehlo(struct session *s, struct cmd *cmd)
 	    sizeof(item)) > 0)
 		n += snprintf(buf + n, sizeof(buf) - n, "250-%s\r\n", item);
 	if (n < sizeof(buf) && methods != 0) {
-		n += strlcpy(buf + n, "250 AUTH", sizeof(buf) - n);
+		n += strlcpy(buf + n, "250-AUTH", sizeof(buf) - n);
 		if (n < sizeof(buf) && (w = sasl_list(methods, " ", "",
 		    buf + n, sizeof(buf) - n)) != -1)
 			n += w;

@@ -109,8 +109,7 @@ session_ok() {
 }
 
 @test "options not implemented yet are refused, never ignored" {
-	for o in --auth-http-pass-client-cert=on --starttls=on --ssl=on \
-	    --set-real-ip-from=10.0.0.0/8 --listen-proxy-protocol=on; do
+	for o in --set-real-ip-from=10.0.0.0/8 --listen-proxy-protocol=on; do
 		run "$MP" --protocol=smtp --backend=127.0.0.1:25 "$o"
 		[ "$status" -eq 64 ]
 		[[ "$output" == *"not supported yet"* ]]
@@ -120,17 +119,19 @@ session_ok() {
 	[ "$status" -eq 0 ]
 }
 
-@test "auth method external, which needs TLS, is refused, never offered and then failed" {
+@test "auth method external without TLS, client certificates and an auth service: refused at start" {
+	local why="external needs TLS, --ssl-verify-client and --auth-http (which decides who a certificate may log in as)"
 	for o in --smtp-auth=external '--smtp-auth=plain external' --pop3-auth=external \
 	    '--imap-auth=plain EXTERNAL'; do
 		p=${o#--}
 		run "$MP" --protocol="${p%%-*}" --backend=127.0.0.1:25 "$o"
 		[ "$status" -eq 64 ]
-		[ "$output" = "mailproxy: ${o%%=*}: external: not supported yet" ]
+		[ "$output" = "mailproxy: ${o%%=*}: $why" ]
 	done
-	run env MAILPROXY_POP3_AUTH='plain external' "$MP" --protocol=pop3 --backend=127.0.0.1:110
+	run env MAILPROXY_POP3_AUTH='plain external' "$MP" --protocol=pop3 --backend=127.0.0.1:110 \
+	    --auth-http=http://127.0.0.1:1/ --ssl=on --ssl-certificate=/dev/null --ssl-certificate-key=/dev/null
 	[ "$status" -eq 64 ]
-	[ "$output" = "mailproxy: MAILPROXY_POP3_AUTH: external: not supported yet" ]
+	[ "$output" = "mailproxy: --pop3-auth: $why" ]
 }
 
 @test "the environment: MAILPROXY_*, argv wins, unknown variables refused" {

@@ -210,12 +210,13 @@ not_reused() {
 	[[ $output == *"$T/empty.key is 0 bytes"* ]] || { echo "$output"; false; }
 }
 
-@test "a key file of the wrong size: the first TLS session fails, its log names the file" {
+@test "a key file of the wrong size: exit 64 at start, before any TLS, the message names the file" {
 	head -c 81 /dev/urandom >"$T/bad.key"
-	serve --ssl-session-ticket-key="$T/bad.key"
-	run tls tls1_3
-	[[ $output != *"OK IMAP"* ]] || { echo "$output"; false; }
-	wait_log "$T/tcpserver-$MPPORT.log" "TLS unavailable: --ssl-session-ticket-key: $T/bad.key is 81 bytes"
+	run "$MP" --protocol=imap --backend=127.0.0.1:1 --ssl=on \
+	    --ssl-certificate="$CERTS_EC_CRT" --ssl-certificate-key="$CERTS_EC_KEY" \
+	    --ssl-session-ticket-key="$T/bad.key" </dev/null
+	[ "$status" -eq 64 ] || { echo "$output"; false; }
+	[ "$output" = "mailproxy: --ssl-session-ticket-key: $T/bad.key is 81 bytes: it must be 80 or 48" ]
 }
 
 # session_of PID: the one session tcpserver PID runs (bounded wait)

@@ -144,6 +144,16 @@ test_proxy_v2_tls(void)
 	    pp2_verify(out, n),
 	    "PROXY v2 TLS: AUTHORITY then SSL; a certificate: CERT_CONN|CERT_SESS, its verify result, CN");
 
+	tls.resumed = 1;
+	strcpy(tls.alpn, "imap");
+	n = proxy_v2(&cl, &tls, out, sizeof(out));
+	ok(n > 35 + 17 && memcmp(out + 35, "\x01\x00\x04imap", 7) == 0 &&
+	    memcmp(out + 42, "\x02\x00\x07mx.test", 10) == 0 &&
+	    out[52] == PP2_TYPE_SSL && out[55] == 0x05 && pp2_verify(out, n),
+	    "PROXY v2 TLS: ALPN before AUTHORITY; a resumed session's certificate is CERT_SESS alone");
+	tls.resumed = 0;
+	tls.alpn[0] = '\0';
+
 	memset(tls.sni, 's', sizeof(tls.sni));
 	memset(tls.cn, 'c', sizeof(tls.cn));
 	memset(tls.protocol, 'p', sizeof(tls.protocol));
