@@ -131,9 +131,10 @@ log_refused(const struct session *s, const char *why)
 void
 log_session(const struct session *s)
 {
-	char		 line[2048], user[256];
+	char		 line[2048], user[256], tls[200] = "";
 	char		 client[INET6_ADDRSTRLEN + 16];
 	long long	 ms = now_ms() - s->start_ms;
+	size_t		 n = 0;
 
 	printable(user, sizeof(user), s->user);
 	endpoint_str(client, sizeof(client), &s->client.remote);
@@ -142,5 +143,12 @@ log_session(const struct session *s)
 	    protocol_names[s->opt->protocol], client, user,
 	    s->backend[0] ? s->backend : "-", s->cli.rbytes, s->cli.wbytes,
 	    ms / 1000, ms % 1000, s->outcome[0] ? s->outcome : "ok");
+	/* what TLS each side agreed, when it is TLS */
+	if (s->tls.on)
+		n = snprintf(tls, sizeof(tls), " tls=%s/%s", s->tls.protocol,
+		    s->tls.cipher);
+	if (s->be_tls[0] != '\0' && n < sizeof(tls))
+		snprintf(tls + n, sizeof(tls) - n, " backend_tls=%s", s->be_tls);
+	strlcat(line, tls, sizeof(line));
 	log_line(LOG_INFO, line);
 }

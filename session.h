@@ -76,6 +76,7 @@ struct session {
 	unsigned		 attempt;	/* logins tried, for auth_http */
 	char			 salt[NAME_MAX_LEN + 64]; /* APOP, CRAM-MD5 */
 	char			 backend[NAME_MAX_LEN + 1]; /* for the log */
+	char			 be_tls[96];	/* the backend's TLS, for the log */
 	char			 user[CRED_MAX + 1];	/* for the log */
 	char			 outcome[256];		/* for the log */
 	long long		 start_ms;

@@ -6,8 +6,10 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <string.h>
 
 #include "conn.h"
+#include "options.h"
 #include "session.h"
 #include "tls.h"
 #include "tls_lib.h"
@@ -139,9 +141,12 @@ tls_handshake(struct conn *c, SSL_CTX *ctx, int server, long long timeout_ms,
 				continue;
 			strlcpy(why, w == 0 ? "TLS handshake timed out" :
 			    "TLS handshake: poll failed", whylen);
-		} else if (errno == EPROTO)
-			tls_error(why, whylen);
-		else
+		} else if (errno == EPROTO) {
+			char e[256];
+
+			snprintf(why, whylen, "TLS handshake: %s",
+			    tls_error(e, sizeof(e)));
+		} else
 			snprintf(why, whylen, "TLS handshake: %s", errno == EIO ?
 			    "the peer closed the connection" : strerror(errno));
 		/* no close_notify for a handshake that never was */
@@ -150,4 +155,36 @@ tls_handshake(struct conn *c, SSL_CTX *ctx, int server, long long timeout_ms,
 	}
 	c->want = 0;
 	return 0;
+}
+
+/* The OpenSSL option bits that leave only the versions listed. */
+long
+tls_protocol_mask(const char *list)
+{
+	static const struct { const char *name; long op; } v[] = {
+		{ "SSLv3", SSL_OP_NO_SSLv3 }, { "TLSv1", SSL_OP_NO_TLSv1 },
+		{ "TLSv1.1", SSL_OP_NO_TLSv1_1 }, { "TLSv1.2", SSL_OP_NO_TLSv1_2 },
+		{ "TLSv1.3", SSL_OP_NO_TLSv1_3 },
+	};
+	char	 item[16];
+	long	 mask = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
+		    SSL_OP_NO_TLSv1_2 | SSL_OP_NO_TLSv1_3;
+	size_t	 i;
+
+	while (options_list_next(&list, item, sizeof(item)) > 0)
+		for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+			if (strcmp(item, v[i].name) == 0)
+				mask &= ~v[i].op;
+	return mask;
+}
+
+/* "TLSv1.3/TLS_AES_256_GCM_SHA384", for the log. */
+void
+tls_describe(struct conn *c, char *buf, size_t len)
+{
+	const char	*v = sym_SSL_get_version(c->tls);
+	const char	*n = sym_SSL_CIPHER_get_name(sym_SSL_get_current_cipher(
+			    c->tls));
+
+	snprintf(buf, len, "%s/%s", v != NULL ? v : "?", n != NULL ? n : "?");
 }

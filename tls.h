@@ -82,6 +82,8 @@ int	tls_want(const struct conn *);
 /* Sends close_notify: 1 done, 0 must wait (tls_want), -1 failed. */
 int	tls_shutdown(struct conn *);
 void	tls_free(struct conn *);
+/* "TLSv1.3/TLS_AES_256_GCM_SHA384": what a connection in TLS agreed */
+void	tls_describe(struct conn *, char *, size_t);
 
 /* The peer's facts after a handshake, and the wipe of their PEM. */
 void	tls_facts_fill(struct conn *, struct tls_facts *);

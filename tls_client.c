@@ -53,27 +53,6 @@ info_cb(const SSL *ssl, int where, int ret)
 		t->verify = sym_SSL_get_verify_result(ssl);
 }
 
-/* The OpenSSL option bits that leave only the versions listed. */
-static long
-protocol_mask(const char *list)
-{
-	static const struct { const char *name; long op; } v[] = {
-		{ "SSLv3", SSL_OP_NO_SSLv3 }, { "TLSv1", SSL_OP_NO_TLSv1 },
-		{ "TLSv1.1", SSL_OP_NO_TLSv1_1 }, { "TLSv1.2", SSL_OP_NO_TLSv1_2 },
-		{ "TLSv1.3", SSL_OP_NO_TLSv1_3 },
-	};
-	char	 item[16];
-	long	 mask = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
-		    SSL_OP_NO_TLSv1_2 | SSL_OP_NO_TLSv1_3;
-	size_t	 i;
-
-	while (options_list_next(&list, item, sizeof(item)) > 0)
-		for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-			if (strcmp(item, v[i].name) == 0)
-				mask &= ~v[i].op;
-	return mask;
-}
-
 static int
 is_address(const char *host)
 {
@@ -115,7 +94,7 @@ ctx_setup(const struct options *o, SSL_CTX *ctx, char *err, size_t errlen)
 	const char	*file;
 	char		 e[256];
 
-	sym_SSL_CTX_set_options(ctx, protocol_mask(o->proxy_ssl_protocols) |
+	sym_SSL_CTX_set_options(ctx, tls_protocol_mask(o->proxy_ssl_protocols) |
 	    SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF |
 	    SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
 	sym_SSL_CTX_ctrl(ctx, SSL_CTRL_MODE, SSL_MODE_ENABLE_PARTIAL_WRITE |
@@ -219,5 +198,7 @@ tls_client(struct session *s, const char *name)
 		tls_free(&s->be);
 		return -1;
 	}
+	if (rc == 0)
+		tls_describe(&s->be, s->be_tls, sizeof(s->be_tls));
 	return rc;
 }

@@ -85,6 +85,9 @@ struct conn;
 int	tls_handshake(struct conn *, SSL_CTX *, int server,
 	    long long timeout_ms, char *why, size_t whylen);
 
+/* tls.c: the SSL_OP_NO_* bits that leave only the versions listed */
+long	tls_protocol_mask(const char *list);
+
 /* tls_ticket.c: ssl_session_ticket_key's keys on ctx; or -1, err. */
 struct options;
 int	tls_ticket_setup(const struct options *, SSL_CTX *, char *err,

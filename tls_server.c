@@ -278,27 +278,6 @@ verify_cb(int ok, X509_STORE_CTX *x)
 	return 1;
 }
 
-/* The OpenSSL option bits that leave only the versions listed. */
-static long
-protocol_mask(const char *list)
-{
-	static const struct { const char *name; long op; } v[] = {
-		{ "SSLv3", SSL_OP_NO_SSLv3 }, { "TLSv1", SSL_OP_NO_TLSv1 },
-		{ "TLSv1.1", SSL_OP_NO_TLSv1_1 }, { "TLSv1.2", SSL_OP_NO_TLSv1_2 },
-		{ "TLSv1.3", SSL_OP_NO_TLSv1_3 },
-	};
-	char	 item[16];
-	long	 mask = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
-		    SSL_OP_NO_TLSv1_2 | SSL_OP_NO_TLSv1_3;
-	size_t	 i;
-
-	while (options_list_next(&list, item, sizeof(item)) > 0)
-		for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-			if (strcmp(item, v[i].name) == 0)
-				mask &= ~v[i].op;
-	return mask;
-}
-
 /* The CAs that verify a client, the CRL, the depth. */
 static int
 verify_setup(const struct options *o, SSL_CTX *ctx, char *err, size_t errlen)
@@ -369,7 +348,7 @@ ctx_build(const struct options *o, struct tls_server *t, char *err,
 		snprintf(err, errlen, "tls: %s", tls_error(e, sizeof(e)));
 		return -1;
 	}
-	sym_SSL_CTX_set_options(ctx, protocol_mask(o->ssl_protocols) |
+	sym_SSL_CTX_set_options(ctx, tls_protocol_mask(o->ssl_protocols) |
 	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 	    SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_COMPRESSION);
 	sym_SSL_CTX_ctrl(ctx, SSL_CTRL_MODE, SSL_MODE_ENABLE_PARTIAL_WRITE |

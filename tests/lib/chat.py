@@ -18,6 +18,8 @@ Script lines (stdin):
   @sleep SECS     pause
   @shut           half-close (shutdown SHUT_WR)
   @nowait         the next TEXT line does not wait for a reply (lockstep)
+  @starttls       the TLS handshake now (after the server's go-ahead);
+                  received bytes stay in the output, TLS or not
 
 Options:
   --host H              default 127.0.0.1
@@ -31,16 +33,26 @@ Options:
   --linger SECS         at the end, stop after SECS without data instead of
                         waiting for EOF (for peers that do not close)
   --echo                copy the dialogue to stderr as "C: "/"S: " lines
+  --tls                 implicit TLS: the handshake right after connecting
+  --cafile F            verify the server against F (default: no verify)
+  --servername N        SNI and the name verified (default: none sent)
+  --cert F --key F      a client certificate
+  --alpn P[,P...]       offer these ALPN protocols
+  --tls-info F          append "version cipher alpn subject-CN" of each
+                        handshake to F
 
 Exit: 0 done (EOF, a reset, or linger ended); 3 a wait timed out or EOF came
-first (what was received is still printed); 2 usage or connection error.
+first (what was received is still printed); 2 usage or connection error;
+4 the TLS handshake failed.
 stderr stays empty when the exit is 0 (unless --echo), so `run` output is
 exactly the bytes received; on failure it says what was awaited.
 """
 import argparse
+import os
 import re
 import select
 import socket
+import ssl
 import sys
 import time
 
@@ -59,12 +71,18 @@ class Chat:
         """Wait up to timeout for data; False if none came (or EOF)."""
         if self.eof:
             return False
-        r, _, _ = select.select([self.sock], [], [], max(timeout, 0))
-        if not r:
-            return False
+        pending = isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()
+        if not pending:
+            r, _, _ = select.select([self.sock], [], [], max(timeout, 0))
+            if not r:
+                return False
         try:
             data = self.sock.recv(65536)
-        except ConnectionResetError:
+        except ssl.SSLWantReadError:
+            return True
+        except (ConnectionResetError, ssl.SSLError) as e:
+            if isinstance(e, ssl.SSLError) and self.a.echo:
+                sys.stderr.write("chat.py: %s\n" % e)
             if self.a.echo:
                 sys.stderr.write("chat.py: connection reset by peer\n")
             data = b""
@@ -97,6 +115,31 @@ class Chat:
         self.sock.sendall(data)
 
 
+def tls_wrap(sock, a):
+    """The handshake on sock, as the options say; the TLS socket."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if a.cafile:
+        ctx.load_verify_locations(a.cafile)
+        ctx.check_hostname = bool(a.servername)
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if a.cert:
+        ctx.load_cert_chain(a.cert, a.key)
+    if a.alpn:
+        ctx.set_alpn_protocols(a.alpn.split(","))
+    t = ctx.wrap_socket(sock, server_hostname=a.servername)
+    if a.tls_info:
+        cert = t.getpeercert() or {}
+        cn = [v for f in cert.get("subject", ()) for k, v in f
+              if k == "commonName"]
+        with open(a.tls_info, "a") as f:
+            f.write("%s %s %s %s\n" % (t.version(), t.cipher()[0],
+                                       t.selected_alpn_protocol() or "-",
+                                       cn[0] if cn else "-"))
+    return t
+
+
 def smtp_done(buf):
     return bool(SMTP_END.search(buf))
 
@@ -125,12 +168,25 @@ def main():
     p.add_argument("--timeout", type=float, default=10)
     p.add_argument("--linger", type=float)
     p.add_argument("--echo", action="store_true")
+    p.add_argument("--tls", action="store_true")
+    p.add_argument("--cafile")
+    p.add_argument("--servername")
+    p.add_argument("--cert")
+    p.add_argument("--key")
+    p.add_argument("--alpn")
+    p.add_argument("--tls-info")
     a = p.parse_args()
     try:
         sock = socket.create_connection((a.host, a.port), timeout=a.timeout)
     except OSError as e:
         sys.stderr.write("chat.py: connect %s:%d: %s\n" % (a.host, a.port, e))
         return 2
+    if a.tls:
+        try:
+            sock = tls_wrap(sock, a)
+        except (OSError, ssl.SSLError) as e:
+            sys.stderr.write("chat.py: TLS handshake: %s\n" % e)
+            return 4
     sock.settimeout(None)
     c = Chat(sock, a)
     rc = 0
@@ -165,9 +221,21 @@ def main():
             elif cmd == b"@sleep":
                 time.sleep(float(arg))
             elif cmd == b"@shut":
-                sock.shutdown(socket.SHUT_WR)
+                # under TLS too: Python can send no close_notify and
+                # read on, so it is TCP's half-close alone, through a dup
+                d = socket.socket(fileno=os.dup(sock.fileno()))
+                d.shutdown(socket.SHUT_WR)
+                d.close()
             elif cmd == b"@nowait":
                 nowait = True
+            elif cmd == b"@starttls":
+                try:
+                    sock.settimeout(a.timeout)
+                    sock = c.sock = tls_wrap(sock, a)
+                    sock.settimeout(None)
+                except (OSError, ssl.SSLError) as e:
+                    sys.stderr.write("chat.py: TLS handshake: %s\n" % e)
+                    rc = 4
             else:
                 sys.stderr.write("chat.py: unknown directive %r\n" % line)
                 return 2
