@@ -392,8 +392,8 @@ errors(void)
 	char	*env[] = { "MAILPROXY_PROTOCOL=smtp", "MAILPROXY_BACKEND=h:25",
 	    NULL };
 	char	*badenv[] = { "MAILPROXY_PROXY_TIMOUT=10m", NULL };
-	char	*laterenv[] = { "MAILPROXY_STARTTLS=on", NULL };
-	char	*a1[] = { "mailproxy", "--starttls=on", NULL };
+	char	*laterenv[] = { "MAILPROXY_LISTEN_PROXY_PROTOCOL=on", NULL };
+	char	*a1[] = { "mailproxy", "--listen-proxy-protocol=on", NULL };
 	char	*a2[] = { "mailproxy", "--resolver", "bogus", NULL };
 	char	*a3[] = { "mailproxy", "--frobnicate=1", NULL };
 	char	*a4[] = { "mailproxy", "--backend=h:25", NULL };
@@ -406,19 +406,31 @@ errors(void)
 	char	*a11[] = { "mailproxy", "--bogus", "--help", NULL };
 	char	*a12[] = { "mailproxy", "-V", NULL };
 	char	*a13[] = { "mailproxy", "--smtp-auth=plain external", NULL };
-	char	*a14[] = { "mailproxy", "--pop3-auth", "EXTERNAL", NULL };
-	char	*a15[] = { "mailproxy", "--imap-auth=external", NULL };
+	char	*a14[] = { "mailproxy", "--protocol=pop3", "--pop3-auth",
+	    "EXTERNAL", NULL };
+	char	*a15[] = { "mailproxy", "--protocol=imap", "--imap-auth=external",
+	    "--ssl=on", "--ssl-certificate=c", "--ssl-certificate-key=k",
+	    "--ssl-verify-client=optional_no_ca", NULL };
+	char	*a16[] = { "mailproxy", "--imap-auth=external", "--protocol=imap",
+	    "--ssl=on", "--ssl-certificate=c", "--ssl-certificate-key=k",
+	    "--ssl-verify-client=optional_no_ca", "--auth-http=http://a/", NULL };
+	char	*a17[] = { "mailproxy", "--ssl-protocols=TLSv1.2 TLSv1.4", NULL };
+	char	*a18[] = { "mailproxy", "--proxy-ssl=on", "--proxy-starttls=on",
+	    NULL };
+	char	*a19[] = { "mailproxy", "--proxy-ssl-certificate=c", NULL };
+	char	*a20[] = { "mailproxy", "--ssl=on", "--ssl-certificate=a",
+	    "--ssl-certificate=b", "--ssl-certificate-key=k", NULL };
 	char	*extenv[] = { "MAILPROXY_PROTOCOL=smtp", "MAILPROXY_BACKEND=h:25",
 	    "MAILPROXY_SMTP_AUTH=login external", NULL };
 	char	*run[] = { "mailproxy", NULL };
 
 	refused("later option on argv", a1, env, OPT_ERROR,
-	    "--starttls: not supported yet");
+	    "--listen-proxy-protocol: not supported yet");
 	refused("resolver not an address", a2, env, OPT_ERROR,
 	    "--resolver: bad address \"bogus\" (use off, IP, IP:PORT or "
 	    "[IPv6]:PORT)");
 	refused("later option in env", run, laterenv, OPT_ERROR,
-	    "MAILPROXY_STARTTLS: not supported yet");
+	    "MAILPROXY_LISTEN_PROXY_PROTOCOL: not supported yet");
 	refused("unknown option", a3, env, OPT_ERROR,
 	    "--frobnicate: unknown option (see --help)");
 	refused("unknown env variable", run, badenv, OPT_ERROR,
@@ -440,14 +452,27 @@ errors(void)
 	    "(use HOST:PORT or [IPv6]:PORT)");
 	refused("--help despite errors", a11, badenv, OPT_HELP, "");
 	refused("-V", a12, noenv, OPT_VERSION, "");
-	refused("SMTP EXTERNAL", a13, env, OPT_ERROR,
-	    "--smtp-auth: external: not supported yet");
-	refused("POP3 EXTERNAL", a14, env, OPT_ERROR,
-	    "--pop3-auth: external: not supported yet");
-	refused("IMAP EXTERNAL", a15, env, OPT_ERROR,
-	    "--imap-auth: external: not supported yet");
+#define EXT_NEEDS	"external needs TLS, --ssl-verify-client and --auth-http " \
+			"(which decides who a certificate may log in as)"
+	refused("SMTP EXTERNAL", a13, env, OPT_ERROR, "--smtp-auth: " EXT_NEEDS);
+	refused("POP3 EXTERNAL", a14, env, OPT_ERROR, "--pop3-auth: " EXT_NEEDS);
+	refused("IMAP EXTERNAL without an auth service", a15, env, OPT_ERROR,
+	    "--imap-auth: " EXT_NEEDS);
+	refused("IMAP EXTERNAL with TLS, certificates and a service", a16, env,
+	    OPT_RUN, "");
 	refused("SMTP EXTERNAL in env", run, extenv, OPT_ERROR,
-	    "MAILPROXY_SMTP_AUTH: external: not supported yet");
+	    "--smtp-auth: " EXT_NEEDS);
+	refused("an ssl_protocols name nginx does not know", a17, env,
+	    OPT_ERROR, "--ssl-protocols: one or more of TLSv1.2 TLSv1.3 (and "
+	    "the old TLSv1 TLSv1.1 SSLv3)");
+	refused("proxy_ssl and proxy_starttls together", a18, env, OPT_ERROR,
+	    "--proxy-starttls: not with --proxy-ssl=on (choose one)");
+	refused("a backend certificate without its key", a19, env, OPT_ERROR,
+	    "--proxy-ssl-certificate-key: needed with --proxy-ssl-certificate, "
+	    "and only with it");
+	refused("two certificates, one key", a20, env, OPT_ERROR,
+	    "--ssl-certificate-key: one for each --ssl-certificate, in the "
+	    "same order");
 }
 
 static void
