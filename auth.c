@@ -247,8 +247,12 @@ auth_ask(struct session *s, struct auth_resp *r)
 			rc = AUTH_DENIED;
 		else if (r->verdict == AUTH_HTTP_NONE)
 			session_outcome(s, "auth service sent no Auth-Status");
-		else if (auth_backend(s, r) == 0 && auth_creds(s, r) == 0)
+		else if (auth_backend(s, r) == 0 && auth_creds(s, r) == 0) {
+			s->be_ssl = r->proxy_ssl;
+			strlcpy(s->be_ssl_name, r->proxy_ssl_name,
+			    sizeof(s->be_ssl_name));
 			rc = AUTH_OK;
+		}
 		break;
 	}
 	explicit_bzero(req, sizeof(req));

@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "backend.h"
+#include "proto/auth_http.h"
 #include "session.h"
 #include "tls.h"
 
@@ -110,6 +111,15 @@ backend_connect(const char *hostport, long long timeout_ms, char *err,
 int
 backend_tls_mode(const struct session *s)
 {
+	/* the auth service's word for this session, when it said one */
+	switch (s->be_ssl) {
+	case AUTH_PROXY_SSL_OFF:
+		return BACKEND_PLAIN;
+	case AUTH_PROXY_SSL_ON:
+		return BACKEND_TLS;
+	case AUTH_PROXY_SSL_STARTTLS:
+		return BACKEND_STARTTLS;
+	}
 	if (s->opt->proxy_ssl)
 		return BACKEND_TLS;
 	if (s->opt->proxy_starttls)
@@ -121,5 +131,6 @@ backend_tls_mode(const struct session *s)
 int
 backend_tls(struct session *s)
 {
-	return tls_client(s, s->opt->proxy_ssl_name);
+	return tls_client(s, s->be_ssl_name[0] != '\0' ? s->be_ssl_name :
+	    s->opt->proxy_ssl_name);
 }

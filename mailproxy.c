@@ -261,6 +261,7 @@ main(int argc, char *argv[], char *envp[])
 	memset(&opt, 0, sizeof(opt));
 	s.opt = &opt;
 	s.be.rfd = s.be.wfd = -1;
+	s.be_ssl = AUTH_PROXY_SSL_DEFAULT;
 	s.start_ms = now_ms();
 
 	rc = options_parse(&opt, argc, argv, envp, err, sizeof(err));

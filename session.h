@@ -77,6 +77,8 @@ struct session {
 	char			 salt[NAME_MAX_LEN + 64]; /* APOP, CRAM-MD5 */
 	char			 backend[NAME_MAX_LEN + 1]; /* for the log */
 	char			 be_tls[96];	/* the backend's TLS, for the log */
+	int			 be_ssl;	/* the auth service's AUTH_PROXY_SSL_* */
+	char			 be_ssl_name[NAME_MAX_LEN + 1];	/* and its name */
 	char			 user[CRED_MAX + 1];	/* for the log */
 	char			 outcome[256];		/* for the log */
 	long long		 start_ms;

@@ -342,6 +342,24 @@ response_status(const char *v, size_t n, struct auth_resp *r)
 }
 
 /*
+ * Auth-Proxy-SSL: a word we do not know is malformed, so that the
+ * service's "encrypt this one" can never silently mean plaintext.
+ */
+static int
+proxy_ssl(const char *v, size_t n, struct auth_resp *r)
+{
+	if (n == 2 && strncasecmp(v, "on", 2) == 0)
+		r->proxy_ssl = AUTH_PROXY_SSL_ON;
+	else if (n == 3 && strncasecmp(v, "off", 3) == 0)
+		r->proxy_ssl = AUTH_PROXY_SSL_OFF;
+	else if (n == 8 && strncasecmp(v, "starttls", 8) == 0)
+		r->proxy_ssl = AUTH_PROXY_SSL_STARTTLS;
+	else
+		return -1;
+	return 0;
+}
+
+/*
  * One "Name: value" header into r; -1 when malformed or out of bounds.
  * Auth-User and Auth-Pass are taken as they come (a password may hold a
  * tab, and nginx passes it on as it is); header_line kept NUL, CR and LF
@@ -370,6 +388,10 @@ response_header(const char *name, size_t namelen, const char *v, size_t n,
 		return copy(r->pass, sizeof(r->pass), v, n, &r->passlen);
 	else if (field(name, namelen, "Auth-Error-Code"))
 		return text(r->errcode, sizeof(r->errcode), v, n);
+	else if (field(name, namelen, "Auth-Proxy-SSL"))
+		return proxy_ssl(v, n, r);
+	else if (field(name, namelen, "Auth-Proxy-SSL-Name"))
+		return text(r->proxy_ssl_name, sizeof(r->proxy_ssl_name), v, n);
 	else if (field(name, namelen, "Auth-Wait")) {
 		/* one nginx cannot read it ignores: the refusal then closes */
 		if (copy(num, sizeof(num), v, n, NULL) == -1)
@@ -453,6 +475,7 @@ auth_http_response(const char *buf, size_t len, struct auth_resp *r)
 
 	memset(r, 0, sizeof(*r));
 	r->wait = -1;
+	r->proxy_ssl = AUTH_PROXY_SSL_DEFAULT;
 	if (len > AUTH_HTTP_RESPONSE_MAX)
 		return -1;
 	if ((rc = status_line(p, len, &n)) != 1)

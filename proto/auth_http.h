@@ -76,6 +76,21 @@ struct auth_resp {
 	size_t		passlen;
 	long long	wait;		/* Auth-Wait seconds, -1 when absent */
 	char		errcode[32];	/* Auth-Error-Code (SMTP) */
+	int		proxy_ssl;	/* Auth-Proxy-SSL: AUTH_PROXY_SSL_* */
+	char		proxy_ssl_name[256];	/* Auth-Proxy-SSL-Name */
+};
+
+/*
+ * Ours, beyond nginx: the service may choose TLS to the backend for one
+ * session, "Auth-Proxy-SSL: on|off|starttls" (the options' choice when
+ * absent) and the name to verify, "Auth-Proxy-SSL-Name: NAME".  A
+ * service that knows nothing of them sends neither.
+ */
+enum {
+	AUTH_PROXY_SSL_DEFAULT = -1,
+	AUTH_PROXY_SSL_OFF,
+	AUTH_PROXY_SSL_ON,
+	AUTH_PROXY_SSL_STARTTLS
 };
 
 int	auth_http_url(const char *url, char *hostport, size_t hpcap,

@@ -338,3 +338,44 @@ verify_fails() {
 		again
 	done
 }
+
+# authd ARGS...: the fake auth service on $AUTHPORT, pointing at the fake
+authd() {
+	AUTHPORT=$(free_port)
+	spawn "auth-$AUTHPORT" "$PYTHON" "$TESTLIB/fake_auth_http.py" "$AUTHPORT" \
+	    --requests "$T/requests" --backend "127.0.0.1:$BE" \
+	    --ready "$T/auth.ready" "$@" && wait_for_file "$T/auth.ready"
+}
+
+@test "auth_http switches backend TLS per session: Auth-Proxy-SSL on (with its name), starttls, off" {
+	tls_fake imap WRONG --sni-cert "mx.test=$CERTS_EC_CRT,$CERTS_EC_KEY"
+	authd --header "Auth-Proxy-SSL: on" --header "Auth-Proxy-SSL-Name: mx.test"
+	mp imap --auth-http="http://127.0.0.1:$AUTHPORT/"
+	login imap
+	logged_in imap
+	tls_seen mx.test
+	again
+	fake imap --starttls --cert "$CERTS_EC_CRT" --key "$CERTS_EC_KEY"
+	authd --header "Auth-Proxy-SSL: starttls"
+	mp imap --auth-http="http://127.0.0.1:$AUTHPORT/"
+	login imap
+	logged_in imap
+	tls_seen -
+	again
+	# off: this session in plaintext, though the options say TLS
+	fake pop3
+	authd --header "Auth-Proxy-SSL: off"
+	mp pop3 --auth-http="http://127.0.0.1:$AUTHPORT/" --proxy-ssl=on
+	login pop3
+	logged_in pop3
+}
+
+@test "auth_http: an Auth-Proxy-SSL word we do not know fails the login; the backend is never reached" {
+	tls_fake imap
+	authd --header "Auth-Proxy-SSL: yes"
+	mp imap --auth-http="http://127.0.0.1:$AUTHPORT/"
+	login imap
+	[[ $output == *$'a BAD internal server error\r'* || $output == *'internal server error'* ]] || { echo "$output"; false; }
+	no_credentials
+	! grep -q 'tls ok' "$T/fake-$BE.log" || false
+}

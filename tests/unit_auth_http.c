@@ -248,4 +248,19 @@ test_auth_http(void)
 	    auth_http_port("0", 1) == -1 && auth_http_port("65536", 5) == -1 &&
 	    auth_http_port("99999999999999999999", 20) == -1,
 	    "auth_http_port: sign, blanks, hex, 0 and too big refused");
+	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "\r\n", &r) == 1 &&
+	    r.proxy_ssl == AUTH_PROXY_SSL_DEFAULT && r.proxy_ssl_name[0] == '\0',
+	    "auth_http: no Auth-Proxy-SSL: the options decide");
+	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-SSL: on\r\n"
+	    "Auth-Proxy-SSL-Name: mx.test\r\n\r\n", &r) == 1 &&
+	    r.proxy_ssl == AUTH_PROXY_SSL_ON &&
+	    strcmp(r.proxy_ssl_name, "mx.test") == 0 &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "auth-proxy-ssl: STARTTLS"
+	    "\r\n\r\n", &r) == 1 && r.proxy_ssl == AUTH_PROXY_SSL_STARTTLS &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-SSL: off"
+	    "\r\n\r\n", &r) == 1 && r.proxy_ssl == AUTH_PROXY_SSL_OFF,
+	    "auth_http: Auth-Proxy-SSL on, starttls, off, and its name");
+	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-SSL: yes"
+	    "\r\n\r\n", &r) == -1,
+	    "auth_http: an Auth-Proxy-SSL word we do not know is malformed");
 }
