@@ -188,3 +188,12 @@ tls_describe(struct conn *c, char *buf, size_t len)
 
 	snprintf(buf, len, "%s/%s", v != NULL ? v : "?", n != NULL ? n : "?");
 }
+
+/* --check, as nginx -t: both sides' contexts, every file loaded. */
+int
+tls_check(const struct options *o, char *err, size_t errlen)
+{
+	if (tls_server_check(o, err, errlen) == -1)
+		return -1;
+	return tls_client_check(o, err, errlen);
+}

@@ -135,6 +135,32 @@ ctx_setup(const struct options *o, SSL_CTX *ctx, char *err, size_t errlen)
 	return 0;
 }
 
+/* --check: the backend's side loads as a session would load it. */
+int
+tls_client_check(const struct options *o, char *err, size_t errlen)
+{
+	SSL_CTX	*ctx;
+	char	 e[256];
+	int	 rc;
+
+	if (!o->proxy_ssl && !o->proxy_starttls && o->auth_http == NULL &&
+	    o->proxy_ssl_certificate == NULL &&
+	    o->proxy_ssl_trusted_certificate == NULL)
+		return 0;
+	if (tls_load() == -1) {
+		snprintf(err, errlen, "tls: cannot load OpenSSL (install "
+		    "Debian's libssl3)");
+		return -1;
+	}
+	if ((ctx = sym_SSL_CTX_new(sym_TLS_client_method())) == NULL) {
+		snprintf(err, errlen, "tls: %s", tls_error(e, sizeof(e)));
+		return -1;
+	}
+	rc = ctx_setup(o, ctx, err, errlen);
+	sym_SSL_CTX_free(ctx);
+	return rc;
+}
+
 /*
  * The handshake on s->be, towards name (NULL: the backend's host).
  * Plaintext the backend sent ahead (after its STARTTLS reply) is dropped

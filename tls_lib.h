@@ -85,6 +85,10 @@ struct conn;
 int	tls_handshake(struct conn *, SSL_CTX *, int server,
 	    long long timeout_ms, char *why, size_t whylen);
 
+/* --check's halves: tls_server.c's and tls_client.c's */
+int	tls_server_check(const struct options *, char *, size_t);
+int	tls_client_check(const struct options *, char *, size_t);
+
 /* tls.c: the SSL_OP_NO_* bits that leave only the versions listed */
 long	tls_protocol_mask(const char *list);
 

@@ -551,7 +551,7 @@ tls_files_check(const struct options *o, char *err, size_t errlen)
 }
 
 int
-tls_check(const struct options *o, char *err, size_t errlen)
+tls_server_check(const struct options *o, char *err, size_t errlen)
 {
 	struct tls_server	*t;
 

@@ -305,6 +305,15 @@ PLAIN=AGFsaWNlAHNlY3JldA==
 	    --ssl-certificate="$CERTS_EC_CRT" --ssl-certificate-key="$CERTS_EC_KEY" --ssl-protocols=TLSv1.4
 	[ "$status" -eq 64 ]
 	[[ $output == "mailproxy: --ssl-protocols: "* ]]
+	# the backend's side too: its client certificate and key, its CAs
+	run "$MP" --check --protocol=imap --backend=127.0.0.1:993 --proxy-ssl=on \
+	    --proxy-ssl-certificate="$CERTS_ALICE_CRT" --proxy-ssl-certificate-key="$CERTS_EC_KEY"
+	[ "$status" -eq 64 ]
+	[[ $output == "mailproxy: --proxy-ssl-certificate-key: $CERTS_EC_KEY: "*"key values mismatch" ]]
+	run "$MP" --check --protocol=imap --backend=127.0.0.1:993 --proxy-ssl=on \
+	    --proxy-ssl-trusted-certificate="$CERTS_EC_KEY"
+	[ "$status" -eq 64 ]
+	[[ $output == "mailproxy: --proxy-ssl-trusted-certificate: $CERTS_EC_KEY: "* ]]
 }
 
 @test "a failed handshake: plaintext to implicit TLS closes cleanly, and the log says why" {
