@@ -470,3 +470,47 @@ retr() {
 	q tchat imap --tls <<<$'a LOGIN alice secret\nb LOGOUT' >/dev/null
 	wait_log "$T/tcpserver-$MPPORT.log" 'tls=TLSv1.3/TLS_'
 }
+
+# chain: a client certificate two intermediate CAs below the client CA
+# (OpenSSL counts neither the leaf nor the trust anchor: depth 1 takes one
+# intermediate): $T/chain.pem holds the leaf then both, $T/leaf.key its key
+chain() {
+	local d=$T/ch ca=$CERTS_CLIENT_CA cakey=$CERTS_CLIENT_CA_KEY i
+	mkdir -p "$d"
+	printf 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\n' >"$d/ca.ext"
+	printf 'extendedKeyUsage=clientAuth\n' >"$d/leaf.ext"
+	for i in int1 int2 leaf; do
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		    -keyout "$d/$i.key" -subj "/CN=$i" -out "$d/$i.csr" 2>/dev/null
+		openssl x509 -req -in "$d/$i.csr" -CA "$ca" -CAkey "$cakey" -CAcreateserial \
+		    -CAserial "$d/serial" -days 30 \
+		    -extfile "$d/$([[ $i == leaf ]] && echo leaf || echo ca).ext" \
+		    -out "$d/$i.crt" 2>/dev/null
+		ca=$d/$i.crt cakey=$d/$i.key
+	done
+	cat "$d/leaf.crt" "$d/int2.crt" "$d/int1.crt" >"$T/chain.pem"
+	cp "$d/leaf.key" "$T/leaf.key"
+}
+
+@test "ssl_verify_depth: a chain through two intermediates needs depth 2; at the default 1 it is a certificate error" {
+	chain
+	backend imap
+	mp imap --ssl=on --ssl-verify-client=on --ssl-client-certificate="$CERTS_CLIENT_CA"
+	run q tchat imap --tls --cert "$T/chain.pem" --key "$T/leaf.key" <<<'a LOGOUT'
+	[ "$output" = $'* BYE SSL certificate error\r' ] || { echo "$output" | cat -A; false; }
+	grep -q 'client certificate: FAILED:' "$T/tcpserver-$MPPORT.log" || { mplog; false; }
+	stop_launchers
+	backend imap
+	mp imap --ssl=on --ssl-verify-client=on --ssl-client-certificate="$CERTS_CLIENT_CA" \
+	    --ssl-verify-depth=2
+	run q tchat imap --tls --cert "$T/chain.pem" --key "$T/leaf.key" <<<'a LOGOUT'
+	[[ $output == $'* OK IMAP4 ready\r\n* BYE'* ]] || { echo "$output" | cat -A; false; }
+}
+
+@test "TLS on both sides: a 2 MB RETR from a backend in TLS to a client in TLS, byte for byte" {
+	msg
+	backend pop3 --message "$T/msg" --tls --cert "$CERTS_EC_CRT" --key "$CERTS_EC_KEY"
+	mp pop3 --ssl=on --proxy-ssl=on --proxy-ssl-trusted-certificate="$CERTS_CA"
+	retr
+	grep -q 'tls=TLSv1.3/.* backend_tls=TLSv1.3/' "$T/tcpserver-$MPPORT.log"
+}
