@@ -344,6 +344,7 @@ main(int argc, char *argv[], char *envp[])
 	log_session(&s);
 	conn_close(&s.be);
 	conn_close(&s.cli);
+	tls_server_free(s.tlss);
 	conn_free(&s.be);
 	conn_free(&s.cli);
 	return status;

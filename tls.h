@@ -17,6 +17,7 @@
 struct conn;
 struct options;
 struct session;
+struct tls_server;
 
 /* X509 names are bounded here: a longer one is cut, and marked so */
 #define TLS_DN_MAX	1024
@@ -58,6 +59,8 @@ struct tls_facts {
 int	tls_server(struct session *);
 /* The context alone, before STARTTLS is answered: 0, or -1 (logged). */
 int	tls_server_ready(struct session *);
+/* Frees the context and the certificates (after the SSL is gone). */
+void	tls_server_free(struct tls_server *);
 
 /*
  * The client side, towards the backend: verified against the options'

@@ -383,11 +383,13 @@ ctx_build(const struct options *o, struct tls_server *t, char *err,
 	return pairs_read(o, t, err, errlen);
 }
 
-static void
+void
 tls_server_free(struct tls_server *t)
 {
 	size_t	i;
 
+	if (t == NULL)
+		return;
 	for (i = 0; i < t->npairs; i++) {
 		sym_X509_free(t->pair[i].leaf);
 		sym_OPENSSL_sk_pop_free((OPENSSL_STACK *)t->pair[i].chain,
