@@ -16,15 +16,7 @@ setup() {
 }
 
 # Under the sanitizer build a report in mailproxy's log fails the test.
-teardown() {
-	local bad=0
-	if grep -qE 'Sanitizer|runtime error' "$T"/tcpserver-*.log 2>/dev/null; then
-		cat "$T"/tcpserver-*.log >&2
-		bad=1
-	fi
-	common_teardown
-	return "$bad"
-}
+teardown() { san_teardown "$T"/tcpserver-*.log; }
 
 # backend ARGS...: the fake IMAP backend on $BE
 backend() {

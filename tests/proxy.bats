@@ -18,15 +18,7 @@ setup() {
 }
 
 # Under the sanitizer build a report in mailproxy's log fails the test.
-teardown() {
-	local bad=0
-	if grep -qE 'Sanitizer|runtime error' "$T"/tcpserver-*.log "$T"/mp6.log 2>/dev/null; then
-		cat "$T"/tcpserver-*.log "$T"/mp6.log >&2 2>/dev/null
-		bad=1
-	fi
-	common_teardown
-	return "$bad"
-}
+teardown() { san_teardown "$T"/tcpserver-*.log "$T"/mp6.log; }
 
 backend() { start_fake_smtp "$BE" "$@"; }
 mp() {

@@ -18,15 +18,7 @@ setup() {
 	MPPORT=$(free_port)
 }
 
-teardown() {
-	local bad=0
-	if grep -qE 'Sanitizer|runtime error' "$T"/tcpserver-*.log 2>/dev/null; then
-		cat "$T"/tcpserver-*.log >&2
-		bad=1
-	fi
-	common_teardown
-	return "$bad"
-}
+teardown() { san_teardown "$T"/tcpserver-*.log; }
 
 # backend PROTO ARGS...: the fake backend of PROTO on $BE
 backend() {

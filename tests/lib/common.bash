@@ -26,6 +26,19 @@ common_teardown() {
 setup() { common_setup; }
 teardown() { common_teardown; }
 
+# san_teardown LOG...: common_teardown, failing the test when a LOG (the
+# launchers' logs: under the sanitizer build mailproxy's stderr) holds an
+# AddressSanitizer or UndefinedBehaviorSanitizer report, shown then.
+san_teardown() {
+	local bad=0
+	if grep -qE 'Sanitizer|runtime error' "$@" 2>/dev/null; then
+		cat "$@" >&2 2>/dev/null
+		bad=1
+	fi
+	common_teardown
+	return "$bad"
+}
+
 # free_port [N]: print N (default 1) distinct TCP ports on 127.0.0.1 that the
 # kernel says are free, one a line, never one already handed out in this run.
 free_port() {
