@@ -197,3 +197,41 @@ tls_check(const struct options *o, char *err, size_t errlen)
 		return -1;
 	return tls_client_check(o, err, errlen);
 }
+
+/*
+ * A context as both sides want it: the versions listed, no renegotiation
+ * and no compression, a bare EOF taken as one (mail protocols end their
+ * own sessions), partial writes that conn.c finishes, and the TLSv1.2
+ * ciphers.  Loads OpenSSL first.  NULL with err, naming opt.
+ */
+SSL_CTX *
+tls_ctx_new(int server, const char *protocols, const char *ciphers,
+    const char *opt, char *err, size_t errlen)
+{
+	SSL_CTX	*ctx;
+	char	 e[256];
+
+	if (tls_load() == -1) {
+		snprintf(err, errlen, "tls: cannot load OpenSSL (install "
+		    "Debian's libssl3)");
+		return NULL;
+	}
+	if ((ctx = sym_SSL_CTX_new(server ? sym_TLS_server_method() :
+	    sym_TLS_client_method())) == NULL) {
+		snprintf(err, errlen, "tls: %s", tls_error(e, sizeof(e)));
+		return NULL;
+	}
+	sym_SSL_CTX_set_options(ctx, tls_protocol_mask(protocols) |
+	    SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF |
+	    SSL_OP_NO_COMPRESSION);
+	sym_SSL_CTX_ctrl(ctx, SSL_CTRL_MODE, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS,
+	    NULL);
+	if (sym_SSL_CTX_set_cipher_list(ctx, ciphers) != 1) {
+		snprintf(err, errlen, "--%s: %s: %s", opt, ciphers,
+		    tls_error(e, sizeof(e)));
+		sym_SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}

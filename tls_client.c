@@ -87,24 +87,13 @@ verify_name(const struct options *o, SSL_CTX *ctx, const char *name,
 	return 0;
 }
 
-/* The trust, the depth, our own certificate: what the options say. */
+/* The trust, the depth, our own certificate, as the options say. */
 static int
-ctx_setup(const struct options *o, SSL_CTX *ctx, char *err, size_t errlen)
+ctx_load(const struct options *o, SSL_CTX *ctx, char *err, size_t errlen)
 {
 	const char	*file;
 	char		 e[256];
 
-	sym_SSL_CTX_set_options(ctx, tls_protocol_mask(o->proxy_ssl_protocols) |
-	    SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF |
-	    SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
-	sym_SSL_CTX_ctrl(ctx, SSL_CTRL_MODE, SSL_MODE_ENABLE_PARTIAL_WRITE |
-	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS,
-	    NULL);
-	if (sym_SSL_CTX_set_cipher_list(ctx, o->proxy_ssl_ciphers) != 1) {
-		snprintf(err, errlen, "--proxy-ssl-ciphers: %s: %s",
-		    o->proxy_ssl_ciphers, tls_error(e, sizeof(e)));
-		return -1;
-	}
 	if (o->proxy_ssl_verify) {
 		sym_SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 		sym_SSL_CTX_set_verify_depth(ctx, o->proxy_ssl_verify_depth);
@@ -135,30 +124,42 @@ ctx_setup(const struct options *o, SSL_CTX *ctx, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The context: the trust, the depth, our own certificate, as the options
+ * say.  No tickets: a session is one process, it never resumes.  NULL
+ * with err.
+ */
+static SSL_CTX *
+ctx_new(const struct options *o, char *err, size_t errlen)
+{
+	SSL_CTX		*ctx;
+
+	if ((ctx = tls_ctx_new(0, o->proxy_ssl_protocols, o->proxy_ssl_ciphers,
+	    "proxy-ssl-ciphers", err, errlen)) == NULL)
+		return NULL;
+	sym_SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	if (ctx_load(o, ctx, err, errlen) == -1) {
+		sym_SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+
 /* --check: the backend's side loads as a session would load it. */
 int
 tls_client_check(const struct options *o, char *err, size_t errlen)
 {
 	SSL_CTX	*ctx;
-	char	 e[256];
-	int	 rc;
 
 	if (!o->proxy_ssl && !o->proxy_starttls && o->auth_http == NULL &&
 	    o->proxy_ssl_certificate == NULL &&
 	    o->proxy_ssl_trusted_certificate == NULL)
 		return 0;
-	if (tls_load() == -1) {
-		snprintf(err, errlen, "tls: cannot load OpenSSL (install "
-		    "Debian's libssl3)");
+	if ((ctx = ctx_new(o, err, errlen)) == NULL)
 		return -1;
-	}
-	if ((ctx = sym_SSL_CTX_new(sym_TLS_client_method())) == NULL) {
-		snprintf(err, errlen, "tls: %s", tls_error(e, sizeof(e)));
-		return -1;
-	}
-	rc = ctx_setup(o, ctx, err, errlen);
 	sym_SSL_CTX_free(ctx);
-	return rc;
+	return 0;
 }
 
 /*
@@ -174,7 +175,7 @@ tls_client(struct session *s, const char *name)
 	struct tls_client	 t = { NULL, X509_V_OK };
 	struct hostport		 hp;
 	SSL_CTX			*ctx;
-	char			 err[512], e[256];
+	char			 err[512];
 	long			 v;
 	int			 rc;
 
@@ -186,21 +187,12 @@ tls_client(struct session *s, const char *name)
 		}
 		name = hp.host;
 	}
-	if (tls_load() == -1) {
-		session_outcome(s, "backend %s: TLS unavailable: cannot load "
-		    "OpenSSL (install Debian's libssl3)", s->backend);
-		return -1;
-	}
-	if ((ctx = sym_SSL_CTX_new(sym_TLS_client_method())) == NULL) {
-		session_outcome(s, "backend %s: TLS: %s", s->backend,
-		    tls_error(e, sizeof(e)));
-		return -1;
-	}
-	if (ctx_setup(o, ctx, err, sizeof(err)) == -1 ||
+	if ((ctx = ctx_new(o, err, sizeof(err))) == NULL ||
 	    verify_name(o, ctx, name, &t, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		session_outcome(s, "backend %s: %s", s->backend, err);
-		sym_SSL_CTX_free(ctx);
+		if (ctx != NULL)
+			sym_SSL_CTX_free(ctx);
 		return -1;
 	}
 	sym_SSL_CTX_set_ex_data(ctx, 0, &t);

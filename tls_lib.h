@@ -89,6 +89,10 @@ int	tls_handshake(struct conn *, SSL_CTX *, int server,
 int	tls_server_check(const struct options *, char *, size_t);
 int	tls_client_check(const struct options *, char *, size_t);
 
+/* tls.c: a context with what both sides set (see there); NULL and err */
+SSL_CTX	*tls_ctx_new(int server, const char *protocols, const char *ciphers,
+	    const char *opt, char *err, size_t errlen);
+
 /* tls.c: the SSL_OP_NO_* bits that leave only the versions listed */
 long	tls_protocol_mask(const char *list);
 

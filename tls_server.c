@@ -344,23 +344,12 @@ ctx_build(const struct options *o, struct tls_server *t, char *err,
 	SSL_CTX		*ctx;
 	char		 e[256];
 
-	if ((ctx = t->ctx = sym_SSL_CTX_new(sym_TLS_server_method())) == NULL) {
-		snprintf(err, errlen, "tls: %s", tls_error(e, sizeof(e)));
+	if ((ctx = t->ctx = tls_ctx_new(1, o->ssl_protocols, o->ssl_ciphers,
+	    "ssl-ciphers", err, errlen)) == NULL)
 		return -1;
-	}
-	sym_SSL_CTX_set_options(ctx, tls_protocol_mask(o->ssl_protocols) |
-	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-	    SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_COMPRESSION);
-	sym_SSL_CTX_ctrl(ctx, SSL_CTRL_MODE, SSL_MODE_ENABLE_PARTIAL_WRITE |
-	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS,
-	    NULL);
+	sym_SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	sym_SSL_CTX_ctrl(ctx, SSL_CTRL_SET_SESS_CACHE_MODE, SSL_SESS_CACHE_OFF,
 	    NULL);
-	if (sym_SSL_CTX_set_cipher_list(ctx, o->ssl_ciphers) != 1) {
-		snprintf(err, errlen, "--ssl-ciphers: %s: %s", o->ssl_ciphers,
-		    tls_error(e, sizeof(e)));
-		return -1;
-	}
 	if (strcmp(o->ssl_ecdh_curve, "auto") != 0 &&
 	    sym_SSL_CTX_ctrl(ctx, SSL_CTRL_SET_GROUPS_LIST, 0,
 	    (void *)o->ssl_ecdh_curve) != 1) {
@@ -410,11 +399,6 @@ tls_server_new(const struct options *o, char *err, size_t errlen)
 {
 	struct tls_server	*t;
 
-	if (tls_load() == -1) {
-		snprintf(err, errlen, "tls: cannot load OpenSSL (install "
-		    "Debian's libssl3)");
-		return NULL;
-	}
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
