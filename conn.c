@@ -126,8 +126,10 @@ conn_wait(struct conn *c, int want, long long timeout_ms)
 void
 conn_arm(const struct conn *c, int writing, struct pollfd *p)
 {
-	int	want = c->tls != NULL && c->want != 0 ? c->want :
-		    writing ? TLS_WANT_WRITE : TLS_WANT_READ;
+	int	want = c->tls == NULL ? 0 : writing ? c->wwant : c->rwant;
+
+	if (want == 0)
+		want = writing ? TLS_WANT_WRITE : TLS_WANT_READ;
 
 	p->fd = want == TLS_WANT_WRITE ? c->wfd : c->rfd;
 	p->events = want == TLS_WANT_WRITE ? POLLOUT : POLLIN;
@@ -269,8 +271,8 @@ fill(struct conn *c, long long deadline)
 		 * hold decrypted bytes no poll(2) sees, and waits only for
 		 * what its last try wanted.
 		 */
-		if (c->tls == NULL || c->want != 0) {
-			w = wait_want(c, c->tls != NULL ? c->want :
+		if (c->tls == NULL || c->rwant != 0) {
+			w = wait_want(c, c->tls != NULL ? c->rwant :
 			    TLS_WANT_READ, deadline);
 			if (w == 0)
 				return LINE_TIMEOUT;
@@ -384,7 +386,7 @@ write_tls(struct conn *c, const unsigned char *p, size_t n,
 			continue;
 		}
 		if (w == -1 && errno == EAGAIN) {
-			if ((rc = wait_want(c, c->want, deadline)) == 1)
+			if ((rc = wait_want(c, c->wwant, deadline)) == 1)
 				continue;
 			c->broken = rc == 0 ? ETIMEDOUT : errno;
 			return -1;
@@ -567,7 +569,7 @@ conn_shutdown(struct conn *c)
 	if (c->wfd == -1)
 		return;
 	while (c->tls != NULL && !c->broken && tls_shutdown(c) == 0)
-		if (wait_want(c, c->want, deadline) != 1)
+		if (wait_want(c, c->wwant, deadline) != 1)
 			break;
 	if (shutdown(c->wfd, SHUT_WR) == -1 && errno == ENOTSOCK) {
 		if (c->wfd != c->rfd) {

@@ -31,7 +31,8 @@ struct conn {
 	int		 broken;	/* a write failed (errno): no more I/O */
 	int		 rfl, wfl;	/* descriptor flags as found, for close */
 	void		*tls;		/* the SSL, once in TLS (tls.c) */
-	int		 want;		/* TLS_WANT_*: what it waits for */
+	int		 rwant;		/* TLS_WANT_*: what a stalled read, */
+	int		 wwant;		/* and a stalled write, wait for */
 	unsigned long long rbytes;	/* counted for the log */
 	unsigned long long wbytes;
 };

@@ -1,7 +1,9 @@
 /*
  * A connection in TLS: the handshake, reads and writes as read(2) and
  * write(2) give them (EAGAIN with what the operation waits for in
- * c->want), close_notify.  Both sides use it; what differs between a
+ * c->rwant or c->wwant: the two directions of the relay share one SSL,
+ * and a read stalled on a write must not make the write wait for input),
+ * close_notify.  Both sides use it; what differs between a
  * server and a client is in tls_server.c and tls_client.c.
  */
 #include <errno.h>
@@ -16,28 +18,28 @@
 
 /*
  * What one SSL_* call left: the bytes, 0 at EOF, or -1 with errno
- * EAGAIN and c->want set when it must wait, EPROTO when TLS failed.
+ * EAGAIN and *want set when it must wait, EPROTO when TLS failed.
  */
 static ssize_t
-tls_result(struct conn *c, int r)
+tls_result(struct conn *c, int r, int *want)
 {
 	int	e;
 
 	if (r > 0) {
-		c->want = 0;
+		*want = 0;
 		return r;
 	}
 	switch ((e = sym_SSL_get_error(c->tls, r))) {
 	case SSL_ERROR_WANT_READ:
 	case SSL_ERROR_WANT_WRITE:
-		c->want = e == SSL_ERROR_WANT_READ ? TLS_WANT_READ :
+		*want = e == SSL_ERROR_WANT_READ ? TLS_WANT_READ :
 		    TLS_WANT_WRITE;
 		errno = EAGAIN;
 		return -1;
 	case SSL_ERROR_ZERO_RETURN:
 		/* close_notify, or (SSL_OP_IGNORE_UNEXPECTED_EOF) a bare
 		   EOF: mail protocols end their own sessions */
-		c->want = 0;
+		*want = 0;
 		return 0;
 	case SSL_ERROR_SYSCALL:
 		if (errno == 0)
@@ -55,7 +57,7 @@ tls_read(struct conn *c, void *p, size_t n)
 	sym_ERR_clear_error();
 	errno = 0;
 	return tls_result(c, sym_SSL_read(c->tls, p, n > INT_MAX ? INT_MAX :
-	    (int)n));
+	    (int)n), &c->rwant);
 }
 
 ssize_t
@@ -64,7 +66,7 @@ tls_write(struct conn *c, const void *p, size_t n)
 	sym_ERR_clear_error();
 	errno = 0;
 	return tls_result(c, sym_SSL_write(c->tls, p, n > INT_MAX ? INT_MAX :
-	    (int)n));
+	    (int)n), &c->wwant);
 }
 
 size_t
@@ -76,12 +78,6 @@ tls_pending(const struct conn *c)
 }
 
 int
-tls_want(const struct conn *c)
-{
-	return c->want;
-}
-
-int
 tls_shutdown(struct conn *c)
 {
 	int	r;
@@ -90,7 +86,7 @@ tls_shutdown(struct conn *c)
 	/* 0: ours sent, the peer's not yet read; enough to pass EOF on */
 	if ((r = sym_SSL_shutdown(c->tls)) >= 0)
 		return 1;
-	if (tls_result(c, r) == -1 && errno == EAGAIN)
+	if (tls_result(c, r, &c->wwant) == -1 && errno == EAGAIN)
 		return 0;
 	return -1;
 }
@@ -101,7 +97,7 @@ tls_free(struct conn *c)
 	if (c->tls != NULL)
 		sym_SSL_free(c->tls);
 	c->tls = NULL;
-	c->want = 0;
+	c->rwant = c->wwant = 0;
 }
 
 /*
@@ -115,7 +111,7 @@ tls_handshake(struct conn *c, SSL_CTX *ctx, int server, long long timeout_ms,
     char *why, size_t whylen)
 {
 	SSL	*ssl;
-	int	 r, w;
+	int	 r, w, want = 0;
 
 	sym_ERR_clear_error();
 	if ((ssl = sym_SSL_new(ctx)) == NULL) {
@@ -129,15 +125,15 @@ tls_handshake(struct conn *c, SSL_CTX *ctx, int server, long long timeout_ms,
 		return -1;
 	}
 	c->tls = ssl;
-	c->want = 0;
+	c->rwant = c->wwant = 0;
 	for (;;) {
 		sym_ERR_clear_error();
 		errno = 0;
 		r = server ? sym_SSL_accept(ssl) : sym_SSL_connect(ssl);
 		if (r == 1)
 			break;
-		if (tls_result(c, r) == -1 && errno == EAGAIN) {
-			if ((w = conn_wait(c, c->want, timeout_ms)) == 1)
+		if (tls_result(c, r, &want) == -1 && errno == EAGAIN) {
+			if ((w = conn_wait(c, want, timeout_ms)) == 1)
 				continue;
 			strlcpy(why, w == 0 ? "TLS handshake timed out" :
 			    "TLS handshake: poll failed", whylen);
@@ -153,7 +149,6 @@ tls_handshake(struct conn *c, SSL_CTX *ctx, int server, long long timeout_ms,
 		tls_free(c);
 		return -1;
 	}
-	c->want = 0;
 	return 0;
 }
 

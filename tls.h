@@ -4,9 +4,9 @@
  * other (tls_lib.c); a plaintext session never maps it.
  *
  * A connection in TLS keeps its struct conn: conn.c reads and writes
- * through tls_read/tls_write, and asks tls_want which readiness a
- * stalled operation waits for, so the protocols and the relay do not
- * change.
+ * through tls_read/tls_write, which leave in c->rwant and c->wwant the
+ * readiness a stalled read or write waits for, so the protocols and the
+ * relay do not change.
  */
 #ifndef TLS_H
 #define TLS_H
@@ -47,7 +47,7 @@ struct tls_facts {
 	char		*cert_pem;	/* the certificate, PEM, malloc'd; or NULL */
 };
 
-/* tls_want: what a stalled TLS operation waits for */
+/* c->rwant, c->wwant: what a stalled TLS read or write waits for */
 #define TLS_WANT_READ	1
 #define TLS_WANT_WRITE	2
 
@@ -77,12 +77,11 @@ int	tls_ticket_file_check(const char *file, char *err, size_t errlen);
 int	tls_check(const struct options *, char *err, size_t errlen);
 
 /* I/O on a connection in TLS, as read(2)/write(2): -1 and EAGAIN when
- * it must wait (tls_want says for what), 0 at EOF. */
+ * it must wait (c->rwant, c->wwant say for what), 0 at EOF. */
 ssize_t	tls_read(struct conn *, void *, size_t);
 ssize_t	tls_write(struct conn *, const void *, size_t);
 size_t	tls_pending(const struct conn *);
-int	tls_want(const struct conn *);
-/* Sends close_notify: 1 done, 0 must wait (tls_want), -1 failed. */
+/* Sends close_notify: 1 done, 0 must wait (c->wwant), -1 failed. */
 int	tls_shutdown(struct conn *);
 void	tls_free(struct conn *);
 /* "TLSv1.3/TLS_AES_256_GCM_SHA384": what a connection in TLS agreed */

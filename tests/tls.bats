@@ -506,3 +506,42 @@ chain() {
 	retr
 	grep -q 'tls=TLSv1.3/.* backend_tls=TLSv1.3/' "$T/tcpserver-$MPPORT.log"
 }
+
+# A client that stops reading while a large RETR comes down: the write to
+# it stalls, and the read of it (the relay's other direction, on the same
+# SSL) must not steal what the write waits for.
+@test "relay over TLS: a client that pauses, then reads slowly, gets all of a 10 MB RETR: a stalled write is never made to wait for input" {
+	msg
+	# 10 MB: more than the kernel's buffers take while the client sleeps
+	cat "$T/msg" "$T/msg" "$T/msg" "$T/msg" "$T/msg" >"$T/big" && mv "$T/big" "$T/msg"
+	backend pop3 --message "$T/msg"
+	# a buffer of several TLS records: a write can stall between them
+	mp pop3 --ssl=on --proxy-buffer=64k
+	timeout 30 "$PYTHON" - "$MPPORT" "$T/msg" <<-'PY'
+	import socket, ssl, sys, time
+	ctx = ssl.create_default_context()
+	ctx.check_hostname = False
+	ctx.verify_mode = ssl.CERT_NONE
+	raw = socket.socket()
+	# small, set before connecting so the window is made for it
+	raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+	raw.connect(("127.0.0.1", int(sys.argv[1])))
+	s = ctx.wrap_socket(raw)
+	s.recv(100)
+	s.sendall(b"USER alice\r\n"); s.recv(100)
+	s.sendall(b"PASS secret\r\n"); s.recv(100)
+	s.sendall(b"RETR 1\r\n")
+	got = s.recv(65536)
+	time.sleep(2)			# mailproxy's writes stall on a full socket
+	start = time.monotonic()
+	want = open(sys.argv[2], "rb").read() + b".\r\n"
+	while not got.endswith(want):
+	    d = s.recv(65536)
+	    assert d, "EOF after %d bytes" % len(got)
+	    got += d
+	    # a slow reader: the writes stall again and again
+	    if len(got) < 3000000:
+	        time.sleep(0.002)
+	    assert time.monotonic() - start < 15, "stalled at %d bytes" % len(got)
+	PY
+}
