@@ -30,6 +30,7 @@ main(void)
 	test_imap();
 	test_resolve();
 	test_auth_http();
+	test_tls();
 	printf("1..%d\n", n);
 	return failed != 0;
 }

@@ -22,5 +22,6 @@ void	test_pop3(void);
 void	test_imap(void);
 void	test_resolve(void);
 void	test_auth_http(void);
+void	test_tls(void);
 
 #endif
