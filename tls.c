@@ -196,8 +196,10 @@ tls_check(const struct options *o, char *err, size_t errlen)
 /*
  * A context as both sides want it: the versions listed, no renegotiation
  * and no compression, a bare EOF taken as one (mail protocols end their
- * own sessions), partial writes that conn.c finishes, and the TLSv1.2
- * ciphers.  Loads OpenSSL first.  NULL with err, naming opt.
+ * own sessions), partial writes that conn.c finishes, the TLSv1.2
+ * ciphers, and the decrypted bytes wiped once read (OpenSSL decrypts in
+ * place, and the login passes through there).  Loads OpenSSL first.
+ * NULL with err, naming opt.
  */
 SSL_CTX *
 tls_ctx_new(int server, const char *protocols, const char *ciphers,
@@ -218,7 +220,7 @@ tls_ctx_new(int server, const char *protocols, const char *ciphers,
 	}
 	sym_SSL_CTX_set_options(ctx, tls_protocol_mask(protocols) |
 	    SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF |
-	    SSL_OP_NO_COMPRESSION);
+	    SSL_OP_NO_COMPRESSION | SSL_OP_CLEANSE_PLAINTEXT);
 	sym_SSL_CTX_ctrl(ctx, SSL_CTRL_MODE, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS,
 	    NULL);

@@ -545,3 +545,36 @@ chain() {
 	    assert time.monotonic() - start < 15, "stalled at %d bytes" % len(got)
 	PY
 }
+
+# OpenSSL decrypts in place: the login's plaintext sits in the SSL's read
+# buffer, freed (SSL_MODE_RELEASE_BUFFERS) without a wipe unless
+# SSL_OP_CLEANSE_PLAINTEXT says so.
+@test "TLS on both sides: once the relay runs, no copy of the password is in the session's memory" {
+	backend pop3 --tls --cert "$CERTS_EC_CRT" --key "$CERTS_EC_KEY"
+	mp pop3 --ssl=on --proxy-ssl=on --proxy-ssl-trusted-certificate="$CERTS_CA"
+	LPID=$SPAWNED_PID
+	"$PYTHON" - "$MPPORT" "$T/relaying" <<-'PY' 3>&- &
+	import socket, ssl, sys, time
+	ctx = ssl.create_default_context()
+	ctx.check_hostname = False
+	ctx.verify_mode = ssl.CERT_NONE
+	s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
+	s.recv(100)
+	s.sendall(b"USER alice\r\n"); s.recv(100)
+	s.sendall(b"PASS hunter2-Zq9x\r\n")
+	assert s.recv(100).startswith(b"+OK")
+	open(sys.argv[2], "w").close()
+	time.sleep(6)
+	PY
+	cpid=$!
+	wait_for_file "$T/relaying"
+	pid=$(pgrep -P "$LPID")
+	run "$PYTHON" "$TESTLIB/memgrep.py" "$pid" mx.test
+	[[ "$output" =~ ^mx.test\ [1-9] ]]
+	end=$((SECONDS + 3))
+	until run "$PYTHON" "$TESTLIB/memgrep.py" "$pid" hunter2 && [ "$output" = 'hunter2 0' ]; do
+		((SECONDS < end)) || { echo "$output"; false; }
+		sleep 0.1
+	done
+	kill "$cpid" 2>/dev/null || :
+}
