@@ -1,0 +1,293 @@
+#!/usr/bin/env bats
+# TLS end to end (issue 15, item 7): real clients (openssl s_client, swaks,
+# curl) through mailproxy to the real Postfix and Dovecot of
+# mailservers.bash, over STARTTLS and implicit TLS in all three protocols,
+# with the client's certificate checks on (CERTS_CA, the name mx.test);
+# Dovecot's secured-only instance trusting the SSL TLV of PROXY v2; and
+# verified TLS towards the backend, alone and with TLS on both sides.  The
+# fakes and the byte-for-byte checks are in tls.bats and backend_tls.bats.
+
+load lib/common
+load lib/mailservers
+load lib/tls_e2e
+
+SEED_SUBJECT='Subject: seeded for tls_e2e'
+
+setup_file() {
+	certs_make
+	mail_servers_start || return
+	[[ -z $MAIL_SERVERS_SKIP ]] || return 0
+	# one message in alice's INBOX, for POP3 RETR and IMAP FETCH; mail
+	# submitted by the tests goes to bob, so alice's INBOX stays as it is
+	local u g d
+	u=$(id -u mail) g=$(id -g mail)
+	for d in "$ALICE_MAILDIR" "$ALICE_MAILDIR"/{cur,new,tmp}; do
+		install -d -o "$u" -g "$g" -m 700 "$d"
+	done
+	printf '%s\r\n' 'From: carol@example.test' 'To: alice@example.test' \
+	    "$SEED_SUBJECT" '' 'Hello Alice, over TLS.' |
+	    install -o "$u" -g "$g" -m 600 /dev/stdin "$ALICE_MAILDIR/new/1000000000.seed.mx:2,"
+}
+teardown_file() { mail_servers_stop; }
+
+setup() {
+	common_setup
+	mail_servers_require
+	MPPORT=$(free_port)
+	: >"$T/s_client.err"
+}
+
+teardown() {
+	local bad=0
+	if grep -qE 'Sanitizer|runtime error' "$T"/tcpserver-*.log 2>/dev/null; then
+		cat "$T"/tcpserver-*.log >&2
+		bad=1
+	fi
+	common_teardown
+	return "$bad"
+}
+
+# mp PROTO ARGS...: mailproxy on $MPPORT under tcpserver, with mx.test's
+# certificate (CERTS_RSA_*, signed by CERTS_CA).
+mp() {
+	local proto=$1
+	shift
+	launch_tcpserver "$MPPORT" --protocol="$proto" --server-name=mx.test \
+	    --ssl-certificate="$CERTS_RSA_CRT" --ssl-certificate-key="$CERTS_RSA_KEY" "$@"
+}
+
+# mplog: mailproxy's log (one line per session).
+mplog() { cat "$T/tcpserver-$MPPORT.log"; }
+
+# the backends of the client-side tests: Postfix with AUTH behind XCLIENT,
+# Dovecot behind PROXY v1 (so it logs the client's address)
+smtp_backend() { echo --backend="127.0.0.1:$POSTFIX_PORT" --proxy-smtp-auth=on; }
+imap_backend() { echo --proxy-protocol=on --backend="127.0.0.1:$DOVECOT_IMAP_HAPROXY_PORT"; }
+pop3_backend() { echo --proxy-protocol=on --backend="127.0.0.1:$DOVECOT_POP3_HAPROXY_PORT"; }
+
+# curl_tls ARGS... URL: curl that trusts only CERTS_CA and reaches
+# mx.test:$MPPORT at 127.0.0.1, so that the name verifies.
+curl_tls() {
+	curl -sS --max-time 20 --cacert "$CERTS_CA" \
+	    --resolve "mx.test:$MPPORT:127.0.0.1" -u alice:secret "$@"
+}
+
+# swaks_bob ARGS...: swaks, alice/secret AUTH PLAIN, a message to bob tagged
+# $TAG (set here), through mailproxy on $MPPORT from 127.0.0.5.
+swaks_bob() {
+	TAG=tls-e2e-$RANDOM$RANDOM
+	timeout 30 swaks --server 127.0.0.1 --port "$MPPORT" --local-interface 127.0.0.5 \
+	    --from alice@example.test --to bob@example.test --auth PLAIN \
+	    --auth-user alice --auth-password secret --header "Subject: $TAG" \
+	    --body "Hello Bob, over TLS through mailproxy." "$@"
+}
+
+# delivered: the message tagged $TAG is in bob's Maildir, and Postfix
+# logged alice's AUTH for the session from 127.0.0.5 (after MARK).
+delivered() {
+	maildir_find "$BOB_MAILDIR" "Subject: $TAG" >/dev/null
+	wait_log_since "$POSTFIX_LOG" "$MARK" 'client=unknown\[127\.0\.0\.5\], sasl_method=PLAIN, sasl_username=alice'
+}
+
+# ---- openssl s_client -starttls, to the real servers --------------------
+
+@test "openssl s_client -starttls smtp: AUTH PLAIN as alice, a message to bob delivered by Postfix" {
+	# shellcheck disable=SC2046
+	mp smtp --starttls=on $(smtp_backend)
+	MARK=$(log_lines "$POSTFIX_LOG")
+	TAG=tls-e2e-openssl-$RANDOM$RANDOM
+	run s_chat smtp -connect "127.0.0.1:$MPPORT" -starttls smtp <<EOF
+EHLO client.test
+AUTH PLAIN $(printf '\0alice\0secret' | base64)
+MAIL FROM:<alice@example.test>
+RCPT TO:<bob@example.test>
+DATA
+Subject: $TAG
+
+Hello Bob, from openssl s_client.
+.
+QUIT
+EOF
+	echo "$output"; cat "$T/s_client.err"
+	[ "$status" -eq 0 ]
+	[[ $output == *$'250 AUTH PLAIN LOGIN\n235 2.0.0 OK\n'* ]]
+	[[ $output == *$'\n250 2.0.0 Ok: queued as '* ]]
+	[[ $output == *$'\n221 '* ]]
+	maildir_find "$BOB_MAILDIR" "Subject: $TAG"
+	wait_log_since "$POSTFIX_LOG" "$MARK" 'sasl_method=PLAIN, sasl_username=alice'
+	grep -q 'tls=TLSv1\.3/' <(mplog)
+}
+
+@test "openssl s_client -starttls pop3: USER/PASS as alice, LIST and RETR the message from Dovecot" {
+	# shellcheck disable=SC2046
+	mp pop3 --starttls=on $(pop3_backend)
+	MARK=$(log_lines "$DOVECOT_LOG")
+	run s_chat pop3 -connect "127.0.0.1:$MPPORT" -starttls pop3 <<'EOF'
+USER alice
+PASS secret
+LIST
+RETR 1
+QUIT
+EOF
+	echo "$output"; cat "$T/s_client.err"
+	[ "$status" -eq 0 ]
+	[[ $output == *$'+OK Logged in.\n+OK 1 messages'* ]]
+	[[ $output == *"$SEED_SUBJECT"* && $output == *'Hello Alice, over TLS.'* ]]
+	wait_log_since "$DOVECOT_LOG" "$MARK" 'pop3-login: Info: Login: user=<alice>, method=PLAIN, rip=127\.0\.0\.1'
+	grep -q 'tls=TLSv1\.3/' <(mplog)
+}
+
+@test "openssl s_client -starttls imap: LOGIN as alice, LIST and FETCH from Dovecot" {
+	# shellcheck disable=SC2046
+	mp imap --starttls=on $(imap_backend)
+	MARK=$(log_lines "$DOVECOT_LOG")
+	run s_chat imap -connect "127.0.0.1:$MPPORT" -starttls imap <<'EOF'
+a LOGIN alice secret
+b LIST "" *
+c SELECT INBOX
+d FETCH 1 BODY.PEEK[]
+e LOGOUT
+EOF
+	echo "$output"; cat "$T/s_client.err"
+	[ "$status" -eq 0 ]
+	grep -q '^a OK .*Logged in' <<<"$output"
+	[[ $output == *'* LIST ('*') "." INBOX'* && $output == *$'\nb OK '* ]]
+	[[ $output == *"$SEED_SUBJECT"* && $output == *$'\nd OK '* ]]
+	wait_log_since "$DOVECOT_LOG" "$MARK" 'imap-login: Info: Login: user=<alice>, method=PLAIN, rip=127\.0\.0\.1'
+	grep -q 'tls=TLSv1\.3/' <(mplog)
+}
+
+@test "openssl s_client refuses mailproxy's certificate for another name or CA: nothing is sent" {
+	mp imap --ssl=on $(imap_backend)
+	run s_chat imap -connect "127.0.0.1:$MPPORT" -verify_hostname other.test <<<'a LOGIN alice secret'
+	[ "$status" -ne 0 ]
+	grep -q 'verify error:num=62:hostname mismatch' "$T/s_client.err"
+	[[ $output != *'a OK'* ]]
+}
+
+# ---- swaks: STARTTLS and implicit TLS, to the real Postfix ----------------
+
+@test "swaks --tls (STARTTLS): AUTH PLAIN as alice, delivered to bob, Postfix logs alice's session" {
+	# shellcheck disable=SC2046
+	mp smtp --starttls=on $(smtp_backend)
+	MARK=$(log_lines "$POSTFIX_LOG")
+	run swaks_bob --tls --tls-verify --tls-ca-path "$CERTS_CA" --tls-sni mx.test
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *$' -> STARTTLS\n<-  220 '*'=== TLS started with cipher TLSv1.3'* ]]
+	[[ $output == *'~> AUTH PLAIN'* && $output == *'<~  235 '* ]]
+	delivered
+	grep -q 'tls=TLSv1\.3/' <(mplog)
+}
+
+@test "swaks --tlsc (implicit TLS, --ssl=on): AUTH PLAIN as alice, delivered to bob, Postfix logs alice's session" {
+	# shellcheck disable=SC2046
+	mp smtp --ssl=on $(smtp_backend)
+	MARK=$(log_lines "$POSTFIX_LOG")
+	run swaks_bob --tlsc --tls-verify --tls-ca-path "$CERTS_CA" --tls-sni mx.test
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *'<~  220 mx.test ESMTP'* ]]
+	[[ $output == *'~> AUTH PLAIN'* && $output == *'<~  235 '* ]]
+	delivered
+	grep -q 'tls=TLSv1\.3/' <(mplog)
+}
+
+# ---- curl: STARTTLS and implicit TLS, to the real Dovecot -----------------
+
+@test "curl --ssl-reqd pop3:// and imap:// (STARTTLS): the messages and INBOX through Dovecot" {
+	# shellcheck disable=SC2046
+	mp pop3 --starttls=on $(pop3_backend)
+	run curl_tls --ssl-reqd "pop3://mx.test:$MPPORT/"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output =~ ^1\ [0-9]+$'\r'?$ ]]
+	run curl_tls --ssl-reqd "pop3://mx.test:$MPPORT/1"
+	[ "$status" -eq 0 ]
+	[[ $output == *"$SEED_SUBJECT"* ]]
+	grep -q 'tls=TLSv1\.3/' <(mplog)
+	stop_launchers
+	MPPORT=$(free_port)
+	# shellcheck disable=SC2046
+	mp imap --starttls=on $(imap_backend)
+	run curl_tls --ssl-reqd "imap://mx.test:$MPPORT/"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *'* LIST ('*') "." INBOX'* ]]
+	run curl_tls --ssl-reqd "imap://mx.test:$MPPORT/INBOX;UID=1"
+	[ "$status" -eq 0 ]
+	[[ $output == *"$SEED_SUBJECT"* ]]
+	grep -q 'tls=TLSv1\.3/' <(mplog)
+}
+
+@test "curl pop3s:// and imaps:// (implicit TLS, --ssl=on): the messages and INBOX through Dovecot" {
+	# shellcheck disable=SC2046
+	mp pop3 --ssl=on $(pop3_backend)
+	run curl_tls "pop3s://mx.test:$MPPORT/"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output =~ ^1\ [0-9]+$'\r'?$ ]]
+	grep -q 'tls=TLSv1\.3/' <(mplog)
+	stop_launchers
+	MPPORT=$(free_port)
+	# shellcheck disable=SC2046
+	mp imap --ssl=on $(imap_backend)
+	run curl_tls "imaps://mx.test:$MPPORT/INBOX;UID=1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"$SEED_SUBJECT"* ]]
+	wait_log "$DOVECOT_LOG" 'imap-login: Info: Login: user=<alice>, method=PLAIN, rip=127\.0\.0\.1'
+	grep -q 'tls=TLSv1\.3/' <(mplog)
+}
+
+@test "curl refuses mailproxy's certificate when the name does not match (127.0.0.1 is in it, other.test is not)" {
+	# shellcheck disable=SC2046
+	mp imap --ssl=on $(imap_backend)
+	run curl -sS --max-time 20 --cacert "$CERTS_CA" --resolve "other.test:$MPPORT:127.0.0.1" \
+	    -u alice:secret "imaps://other.test:$MPPORT/"
+	echo "$output"
+	[ "$status" -eq 60 ]
+}
+
+# ---- --starttls=only: plaintext clients are refused ----------------------
+
+@test "--starttls=only: swaks without --tls gets no AUTH and 530 5.7.0 for MAIL; with --tls it is delivered" {
+	# shellcheck disable=SC2046
+	mp smtp --starttls=only $(smtp_backend)
+	MARK=$(log_lines "$POSTFIX_LOG")
+	run swaks_bob
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ $output == *'Host did not advertise authentication'* ]]
+	[[ $output != *'~> AUTH'* ]]
+	run swaks_bob --auth-optional
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ $output == *'<** 530 5.7.0 Must issue a STARTTLS command first'* ]]
+	# and the AUTH command itself, as a client that sends it anyway
+	run smtp_chat "$MPPORT" <<<$'EHLO client.test\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\nQUIT'
+	[[ $output == *$'\r\n530 5.7.0 Must issue a STARTTLS command first\r\n'* ]]
+	none_since "$POSTFIX_LOG" "$MARK" 'sasl_username=alice'
+	run swaks_bob --tls --tls-verify --tls-ca-path "$CERTS_CA"
+	[ "$status" -eq 0 ]
+	delivered
+}
+
+@test "--starttls=only: curl imap:// without TLS is refused LOGIN; with --ssl-reqd it lists INBOX" {
+	# shellcheck disable=SC2046
+	mp imap --starttls=only $(imap_backend)
+	MARK=$(log_lines "$DOVECOT_LOG")
+	run curl_tls -v "imap://mx.test:$MPPORT/"
+	echo "$output"
+	[ "$status" -eq 67 ]
+	[[ $output != *'* LIST'* ]]
+	# curl sees LOGINDISABLED and does not send LOGIN; sent anyway, it is refused
+	[[ $output == *'LOGINDISABLED'* ]]
+	run imap_chat "$MPPORT" <<<$'a LOGIN alice secret\nb LOGOUT'
+	[[ $output == *$'\r\na NO '* && $output != *'a OK'* ]]
+	sleep 0.3
+	none_since "$DOVECOT_LOG" "$MARK" 'Login: user=<alice>'
+	run curl_tls --ssl-reqd "imap://mx.test:$MPPORT/"
+	[ "$status" -eq 0 ]
+	[[ $output == *'* LIST ('*') "." INBOX'* ]]
+}
