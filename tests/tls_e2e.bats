@@ -291,3 +291,157 @@ EOF
 	[ "$status" -eq 0 ]
 	[[ $output == *'* LIST ('*') "." INBOX'* ]]
 }
+
+# ---- Dovecot that takes secured logins only, trusting the SSL TLV --------
+# DOVECOT_SECURE_ADDR (127.0.0.2) trusts PROXY headers from 127.0.0.1 and
+# has disable_plaintext_auth = yes: only PP2_CLIENT_SSL lets alice in.
+
+@test "secured-only Dovecot, IMAP: client TLS (--ssl=on) passes the SSL TLV, the login is secured; plaintext is refused" {
+	mp imap --ssl=on --proxy-protocol=v2 --backend="$DOVECOT_SECURE_ADDR:$DOVECOT_IMAP_SECURE_PORT"
+	MARK=$(log_lines "$DOVECOT_LOG")
+	run curl_tls "imaps://mx.test:$MPPORT/"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *'* LIST ('*') "." INBOX'* ]]
+	wait_log_since "$DOVECOT_LOG" "$MARK" "imap-login: Info: Login: user=<alice>, method=PLAIN, rip=127\.0\.0\.1, lip=127\.0\.0\.1, rport=[0-9]+, lport=$MPPORT, mpid=[0-9]+, secured,"
+	stop_launchers
+	MPPORT=$(free_port)
+	mp imap --proxy-protocol=v2 --backend="$DOVECOT_SECURE_ADDR:$DOVECOT_IMAP_SECURE_PORT"
+	MARK=$(log_lines "$DOVECOT_LOG")
+	run curl_tls "imap://mx.test:$MPPORT/"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ $output != *'* LIST'* ]]
+	wait_log_since "$DOVECOT_LOG" "$MARK" "imap-login: Info: Login failed: Plaintext authentication disabled: .*rip=127\.0\.0\.1, lip=127\.0\.0\.1, rport=[0-9]+, lport=$MPPORT"
+	none_since "$DOVECOT_LOG" "$MARK" "Login: user=<alice>"
+}
+
+@test "secured-only Dovecot, POP3: client TLS (openssl, --ssl=on) logs in secured; plaintext (curl) is refused" {
+	mp pop3 --ssl=on --proxy-protocol=v2 --backend="$DOVECOT_SECURE_ADDR:$DOVECOT_POP3_SECURE_PORT"
+	MARK=$(log_lines "$DOVECOT_LOG")
+	run s_chat pop3 -connect "127.0.0.1:$MPPORT" <<<$'USER alice\nPASS secret\nRETR 1\nQUIT'
+	echo "$output"; cat "$T/s_client.err"
+	[ "$status" -eq 0 ]
+	[[ $output == *'+OK Logged in.'* && $output == *"$SEED_SUBJECT"* ]]
+	wait_log_since "$DOVECOT_LOG" "$MARK" "pop3-login: Info: Login: user=<alice>, method=PLAIN, rip=127\.0\.0\.1, lip=127\.0\.0\.1, rport=[0-9]+, lport=$MPPORT, mpid=[0-9]+, secured,"
+	stop_launchers
+	MPPORT=$(free_port)
+	mp pop3 --proxy-protocol=v2 --backend="$DOVECOT_SECURE_ADDR:$DOVECOT_POP3_SECURE_PORT"
+	MARK=$(log_lines "$DOVECOT_LOG")
+	run curl_tls "pop3://mx.test:$MPPORT/"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ $output != 1\ * ]]
+	wait_log_since "$DOVECOT_LOG" "$MARK" "pop3-login: Info: .*Plaintext authentication disabled"
+	none_since "$DOVECOT_LOG" "$MARK" "Login: user=<alice>"
+}
+
+# ---- verified TLS to the backend ------------------------------------------
+
+# BE_TLS: verify the backend against CERTS_CA for the name mx.test
+BE_TLS=()
+be_tls() { BE_TLS=(--proxy-ssl-trusted-certificate="$CERTS_CA" --proxy-ssl-name=mx.test); }
+
+@test "--proxy-ssl=on to Dovecot's IMAPS and POP3S, verified as mx.test: Dovecot logs a TLS login" {
+	be_tls
+	mp imap --proxy-ssl=on "${BE_TLS[@]}" --backend="127.0.0.1:$DOVECOT_IMAPS_PORT"
+	MARK=$(log_lines "$DOVECOT_LOG")
+	run curl_tls "imap://mx.test:$MPPORT/INBOX;UID=1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"$SEED_SUBJECT"* ]]
+	wait_log_since "$DOVECOT_LOG" "$MARK" "imap-login: Info: Login: user=<alice>, .*lport=$DOVECOT_IMAPS_PORT, mpid=[0-9]+, TLS,"
+	grep -q 'backend_tls=TLSv1\.3/' <(mplog)
+	stop_launchers
+	MPPORT=$(free_port)
+	mp pop3 --proxy-ssl=on "${BE_TLS[@]}" --backend="127.0.0.1:$DOVECOT_POP3S_PORT"
+	MARK=$(log_lines "$DOVECOT_LOG")
+	run curl_tls "pop3://mx.test:$MPPORT/1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"$SEED_SUBJECT"* ]]
+	wait_log_since "$DOVECOT_LOG" "$MARK" "pop3-login: Info: Login: user=<alice>, .*lport=$DOVECOT_POP3S_PORT, mpid=[0-9]+, TLS,"
+	grep -q 'backend_tls=TLSv1\.3/' <(mplog)
+}
+
+@test "--proxy-ssl=on to Dovecot without a trusted CA (the system store): no login reaches Dovecot" {
+	mp imap --proxy-ssl=on --proxy-ssl-name=mx.test --backend="127.0.0.1:$DOVECOT_IMAPS_PORT"
+	MARK=$(log_lines "$DOVECOT_LOG")
+	run curl_tls "imap://mx.test:$MPPORT/"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	grep -q 'TLS certificate' <(mplog)
+	sleep 0.3
+	none_since "$DOVECOT_LOG" "$MARK" "Login: user=<alice>"
+}
+
+@test "--proxy-starttls=on to Dovecot's plain IMAP and POP3 ports (POP3 with client STARTTLS too), verified: Dovecot logs a TLS login" {
+	be_tls
+	mp imap --proxy-starttls=on "${BE_TLS[@]}" --backend="127.0.0.1:$DOVECOT_IMAP_PORT"
+	MARK=$(log_lines "$DOVECOT_LOG")
+	run curl_tls "imap://mx.test:$MPPORT/"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *'* LIST ('*') "." INBOX'* ]]
+	wait_log_since "$DOVECOT_LOG" "$MARK" "imap-login: Info: Login: user=<alice>, .*lport=$DOVECOT_IMAP_PORT, mpid=[0-9]+, TLS,"
+	grep -q 'backend_tls=TLSv1\.3/' <(mplog)
+	stop_launchers
+	MPPORT=$(free_port)
+	# and STARTTLS on both sides at once
+	mp pop3 --starttls=on --proxy-starttls=on "${BE_TLS[@]}" --backend="127.0.0.1:$DOVECOT_POP3_PORT"
+	MARK=$(log_lines "$DOVECOT_LOG")
+	run s_chat pop3 -connect "127.0.0.1:$MPPORT" -starttls pop3 <<<$'USER alice\nPASS secret\nLIST\nQUIT'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *$'+OK Logged in.\n+OK 1 messages'* ]]
+	wait_log_since "$DOVECOT_LOG" "$MARK" "pop3-login: Info: Login: user=<alice>, .*lport=$DOVECOT_POP3_PORT, mpid=[0-9]+, TLS,"
+	grep -q 'tls=TLSv1\.3/.* backend_tls=TLSv1\.3/' <(mplog)
+}
+
+@test "--proxy-starttls=on to Postfix's STARTTLS port, verified: swaks's message is delivered, Postfix logs TLS and alice" {
+	be_tls
+	mp smtp --proxy-starttls=on "${BE_TLS[@]}" --backend="127.0.0.1:$POSTFIX_TLS_PORT" --proxy-smtp-auth=on
+	MARK=$(log_lines "$POSTFIX_LOG")
+	run swaks_bob
+	echo "$output"
+	[ "$status" -eq 0 ]
+	delivered
+	wait_log_since "$POSTFIX_LOG" "$MARK" "smtpd\[[0-9]+\]: .*TLS connection established from .*\[127\.0\.0\.1\]: TLSv1\.3"
+	grep -q 'backend_tls=TLSv1\.3/' <(mplog)
+}
+
+# ---- TLS on both sides at once ---------------------------------------------
+
+@test "both sides TLS: --ssl=on and --proxy-ssl=on, IMAPS (curl) and POP3S (openssl) to Dovecot" {
+	be_tls
+	mp imap --ssl=on --proxy-ssl=on "${BE_TLS[@]}" --backend="127.0.0.1:$DOVECOT_IMAPS_PORT"
+	MARK=$(log_lines "$DOVECOT_LOG")
+	run curl_tls "imaps://mx.test:$MPPORT/INBOX;UID=1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"$SEED_SUBJECT"* ]]
+	wait_log_since "$DOVECOT_LOG" "$MARK" "imap-login: Info: Login: user=<alice>, .*lport=$DOVECOT_IMAPS_PORT, mpid=[0-9]+, TLS,"
+	grep -q 'tls=TLSv1\.3/.* backend_tls=TLSv1\.3/' <(mplog)
+	stop_launchers
+	MPPORT=$(free_port)
+	mp pop3 --ssl=on --proxy-ssl=on "${BE_TLS[@]}" --backend="127.0.0.1:$DOVECOT_POP3S_PORT"
+	MARK=$(log_lines "$DOVECOT_LOG")
+	run s_chat pop3 -connect "127.0.0.1:$MPPORT" <<<$'USER alice\nPASS secret\nRETR 1\nQUIT'
+	echo "$output"; cat "$T/s_client.err"
+	[ "$status" -eq 0 ]
+	[[ $output == *'+OK Logged in.'* && $output == *"$SEED_SUBJECT"* ]]
+	wait_log_since "$DOVECOT_LOG" "$MARK" "pop3-login: Info: Login: user=<alice>, .*lport=$DOVECOT_POP3S_PORT, mpid=[0-9]+, TLS,"
+	grep -q 'tls=TLSv1\.3/.* backend_tls=TLSv1\.3/' <(mplog)
+}
+
+@test "both sides TLS: swaks --tlsc through --ssl=on and --proxy-ssl=on to Postfix's SMTPS port" {
+	be_tls
+	mp smtp --ssl=on --proxy-ssl=on "${BE_TLS[@]}" --backend="127.0.0.1:$POSTFIX_SMTPS_PORT" --proxy-smtp-auth=on
+	MARK=$(log_lines "$POSTFIX_LOG")
+	run swaks_bob --tlsc --tls-verify --tls-ca-path "$CERTS_CA" --tls-sni mx.test
+	echo "$output"
+	[ "$status" -eq 0 ]
+	delivered
+	wait_log_since "$POSTFIX_LOG" "$MARK" "smtpd\[[0-9]+\]: .*TLS connection established from .*\[127\.0\.0\.1\]: TLSv1\.3"
+	grep -q 'tls=TLSv1\.3/.* backend_tls=TLSv1\.3/' <(mplog)
+}

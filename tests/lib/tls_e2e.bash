@@ -65,8 +65,9 @@ s_chat() {
 		done
 	done
 	# the rest, until the server hangs up (QUIT, LOGOUT) or the bound
-	while IFS= read -r -t "$to" reply <&"$out"; do printf '%s\n' "${reply%$'\r'}"; done
-	exec {in}>&-
+	# (bash closes the coprocess's fds once it has exited)
+	while IFS= read -r -t "$to" reply <&"$out"; do printf '%s\n' "${reply%$'\r'}"; done 2>/dev/null
+	exec {in}>&- 2>/dev/null
 	wait "$pid" || rc=1
 	return "$rc"
 }
