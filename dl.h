@@ -26,9 +26,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One symbol: its name, and the pointer that receives its address. */
+/*
+ * One symbol: its name, and the pointer that receives its address.  The
+ * name is held in the entry, not pointed to: a pointer in a table is one
+ * more relocation at every process's start, and OpenSSL's table is long.
+ */
+#define DL_NAME_MAX	40
+
 struct dl_sym {
-	const char	*name;
+	char		 name[DL_NAME_MAX];
 	void		*slot;
 };
 

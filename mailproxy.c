@@ -249,16 +249,18 @@ login_outcome(struct session *s)
 int
 main(int argc, char *argv[], char *envp[])
 {
-	struct options		 opt;
-	struct session		 s;
+	/*
+	 * Static, so zero from the start: the kernel's zero pages cost the
+	 * session nothing, a memset of them its largest single call.
+	 */
+	static struct options	 opt;
+	static struct session	 s;
 	const struct proto	*p;
 	const char		*uri;
 	char			 err[512], host[NAME_MAX_LEN + 1];
 	int			 rc, status = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	memset(&s, 0, sizeof(s));
-	memset(&opt, 0, sizeof(opt));
 	s.opt = &opt;
 	s.be.rfd = s.be.wfd = -1;
 	s.be_ssl = AUTH_PROXY_SSL_DEFAULT;

@@ -33,6 +33,9 @@
 #define COUNT_MAX	1000000		/* max_errors */
 #define VALUE_MAX	1024		/* bytes of one value: bounded at the edge */
 
+/* nginx's ssl_protocols since 1.23.4, and proxy_ssl_protocols' */
+#define TLS_PROTOCOLS_DEF	"TLSv1.2 TLSv1.3"
+
 /* Angie's own words for a default that is the page size */
 #define PAGESIZE_DEF	"4k|8k"
 
@@ -159,7 +162,7 @@ static const struct opt opts[] = {
 	    "FILE", 0, NOW, "its private key, repeatable, in the same order" },
 	{ "ssl-password-file", T_STRING, OFF(ssl_password_file), NULL, "FILE",
 	    0, NOW, "passphrases of the keys, one a line" },
-	{ "ssl-protocols", T_LIST, OFF(ssl_protocols), "TLSv1.2 TLSv1.3", NULL,
+	{ "ssl-protocols", T_LIST, OFF(ssl_protocols), TLS_PROTOCOLS_DEF, NULL,
 	    0, NOW, "TLS versions allowed" },
 	{ "ssl-ciphers", T_STRING, OFF(ssl_ciphers), "HIGH:!aNULL:!MD5",
 	    "CIPHERS", 0, NOW, "OpenSSL cipher list (TLSv1.2)" },
@@ -198,7 +201,7 @@ static const struct opt opts[] = {
 	{ "proxy-ssl-certificate-key", T_STRING,
 	    OFF(proxy_ssl_certificate_key), NULL, "FILE", 0, NOW, "its key" },
 	{ "proxy-ssl-protocols", T_LIST, OFF(proxy_ssl_protocols),
-	    "TLSv1.2 TLSv1.3", NULL, 0, NOW, "TLS versions towards the backend" },
+	    TLS_PROTOCOLS_DEF, NULL, 0, NOW, "TLS versions towards the backend" },
 	{ "proxy-ssl-ciphers", T_STRING, OFF(proxy_ssl_ciphers), "DEFAULT",
 	    "CIPHERS", 0, NOW, "cipher list towards the backend (TLSv1.2)" },
 
@@ -845,6 +848,15 @@ parse_defaults(struct options *o, char *err, size_t errlen)
 	for (op = opts; op < opts + nitems(opts); op++) {
 		if ((def = opt_default(op, buf, sizeof buf)) == NULL)
 			continue;
+		/*
+		 * "off" is each keyword type's 0, which the memset stored:
+		 * a third of the table, parsed for nothing by every session
+		 * (options_test checks that each of them reads as 0).
+		 */
+		if (types[op->type].words != NULL && strcmp(def, "off") == 0)
+			continue;
+		_Static_assert(STARTTLS_OFF == 0 && VERIFY_OFF == 0 &&
+		    PROXYPROTO_OFF == 0, "\"off\" must be 0");
 		/* a size keeps no pointer to buf, where the page size is */
 		if (opt_apply(op, o, def, SET_ARGV, 0, err, errlen) == -1)
 			return -1;
@@ -990,10 +1002,13 @@ options_tls(const struct options *o, char *err, size_t errlen)
 			    o->protocol == PROTO_POP3 ? o->pop3_auth : o->imap_auth;
 	int		tls = o->ssl || o->starttls != STARTTLS_OFF;
 
-	if (!protocols_valid(o->ssl_protocols))
+	/* the defaults are valid: a plaintext session checks nothing */
+	if (strcmp(o->ssl_protocols, TLS_PROTOCOLS_DEF) != 0 &&
+	    !protocols_valid(o->ssl_protocols))
 		snprintf(err, errlen, "--ssl-protocols: one or more of TLSv1.2 "
 		    "TLSv1.3 (and the old TLSv1 TLSv1.1 SSLv3)");
-	else if (!protocols_valid(o->proxy_ssl_protocols))
+	else if (strcmp(o->proxy_ssl_protocols, TLS_PROTOCOLS_DEF) != 0 &&
+	    !protocols_valid(o->proxy_ssl_protocols))
 		snprintf(err, errlen, "--proxy-ssl-protocols: one or more of "
 		    "TLSv1.2 TLSv1.3 (and the old TLSv1 TLSv1.1 SSLv3)");
 	else if (tls && o->ssl_certificate == NULL)

@@ -158,6 +158,14 @@ precedence(void)
 	ok(o.backend != NULL && strcmp(o.backend, "mx.example:110") == 0,
 	    "env: backend");
 	ok(o.proxy_timeout == 600000, "env: proxy-timeout 10m");
+	ok(o.ssl == 0 && o.starttls == STARTTLS_OFF && o.proxy_ssl == 0 &&
+	    o.proxy_starttls == 0 && o.ssl_verify_client == VERIFY_OFF &&
+	    o.proxy_protocol == PROXYPROTO_OFF && o.proxy_smtp_auth == 0 &&
+	    o.proxy_pass_error_message == 0 &&
+	    o.auth_http_pass_client_cert == 0 && o.listen_proxy_protocol == 0 &&
+	    o.xclient == 1 && o.proxy_ssl_verify == 1 &&
+	    o.ssl_session_tickets == 1,
+	    "defaults: every \"off\" reads as 0 (not parsed), \"on\" as 1");
 	ok(o.starttls == STARTTLS_OFF && o.resolver == NULL &&
 	    o.set_real_ip_from == NULL,
 	    "env: later options restating their default are accepted");
