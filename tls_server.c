@@ -43,6 +43,7 @@ struct tls_server {
 
 /* The passphrases of ssl_password_file, tried in turn as nginx does. */
 struct passes {
+	char		 raw[TLS_PASSES * TLS_PASS_MAX];	/* the file */
 	char		 pass[TLS_PASSES][TLS_PASS_MAX];
 	size_t		 n;
 	size_t		 cur;
@@ -68,26 +69,35 @@ pass_cb(char *buf, int size, int rwflag, void *arg)
 static int
 passes_read(const char *file, struct passes *p, char *err, size_t errlen)
 {
-	FILE	*fp;
-	char	*nl;
+	char	*line, *end, *nl;
+	ssize_t	 n = 0, r;
+	int	 fd;
 
 	p->n = p->cur = 0;
 	if (file == NULL)
 		return 0;
-	if ((fp = fopen(file, "re")) == NULL) {
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "--ssl-password-file: %s: %s", file,
 		    strerror(errno));
 		return -1;
 	}
-	/* the stdio buffer held the passphrases too */
-	setvbuf(fp, NULL, _IONBF, 0);
-	while (p->n < TLS_PASSES &&
-	    fgets(p->pass[p->n], TLS_PASS_MAX, fp) != NULL) {
-		if ((nl = strchr(p->pass[p->n], '\n')) != NULL)
-			*nl = '\0';
-		p->n++;
+	/* read(2) into our own buffer: no stdio copy of the passphrases */
+	while (n < (ssize_t)sizeof(p->raw) - 1 &&
+	    (r = read(fd, p->raw + n, sizeof(p->raw) - 1 - n)) > 0)
+		n += r;
+	close(fd);
+	p->raw[n] = '\0';
+	/* a line each, LF or CRLF; the last may lack its end */
+	for (line = p->raw, end = p->raw + n; line < end && p->n < TLS_PASSES;
+	    line = nl + 1) {
+		if ((nl = memchr(line, '\n', end - line)) == NULL)
+			nl = end;
+		*nl = '\0';
+		if (nl > line && nl[-1] == '\r')
+			nl[-1] = '\0';
+		if (strlen(line) < TLS_PASS_MAX)
+			strlcpy(p->pass[p->n++], line, TLS_PASS_MAX);
 	}
-	fclose(fp);
 	return 0;
 }
 
