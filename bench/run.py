@@ -22,8 +22,16 @@ On loopback only, every wait bounded, in one invocation:
               between the launcher and the program), and the RSS and PSS
               of all processes at 64 held-open sessions; nginx: a fresh
               instance, master + workers
+  t. TLS      bench/tlsload (C, libssl; built by this script): TLSv1.3
+              handshakes to IMAPS, each connect, handshake, greeting,
+              close, at each concurrency, against mailproxy --ssl=on under
+              each launcher and nginx's `listen ... ssl`, the same ECDSA
+              P-256 certificate (made here by openssl req), no tickets;
+              handshakes/s, and the server's CPU time a handshake
   d. instructions  callgrind, pipeline mode (stdin/stdout), the session's
-              commands pipelined from a file against bench/backend
+              commands pipelined from a file against bench/backend; the
+              IMAP session in TLS too (bench/tlspipe.py), and where its
+              instructions go
 Then the tables (ratios against the minimal relay under the same launcher
 and against nginx, and the targets of issue 14), bench/results.md and
 bench/results.png (gnuplot).  --smoke: tiny sizes and durations, results in
@@ -55,6 +63,7 @@ MAILPROXY = os.environ.get("MAILPROXY", os.path.join(ROOT, "mailproxy"))
 NGINX = "/usr/sbin/nginx"
 NGINX_MAIL = "/usr/lib/nginx/modules/ngx_mail_module.so"
 PROTOS = ("smtp", "pop3", "imap")
+TLS_PROTO = "imap"      # the TLS handshakes' protocol (IMAPS)
 PAGE = os.sysconf("SC_PAGESIZE")
 BIN = os.environ.get("BENCH_BIN", os.path.join(ROOT, "obj", "bench"))
 
@@ -100,6 +109,12 @@ class Bench:
         self.mem = {}       # contender -> dict
         self.insns = {}     # label -> count
         self.engines = self.relay_engines()
+        self.tls = {}       # (contender, conc) -> dict (tlsload's, cpu_ms)
+        self.tls_cost = {}  # part of a TLS session -> instructions
+        self.tls_contenders = []
+        self.tls_addr = {}  # contender -> port
+        self.tls_cpu_of = {}    # contender -> () -> server CPU seconds
+        self.cert = self.key = None
 
     # --- processes -------------------------------------------------------
 
@@ -186,8 +201,13 @@ class Bench:
 
     # --- contenders ------------------------------------------------------
 
-    def mailproxy_args(self, proto, buf="default", engine=None, auth=False):
+    def mailproxy_args(self, proto, buf="default", engine=None, auth=False,
+                       tls=False):
         a = [MAILPROXY, "--protocol=" + proto, "--server-name=mx.bench"]
+        if tls:
+            a += ["--ssl=on", "--ssl-certificate=" + self.cert,
+                  "--ssl-certificate-key=" + self.key,
+                  "--ssl-protocols=TLSv1.3", "--ssl-session-tickets=off"]
         if auth:
             a.append("--auth-http=http://127.0.0.1:%d/auth" % self.be["auth"])
         else:
@@ -256,13 +276,16 @@ class Bench:
             inetd = ["unshare", "-m", "sh", "-c",
                      'mount --bind "$0" /run && exec "$@"', run] + inetd
         p = self.spawn("inetd", inetd)
+        self.inetd_proc = p
         for port in ports.values():
             self.wait_port(port, p)
         return ports
 
-    def nginx_conf(self, d, ports):
+    def nginx_conf(self, d, ports, tls_port=None):
         servers = []
         for (proto, buf), port in sorted(ports.items()):
+            if proto == "tls":
+                continue
             extra = {"smtp": "smtp_auth none; xclient on;",
                      "pop3": "pop3_auth plain;",
                      "imap": "imap_auth plain;"}[proto]
@@ -270,6 +293,16 @@ class Bench:
                 extra += " proxy_buffer %s;" % buf
             servers.append("    server { listen 127.0.0.1:%d; protocol %s; %s }"
                            % (port, proto, extra))
+        if tls_port:
+            # the same certificate, key, protocol and version as mailproxy's;
+            # no tickets on either side (a full handshake each time, and
+            # nginx's tickets, written ahead of the greeting, hold it for
+            # the client's delayed ACK)
+            servers.append("    server { listen 127.0.0.1:%d ssl; protocol %s; "
+                           "%s_auth plain; ssl_certificate %s; "
+                           "ssl_certificate_key %s; ssl_protocols TLSv1.3; "
+                           "ssl_session_tickets off; }"
+                           % (tls_port, TLS_PROTO, TLS_PROTO, self.cert, self.key))
         return """# private benchmark instance (bench/run.py)
 load_module %s;
 daemon off;
@@ -288,14 +321,17 @@ mail {
 }
 """ % (NGINX_MAIL, d, d, d, self.be["auth"], "\n".join(servers))
 
-    def start_nginx(self, name, bufs):
+    def start_nginx(self, name, bufs, tls=False):
         d = os.path.join(self.tmp, name)
         os.makedirs(d, exist_ok=True)
         ports = {(proto, buf): self.free_port() for proto in PROTOS
                  for buf in bufs}
         conf = os.path.join(d, "nginx.conf")
+        tls_port = self.free_port() if tls and self.cert else None
+        if tls_port:
+            ports[("tls", "default")] = tls_port
         with open(conf, "w") as f:
-            f.write(self.nginx_conf(d, ports))
+            f.write(self.nginx_conf(d, ports, tls_port))
         argv = [NGINX, "-p", d, "-c", conf, "-e", os.path.join(d, "error.log")]
         t = subprocess.run(argv + ["-t", "-q"], capture_output=True, text=True,
                            timeout=30)
@@ -315,9 +351,33 @@ mail {
         for proto in PROTOS:
             for buf in self.buffers:
                 self.addr[("direct", proto, buf)] = self.be[proto]
-        self.nginx, ports = self.start_nginx("nginx", self.buffers)
+        self.make_cert()
+        self.nginx, ports = self.start_nginx("nginx", self.buffers, tls=True)
         for (proto, buf), port in ports.items():
+            if proto == "tls":
+                self.tls_contenders.append("nginx")
+                self.tls_addr["nginx"] = port
+                nginx = self.nginx
+                self.tls_cpu_of["nginx"] = lambda: sum(
+                    self.cpu(x) for x in [nginx.pid] + self.children(nginx.pid))
+                continue
             self.addr[("nginx", proto, buf)] = port
+        # TLS: mailproxy --ssl=on under every launcher
+        tls_inetd = None
+        if self.cert and os.access(prog("tlsload"), os.X_OK):
+            for launcher in self.launchers:
+                c = "mailproxy %s" % launcher
+                self.tls_contenders.insert(len(self.tls_contenders) - 1, c)
+                argv = self.mailproxy_args(TLS_PROTO, tls=True)
+                if launcher == "inetd":
+                    tls_inetd = (("tls", c), argv)
+                else:
+                    self.tls_addr[c] = self.launch(launcher, "tls-%s" % launcher,
+                                                   argv)
+                    lp = self.procs[-1]
+                    self.tls_cpu_of[c] = lambda lp=lp: self.cpu(lp.pid, True)
+        elif self.cert:
+            self.problems.append("no %s: TLS not measured" % prog("tlsload"))
 
         inetd = []
         for launcher in self.launchers:
@@ -371,6 +431,8 @@ mail {
                 else:
                     self.addr[key] = self.launch(bl, "bulk-relay0-%s-%s"
                                                  % (proto, buf), argv)
+        if tls_inetd:
+            inetd.append(tls_inetd)
         if inetd:
             names = {}
             services = []
@@ -378,18 +440,94 @@ mail {
                 names["s%d" % i] = key
                 services.append(("s%d" % i, argv))
             for n, port in self.start_inetd(services).items():
+                if names[n][0] == "tls":
+                    c = names[n][1]
+                    self.tls_addr[c] = port
+                    ip = self.inetd_proc
+                    self.tls_cpu_of[c] = lambda: self.cpu(ip.pid, True)
+                    continue
                 self.addr[names[n]] = port
+
+    # --- TLS ---------------------------------------------------------------
+
+    def make_cert(self):
+        """An ECDSA P-256 certificate and key for mailproxy and nginx."""
+        crt, key = (os.path.join(self.tmp, f) for f in ("tls.crt", "tls.key"))
+        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                            "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                            "-keyout", key, "-out", crt, "-days", "30",
+                            "-subj", "/CN=mx.bench"], capture_output=True,
+                           text=True, timeout=30)
+        if r.returncode != 0:
+            self.problems.append("openssl req: %s (TLS not measured)"
+                                 % r.stderr.strip()[:200])
+            return
+        self.cert, self.key = crt, key
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def cpu(self, pid, children=False):
+        """A process's user+system seconds, and with children those of its
+        children it has waited for (a launcher's sessions)."""
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        n = int(fields[11]) + int(fields[12])
+        if children:
+            n += int(fields[13]) + int(fields[14])
+        return n / self.TICK
+
+    def run_tls(self):
+        """TLS handshakes: bench/tlsload at each concurrency against each
+        contender (--smoke: the lowest and the highest), and the server's
+        CPU time over the same seconds."""
+        self.tls_conc = sorted({min(self.conc), max(self.conc)}) \
+            if self.smoke else self.conc
+        for conc in self.tls_conc:
+            for c in self.tls_contenders:
+                port = self.tls_addr.get(c)
+                if port is None:
+                    continue
+                cpu0 = self.tls_cpu_of[c]()
+                r = self.load(["-a", str(port), "-c", str(conc), "-t",
+                               str(self.secs)], self.secs + 60, prog("tlsload"))
+                time.sleep(0.3)     # the last sessions reaped
+                r["server_cpu"] = self.tls_cpu_of[c]() - cpu0
+                self.tls[(c, conc)] = r
+                if r.get("sessions", 0) == 0:
+                    self.problems.append("%s: no TLS handshake at concurrency "
+                                         "%d: %s" % (c, conc, r["stderr"][:300]))
+                    continue
+                if r.get("errors", 0) > 0:
+                    self.notes.append("%s TLS c=%d: %d failed handshakes (%s)"
+                                      % (c, conc, r["errors"],
+                                         r["stderr"].splitlines()[0][:120]
+                                         if r["stderr"] else ""))
+                say("%-26s tls  c=%-3d %8.1f handshakes/s  p99 %7.2f ms  server "
+                    "%.2f ms CPU, client %.2f ms CPU a handshake  %s"
+                    % (c, conc, r["rate"], r.get("p99", 0),
+                       1000 * r["server_cpu"] / r["sessions"],
+                       1000 * r.get("cpu", 0) / r["sessions"],
+                       r.get("facts", "")))
+                time.sleep(0.1)
 
     # --- the load --------------------------------------------------------
 
-    def load(self, args, timeout):
-        r = subprocess.run([prog("load")] + args, capture_output=True,
+    def load(self, args, timeout, program=None):
+        r = subprocess.run([program or prog("load")] + args, capture_output=True,
                            text=True, timeout=timeout)
         out = {}
+        facts = []
         for word in r.stdout.split():
             if "=" in word:
                 k, v = word.split("=", 1)
-                out[k] = float(v)
+                try:
+                    out[k] = float(v)
+                except ValueError:
+                    facts.append(word)
+        out["facts"] = " ".join(facts)
         out["rc"] = r.returncode
         out["stderr"] = r.stderr.strip()
         return out
@@ -630,6 +768,70 @@ mail {
                            script, expect)
         self.callgrind("empty program, dynamic", [prog("empty")])
         self.callgrind("empty program, static", [prog("empty-static")])
+        if self.cert:
+            self.callgrind_tls()
+
+    # what a TLS session's instructions go to (callgrind_annotate, inclusive)
+    TLS_PARTS = (
+        ("dl_load", "loading libcrypto and libssl (dlopen: mapping, "
+         "relocation, constructors)"),
+        ("OPENSSL_init_ssl", "OPENSSL_init_ssl (no openssl.cnf)"),
+        ("SSL_CTX_new", "SSL_CTX_new (OpenSSL 3's providers: every "
+         "algorithm fetched)"),
+        ("PEM_read_bio_X509_AUX", "the certificate read (PEM, decoded)"),
+        ("PEM_read_bio_PrivateKey", "the key read (PEM, OpenSSL 3's "
+         "decoders)"),
+        ("tls_server_ready", "the rest of the context: options, ciphers, "
+         "the key checked"),
+        ("tls_handshake", "the handshake (SSL_accept: X25519, the ECDSA "
+         "signature, Finished)"),
+    )
+
+    def callgrind_tls(self):
+        """The IMAP session of the table above in TLS (--ssl=on, TLSv1.3,
+        the bench's certificate), handshake included: bench/tlspipe.py
+        carries the records over the pipeline's stdin/stdout; and where
+        the instructions go."""
+        sys.path.insert(0, BENCH)
+        import tlspipe
+        label = "mailproxy %s, TLS (--ssl=on)" % TLS_PROTO
+        out = os.path.join(self.tmp, "cg-tls.out")
+        err = os.path.join(self.tmp, "cg-tls.log")
+        script, expect = self.SCRIPTS[TLS_PROTO]
+        try:
+            with open(err, "wb") as e:
+                sess = tlspipe.Session(
+                    ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out]
+                    + self.mailproxy_args(TLS_PROTO, tls=True), stderr=e,
+                    cwd=self.tmp)
+                got = sess.reply()
+                sess.send(script)
+                got += sess.rest()
+                sess.close()
+        except (OSError, ConnectionError, subprocess.TimeoutExpired) as x:
+            self.problems.append("callgrind %s: %s" % (label, x))
+            return
+        log = open(err, "rb").read()
+        m = re.search(rb"Collected : (\d+)", log)
+        if not m or expect not in got:
+            self.problems.append("callgrind %s: %s" % (label, (got[-200:] + log[-300:])
+                                                       .decode("utf-8", "replace")))
+            return
+        self.insns[label] = int(m.group(1))
+        say("%-40s %12s instructions" % (label, "{:,}".format(self.insns[label])))
+        if shutil.which("callgrind_annotate") is None:
+            return
+        r = subprocess.run(["callgrind_annotate", "--inclusive=yes",
+                            "--threshold=100", out], capture_output=True,
+                           text=True, timeout=120)
+        for line in r.stdout.splitlines():
+            m = re.match(r"\s*([\d,]+) \([^)]*\)\s+\S*?:(\w+)(?:'\d+)? \[", line)
+            if m and m.group(2) in dict(self.TLS_PARTS) and \
+                    m.group(2) not in self.tls_cost:
+                self.tls_cost[m.group(2)] = int(m.group(1).replace(",", ""))
+        for f, _ in self.TLS_PARTS:
+            if f in self.tls_cost:
+                say("  %-38s %12s" % (f, "{:,}".format(self.tls_cost[f])))
 
     # --- results ---------------------------------------------------------
 
@@ -748,6 +950,47 @@ mail {
                     ratio(self.bulk.get((c, b, m)), self.bulk.get((rel[0], b, m)))
                     for b, m in bcols) + " |")
 
+        if self.tls:
+            md.append("\n### TLS handshakes (%s, TLSv1.3, ECDSA P-256): "
+                      "handshakes/s; p50 / p99 ms; server and client CPU ms a "
+                      "handshake\n" % TLS_PROTO.upper())
+            md.append("| contender | " + " | ".join(
+                "c=%d %s" % (n, w) for n in self.tls_conc
+                for w in ("rate", "p50 / p99", "server / client CPU"))
+                + " |")
+            md.append("|---|" + "---:|" * (3 * len(self.tls_conc)))
+            for c in self.tls_contenders:
+                cells = []
+                for n in self.tls_conc:
+                    r = self.tls.get((c, n), {})
+                    k = r.get("sessions") or 0
+                    cells += ["%.0f" % r.get("rate", 0),
+                              "%.2f / %.2f" % (r.get("p50", 0), r.get("p99", 0)),
+                              "%.2f / %.2f" % (1000 * r.get("server_cpu", 0) / k,
+                                               1000 * r.get("cpu", 0) / k)
+                              if k else "-"]
+                md.append("| %s | " % c + " | ".join(cells) + " |")
+            for c in self.tls_contenders:
+                if c == "nginx":
+                    continue
+                md.append("| %s / nginx | " % c + " | ".join(
+                    x for n in self.tls_conc for x in (
+                        ratio(self.tls.get((c, n), {}).get("rate"),
+                              self.tls.get(("nginx", n), {}).get("rate")),
+                        "", ratio(self.tls_ms(c, n), self.tls_ms("nginx", n))))
+                    + " |")
+            facts = {r.get("facts") for r in self.tls.values() if r.get("facts")}
+            if facts:
+                md.append("\nNegotiated: %s." % "; ".join(sorted(facts)))
+            busy = max(((1000 * r.get("cpu", 0) / r["sessions"], r.get("cpu", 0)
+                         / self.secs, c, n) for (c, n), r in self.tls.items()
+                        if r.get("sessions")), default=None, key=lambda x: x[1])
+            if busy:
+                md.append("\nThe client (bench/tlsload, C, libssl) took %.2f ms "
+                          "of CPU a handshake; at its busiest (%s, c=%d) %.2f of "
+                          "the %d CPUs." % (busy[0], busy[2], busy[3], busy[1],
+                                            os.cpu_count()))
+
         md.append("\n### Memory, KiB\n")
         md.append("Peak RSS of one session (mailproxy, relay0: ru_maxrss of the "
                   "session's process; nginx: VmHWM of its busiest worker, "
@@ -785,7 +1028,37 @@ mail {
                 label, "{:,}".format(n),
                 ratio(n, rel) if label.startswith("mailproxy") else "",
                 ratio(n, floor) if floor else ""))
+        tls = self.insns.get("mailproxy %s, TLS (--ssl=on)" % TLS_PROTO)
+        plain = self.insns.get("mailproxy " + TLS_PROTO)
+        if tls and self.tls_cost:
+            md.append("\nWhere the TLS session's instructions go (callgrind, "
+                      "inclusive):\n")
+            md.append("| part | instructions | share |")
+            md.append("|---|---:|---:|")
+            cost = dict(self.tls_cost)
+            parts = []
+            for f, what in self.TLS_PARTS:
+                if f not in cost:
+                    continue
+                v = cost[f]
+                if f == "tls_server_ready":     # what is not counted above
+                    v -= sum(cost.get(g, 0) for g, _ in self.TLS_PARTS[:5])
+                parts.append((what, v))
+            if plain:
+                parts.append(("the same session in plaintext", plain))
+                parts.append(("the rest (TLS reads and writes, the facts for "
+                              "the log line, close_notify)",
+                              tls - plain - sum(v for _, v in parts[:-1])))
+            for what, v in parts:
+                md.append("| %s | %s | %.0f%% |" % (what, "{:,}".format(v),
+                                                     100.0 * v / tls))
+            md.append("| the whole TLS session | %s | 100%% |" % "{:,}".format(tls))
         return md
+
+    def tls_ms(self, c, n):
+        r = self.tls.get((c, n), {})
+        return 1000 * r["server_cpu"] / r["sessions"] \
+            if r.get("sessions") and r.get("server_cpu") else None
 
     def summary(self):
         """The issue's table: mailproxy, the minimal relay and nginx side
@@ -821,6 +1094,18 @@ mail {
                 row("%s sessions/s, c=%d, %s" % (p.upper(), mid, launcher),
                     g("mailproxy " + launcher), g("relay0 " + launcher),
                     g("nginx"), "more")
+        for launcher in self.launchers:
+            g = lambda c: self.tls.get((c, mid), {}).get("rate")
+            row("TLS handshakes/s (%s, TLSv1.3, ECDSA P-256), c=%d, %s"
+                % (TLS_PROTO.upper(), mid, launcher),
+                g("mailproxy " + launcher), None, g("nginx"))
+        g = lambda c: self.tls_ms(c, mid)
+        t.append("| server CPU per TLS handshake, ms, c=%d, %s | %s | - | %s | - "
+                 "| %s |  |" % (mid, self.launchers[0],
+                               "%.2f" % g("mailproxy " + self.launchers[0])
+                               if g("mailproxy " + self.launchers[0]) else "-",
+                               "%.2f" % g("nginx") if g("nginx") else "-",
+                               ratio(g("mailproxy " + self.launchers[0]), g("nginx"))))
         bulk_mp = [c for c in self.bulk_contenders if c.startswith("mailproxy")]
         mp = ([c for c in bulk_mp if " %s " % self.default_engine in c]
               or bulk_mp[:1] or [None])[0]
@@ -1014,6 +1299,7 @@ mail {
             self.run_sessions()
             self.delayed_ack_notes()
             self.run_bulk()
+            self.run_tls()
             self.run_memory()
             self.run_instructions()
         except (Failure, subprocess.TimeoutExpired, OSError) as e:
@@ -1054,6 +1340,21 @@ HOW = """- Sessions: bench/load runs each session in lockstep from a thread per
   `--proxy-buffer` and nginx's `proxy_buffer` are set alike; "default" is
   both programs' default, one page.  Every `--relay-engine` value that
   `mailproxy --help` lists is measured under the first launcher.
+- TLS: bench/tlsload, a thread per concurrent connection, each
+  connect(2), a TLSv1.3 handshake (SNI mx.bench, no verification of the
+  chain, no resumption: every handshake a full one), the IMAP greeting
+  read, close_notify, close(2); timed from connect to the greeting.
+  mailproxy `--ssl=on --ssl-protocols=TLSv1.3 --ssl-session-tickets=off`
+  under each launcher, one process a connection; nginx `listen ... ssl`,
+  `ssl_protocols TLSv1.3`, `ssl_session_tickets off` (with tickets, nginx
+  writes them and then the greeting, which Nagle holds for the client's
+  delayed ACK: 44 ms a handshake at c=1).  The same ECDSA P-256
+  certificate, made by `openssl req -x509 -newkey ec` for the run; both
+  choose X25519 and TLS_AES_256_GCM_SHA384.  Server CPU: the utime and
+  stime of nginx's master and workers, or of the launcher and the
+  sessions it reaped (/proc/PID/stat), over the same seconds; client CPU:
+  tlsload's getrusage.  The client and the servers share the machine's
+  CPUs.
 - Memory: bench/maxrss sits between the launcher and the program and
   reports wait4(2)'s ru_maxrss of one whole session; 64 sessions are held
   open after the login while /proc/PID/status (VmRSS) and smaps_rollup
@@ -1079,6 +1380,36 @@ def ratio(a, b):
     return "%.2fx" % (a / b) if a and b else "-"
 
 
+def build_tlsload():
+    """bench/tlsload, the one bench program linked with libssl, built here
+    (into BENCH_BIN, when older than its sources) with the flags of the
+    Makefile's other bench programs; False when it cannot be."""
+    exe = prog("tlsload")
+    srcs = [os.path.join(BENCH, f) for f in ("tlsload.c", "io.c", "io.h")]
+    try:
+        if os.path.exists(exe) and os.path.getmtime(exe) >= max(
+                os.path.getmtime(f) for f in srcs):
+            return True
+        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libssl",
+                                "libcrypto"], capture_output=True, text=True,
+                               timeout=30)
+        if flags.returncode != 0:
+            say("no libssl-dev (pkg-config libssl): TLS not measured")
+            return False
+        os.makedirs(BIN, exist_ok=True)
+        argv = [os.environ.get("CC", "cc"), "-O2", "-g", "-std=c11",
+                "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-pthread",
+                "-o", exe, srcs[0], srcs[1]] + flags.stdout.split()
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        say("tlsload not built: %s" % e)
+        return False
+    if r.returncode != 0:
+        say("tlsload not built: %s" % r.stderr.strip()[:500])
+        return False
+    return True
+
+
 def main():
     smoke = "--smoke" in sys.argv[1:]
     for a in sys.argv[1:]:
@@ -1088,6 +1419,7 @@ def main():
               prog("maxrss")):
         if not os.access(p, os.X_OK):
             sys.exit("bench: no %s (make bench builds it)" % p)
+    build_tlsload()
     b = Bench(smoke)
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
 
