@@ -6,6 +6,8 @@
 # Dovecot's secured-only instance trusting the SSL TLV of PROXY v2; and
 # verified TLS towards the backend, alone and with TLS on both sides.  The
 # fakes and the byte-for-byte checks are in tls.bats and backend_tls.bats.
+# Some tests set MPPORT anew for a second listener, as meant:
+# shellcheck disable=SC2030,SC2031
 
 load lib/common
 load lib/mailservers
@@ -35,6 +37,9 @@ setup() {
 	mail_servers_require
 	MPPORT=$(free_port)
 	: >"$T/s_client.err"
+	SMTP_BE=(--backend="127.0.0.1:$POSTFIX_PORT" --proxy-smtp-auth=on)
+	IMAP_BE=(--proxy-protocol=on --backend="127.0.0.1:$DOVECOT_IMAP_HAPROXY_PORT")
+	POP3_BE=(--proxy-protocol=on --backend="127.0.0.1:$DOVECOT_POP3_HAPROXY_PORT")
 }
 
 teardown() {
@@ -61,9 +66,7 @@ mplog() { cat "$T/tcpserver-$MPPORT.log"; }
 
 # the backends of the client-side tests: Postfix with AUTH behind XCLIENT,
 # Dovecot behind PROXY v1 (so it logs the client's address)
-smtp_backend() { echo --backend="127.0.0.1:$POSTFIX_PORT" --proxy-smtp-auth=on; }
-imap_backend() { echo --proxy-protocol=on --backend="127.0.0.1:$DOVECOT_IMAP_HAPROXY_PORT"; }
-pop3_backend() { echo --proxy-protocol=on --backend="127.0.0.1:$DOVECOT_POP3_HAPROXY_PORT"; }
+# (set in setup: SMTP_BE, IMAP_BE, POP3_BE)
 
 # curl_tls ARGS... URL: curl that trusts only CERTS_CA and reaches
 # mx.test:$MPPORT at 127.0.0.1, so that the name verifies.
@@ -92,8 +95,7 @@ delivered() {
 # ---- openssl s_client -starttls, to the real servers --------------------
 
 @test "openssl s_client -starttls smtp: AUTH PLAIN as alice, a message to bob delivered by Postfix" {
-	# shellcheck disable=SC2046
-	mp smtp --starttls=on $(smtp_backend)
+	mp smtp --starttls=on "${SMTP_BE[@]}"
 	MARK=$(log_lines "$POSTFIX_LOG")
 	TAG=tls-e2e-openssl-$RANDOM$RANDOM
 	run s_chat smtp -connect "127.0.0.1:$MPPORT" -starttls smtp <<EOF
@@ -119,8 +121,7 @@ EOF
 }
 
 @test "openssl s_client -starttls pop3: USER/PASS as alice, LIST and RETR the message from Dovecot" {
-	# shellcheck disable=SC2046
-	mp pop3 --starttls=on $(pop3_backend)
+	mp pop3 --starttls=on "${POP3_BE[@]}"
 	MARK=$(log_lines "$DOVECOT_LOG")
 	run s_chat pop3 -connect "127.0.0.1:$MPPORT" -starttls pop3 <<'EOF'
 USER alice
@@ -138,8 +139,7 @@ EOF
 }
 
 @test "openssl s_client -starttls imap: LOGIN as alice, LIST and FETCH from Dovecot" {
-	# shellcheck disable=SC2046
-	mp imap --starttls=on $(imap_backend)
+	mp imap --starttls=on "${IMAP_BE[@]}"
 	MARK=$(log_lines "$DOVECOT_LOG")
 	run s_chat imap -connect "127.0.0.1:$MPPORT" -starttls imap <<'EOF'
 a LOGIN alice secret
@@ -157,8 +157,8 @@ EOF
 	grep -q 'tls=TLSv1\.3/' <(mplog)
 }
 
-@test "openssl s_client refuses mailproxy's certificate for another name or CA: nothing is sent" {
-	mp imap --ssl=on $(imap_backend)
+@test "openssl s_client -verify_hostname other.test refuses mailproxy's certificate: LOGIN is never sent" {
+	mp imap --ssl=on "${IMAP_BE[@]}"
 	run s_chat imap -connect "127.0.0.1:$MPPORT" -verify_hostname other.test <<<'a LOGIN alice secret'
 	[ "$status" -ne 0 ]
 	grep -q 'verify error:num=62:hostname mismatch' "$T/s_client.err"
@@ -168,8 +168,7 @@ EOF
 # ---- swaks: STARTTLS and implicit TLS, to the real Postfix ----------------
 
 @test "swaks --tls (STARTTLS): AUTH PLAIN as alice, delivered to bob, Postfix logs alice's session" {
-	# shellcheck disable=SC2046
-	mp smtp --starttls=on $(smtp_backend)
+	mp smtp --starttls=on "${SMTP_BE[@]}"
 	MARK=$(log_lines "$POSTFIX_LOG")
 	run swaks_bob --tls --tls-verify --tls-ca-path "$CERTS_CA" --tls-sni mx.test
 	echo "$output"
@@ -181,8 +180,7 @@ EOF
 }
 
 @test "swaks --tlsc (implicit TLS, --ssl=on): AUTH PLAIN as alice, delivered to bob, Postfix logs alice's session" {
-	# shellcheck disable=SC2046
-	mp smtp --ssl=on $(smtp_backend)
+	mp smtp --ssl=on "${SMTP_BE[@]}"
 	MARK=$(log_lines "$POSTFIX_LOG")
 	run swaks_bob --tlsc --tls-verify --tls-ca-path "$CERTS_CA" --tls-sni mx.test
 	echo "$output"
@@ -196,8 +194,7 @@ EOF
 # ---- curl: STARTTLS and implicit TLS, to the real Dovecot -----------------
 
 @test "curl --ssl-reqd pop3:// and imap:// (STARTTLS): the messages and INBOX through Dovecot" {
-	# shellcheck disable=SC2046
-	mp pop3 --starttls=on $(pop3_backend)
+	mp pop3 --starttls=on "${POP3_BE[@]}"
 	run curl_tls --ssl-reqd "pop3://mx.test:$MPPORT/"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -208,8 +205,7 @@ EOF
 	grep -q 'tls=TLSv1\.3/' <(mplog)
 	stop_launchers
 	MPPORT=$(free_port)
-	# shellcheck disable=SC2046
-	mp imap --starttls=on $(imap_backend)
+	mp imap --starttls=on "${IMAP_BE[@]}"
 	run curl_tls --ssl-reqd "imap://mx.test:$MPPORT/"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -221,8 +217,7 @@ EOF
 }
 
 @test "curl pop3s:// and imaps:// (implicit TLS, --ssl=on): the messages and INBOX through Dovecot" {
-	# shellcheck disable=SC2046
-	mp pop3 --ssl=on $(pop3_backend)
+	mp pop3 --ssl=on "${POP3_BE[@]}"
 	run curl_tls "pop3s://mx.test:$MPPORT/"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -230,8 +225,7 @@ EOF
 	grep -q 'tls=TLSv1\.3/' <(mplog)
 	stop_launchers
 	MPPORT=$(free_port)
-	# shellcheck disable=SC2046
-	mp imap --ssl=on $(imap_backend)
+	mp imap --ssl=on "${IMAP_BE[@]}"
 	run curl_tls "imaps://mx.test:$MPPORT/INBOX;UID=1"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -241,8 +235,7 @@ EOF
 }
 
 @test "curl refuses mailproxy's certificate when the name does not match (127.0.0.1 is in it, other.test is not)" {
-	# shellcheck disable=SC2046
-	mp imap --ssl=on $(imap_backend)
+	mp imap --ssl=on "${IMAP_BE[@]}"
 	run curl -sS --max-time 20 --cacert "$CERTS_CA" --resolve "other.test:$MPPORT:127.0.0.1" \
 	    -u alice:secret "imaps://other.test:$MPPORT/"
 	echo "$output"
@@ -252,8 +245,7 @@ EOF
 # ---- --starttls=only: plaintext clients are refused ----------------------
 
 @test "--starttls=only: swaks without --tls gets no AUTH and 530 5.7.0 for MAIL; with --tls it is delivered" {
-	# shellcheck disable=SC2046
-	mp smtp --starttls=only $(smtp_backend)
+	mp smtp --starttls=only "${SMTP_BE[@]}"
 	MARK=$(log_lines "$POSTFIX_LOG")
 	run swaks_bob
 	echo "$output"
@@ -274,8 +266,7 @@ EOF
 }
 
 @test "--starttls=only: curl imap:// without TLS is refused LOGIN; with --ssl-reqd it lists INBOX" {
-	# shellcheck disable=SC2046
-	mp imap --starttls=only $(imap_backend)
+	mp imap --starttls=only "${IMAP_BE[@]}"
 	MARK=$(log_lines "$DOVECOT_LOG")
 	run curl_tls -v "imap://mx.test:$MPPORT/"
 	echo "$output"

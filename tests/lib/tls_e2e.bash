@@ -13,18 +13,26 @@
 # when a reply does not come within S_CHAT_TIMEOUT (10) seconds, or when
 # s_client fails (a failed verification, a refused STARTTLS).
 s_chat() {
-	local proto=$1 line reply tag rc=0 to=${S_CHAT_TIMEOUT:-10} multi
+	local proto=$1 line reply tag rc=0 to=${S_CHAT_TIMEOUT:-10} multi first
 	shift
 	local -a script=()
 	local data=
 	mapfile -t script
-	coproc OSSL {
-		exec 3>&-
-		exec timeout 30 openssl s_client -quiet -nocommands -crlf \
-		    -CAfile "$CERTS_CA" -verify_return_error -verify_hostname mx.test \
-		    -servername mx.test "$@" 2>>"$T/s_client.err"
-	}
-	local in=${OSSL[1]} out=${OSSL[0]} pid=$OSSL_PID
+	# FIFOs, not a coprocess: bash closes a coprocess's fds when it is
+	# reaped, which can be before its last reply has been read
+	local fifo=$T/.s_chat.$RANDOM pid in out
+	mkfifo "$fifo.in" "$fifo.out" || return 1
+	timeout 30 openssl s_client -quiet -nocommands -crlf \
+	    -CAfile "$CERTS_CA" -verify_return_error -verify_hostname mx.test \
+	    -servername mx.test "$@" <"$fifo.in" >"$fifo.out" 2>>"$T/s_client.err" 3>&- &
+	pid=$!
+	exec {in}>"$fifo.in" {out}<"$fifo.out"
+	rm -f "$fifo.in" "$fifo.out"
+	# a client that gave up (verification failed) makes printf fail, not
+	# kill the shell with SIGPIPE
+	local pipe_trap
+	pipe_trap=$(trap -p PIPE)
+	trap '' PIPE
 	for line in "${script[@]}"; do
 		printf '%s\n' "$line" >&"$in" || { rc=1; break; }
 		# SMTP DATA: the lines up to "." get no reply
@@ -38,7 +46,7 @@ s_chat() {
 			LIST | UIDL | CAPA | RETR\ * | TOP\ *) multi=1 ;;
 			esac
 		fi
-		local first=1
+		first=1
 		while :; do
 			if ! IFS= read -r -t "$to" reply <&"$out"; then
 				echo "s_chat: no reply to '$line'" >&2
@@ -65,10 +73,11 @@ s_chat() {
 		done
 	done
 	# the rest, until the server hangs up (QUIT, LOGOUT) or the bound
-	# (bash closes the coprocess's fds once it has exited)
-	while IFS= read -r -t "$to" reply <&"$out"; do printf '%s\n' "${reply%$'\r'}"; done 2>/dev/null
-	exec {in}>&- 2>/dev/null
+	exec {in}>&-
+	while IFS= read -r -t "$to" reply <&"$out"; do printf '%s\n' "${reply%$'\r'}"; done
+	exec {out}<&-
 	wait "$pid" || rc=1
+	eval "${pipe_trap:-trap - PIPE}"
 	return "$rc"
 }
 
