@@ -277,3 +277,30 @@ addr_parse(const char *s, struct sockaddr_in *sin)
 	sin->sin_port = htons(p);
 	return 0;
 }
+
+static int
+lat_cmp(const void *a, const void *b)
+{
+	unsigned int	x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+lat_sort(unsigned int *lat, long n)
+{
+	qsort(lat, n, sizeof(lat[0]), lat_cmp);
+}
+
+double
+lat_ms(const unsigned int *lat, long n, double p)
+{
+	long	i;
+
+	if (n == 0)
+		return 0;
+	i = (long)(p * n);
+	if (i >= n)
+		i = n - 1;
+	return lat[i] / 1000.0;
+}

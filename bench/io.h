@@ -42,6 +42,10 @@ unsigned long long body_size(unsigned long long n);
 int	body_write(int fd, unsigned long long n, const char *trailer);
 
 long long now_us(void);
+
+/* Latencies in microseconds: sorted, then the p-th (0 to 1) in ms. */
+void	lat_sort(unsigned int *, long n);
+double	lat_ms(const unsigned int *, long n, double p);
 /* "127.0.0.1:25" or a bare port; fills a sockaddr_in; 0 or -1. */
 struct sockaddr_in;
 int	addr_parse(const char *, struct sockaddr_in *);

@@ -328,27 +328,6 @@ bulk_run(struct rd *r)
 	return 0;
 }
 
-static int
-cmp_lat(const void *a, const void *b)
-{
-	unsigned int	x = *(const unsigned int *)a, y = *(const unsigned int *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-pct(long n, double p)
-{
-	long	i;
-
-	if (n == 0)
-		return 0;
-	i = (long)(p * n);
-	if (i >= n)
-		i = n - 1;
-	return lat[i] / 1000.0;
-}
-
 static void
 usage(void)
 {
@@ -464,12 +443,13 @@ main(int argc, char *argv[])
 	n = atomic_load(&nlat);
 	if (n > MAXLAT)
 		n = MAXLAT;
-	qsort(lat, n, sizeof(lat[0]), cmp_lat);
+	lat_sort(lat, n);
 	if (count > 0)
 		secs = (t1 - t0) / 1e6;
 	printf("sessions=%ld errors=%ld secs=%.3f rate=%.1f p50=%.3f "
 	    "p90=%.3f p99=%.3f max=%.3f\n", atomic_load(&done),
 	    atomic_load(&errors), secs, atomic_load(&done) / secs,
-	    pct(n, 0.50), pct(n, 0.90), pct(n, 0.99), pct(n, 1.0));
+	    lat_ms(lat, n, 0.50), lat_ms(lat, n, 0.90),
+	    lat_ms(lat, n, 0.99), lat_ms(lat, n, 1.0));
 	return atomic_load(&done) > 0 ? 0 : 1;
 }

@@ -174,22 +174,6 @@ worker(void *arg)
 }
 
 static int
-cmp(const void *a, const void *b)
-{
-	unsigned int	x = *(const unsigned int *)a, y = *(const unsigned int *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-pct(long n, double p)
-{
-	long	i = (long)(p * (n - 1) + 0.5);
-
-	return n > 0 ? lat[i] / 1000.0 : 0;
-}
-
-static int
 usage(void)
 {
 	fprintf(stderr, "usage: tlsload -a [IP:]PORT [-c conc] [-t secs] "
@@ -253,14 +237,15 @@ main(int argc, char **argv)
 	t1 = now_us();
 	getrusage(RUSAGE_SELF, &ru);
 	n = atomic_load(&nlat) < MAXLAT ? atomic_load(&nlat) : MAXLAT;
-	qsort(lat, n, sizeof(lat[0]), cmp);
+	lat_sort(lat, n);
 	{
 		double	el = count > 0 ? (t1 - t0) / 1e6 : secs;
 
 		printf("sessions=%ld errors=%ld secs=%.3f rate=%.1f p50=%.3f "
 		    "p90=%.3f p99=%.3f max=%.3f cpu=%.3f %s\n", atomic_load(&done),
 		    atomic_load(&errors), el, atomic_load(&done) / el,
-		    pct(n, 0.50), pct(n, 0.90), pct(n, 0.99), pct(n, 1.0),
+		    lat_ms(lat, n, 0.50), lat_ms(lat, n, 0.90),
+	    lat_ms(lat, n, 0.99), lat_ms(lat, n, 1.0),
 		    ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 		    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
 		    facts[0] != '\0' ? facts : "version=? cipher=? group=?");
