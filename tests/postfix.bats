@@ -20,7 +20,6 @@ send() {
 	swaks --server 127.0.0.1 --port "$MPPORT" --local-interface 127.0.0.5 \
 	    --helo client.example --timeout 20 "$@"
 }
-mplog() { cat "$T/tcpserver-$MPPORT.log"; }
 
 @test "submission: XCLIENT and AUTH at Postfix; the mail lands, the log has the real address and login" {
 	launch_tcpserver "$MPPORT" --protocol=smtp --backend="127.0.0.1:$POSTFIX_PORT" \
@@ -31,7 +30,7 @@ mplog() { cat "$T/tcpserver-$MPPORT.log"; }
 	[ "$status" -eq 0 ]
 	maildir_find "$BOB_MAILDIR" "Subject: $tag"
 	wait_log "$POSTFIX_LOG" 'client=unknown\[127\.0\.0\.5\], sasl_method=PLAIN, sasl_username=alice'
-	mplog | grep -q 'user="alice" backend=127.0.0.1:'"$POSTFIX_PORT"'.*outcome="ok"'
+	wait_log "$T/tcpserver-$MPPORT.log" 'user="alice" backend=127.0.0.1:'"$POSTFIX_PORT"'.*outcome="ok"'
 }
 
 @test "submission with AUTH LOGIN, through systemd-socket-activate" {
@@ -116,7 +115,8 @@ auth_service() {
 		[ "$status" -ne 0 ]
 		[[ "$output" == *"<** 535 5.7.0 Invalid login or password"* ]]
 		grep -q ' OK and ' "$T/auth-$mode.log"
-		mplog | grep -q 'outcome="auth service refused: Invalid login or password"'
+		# the log line comes as the session ends, after swaks has gone
+		wait_log "$T/tcpserver-$MPPORT.log" 'outcome="auth service refused: Invalid login or password"'
 	done
 	# a good login after them: the one connection Postfix sees
 	auth_service ok --users "$T/users"
@@ -140,5 +140,5 @@ auth_service() {
 	run send --from alice@example.test --to bob@example.test
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"<** 451 4.3.2 Internal server error"* ]]
-	mplog | grep -q 'refused XCLIENT: 550 5.7.0 .*smtpd_authorized_xclient_hosts'
+	wait_log "$T/tcpserver-$MPPORT.log" 'refused XCLIENT: 550 5.7.0 .*smtpd_authorized_xclient_hosts'
 }
