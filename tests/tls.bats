@@ -46,7 +46,6 @@ tchat() {
 }
 
 q() { "$@" 2>/dev/null; }
-mplog() { cat "$T/tcpserver-$MPPORT.log"; }
 transcript() { cat "$T/fake-$BE.transcript" 2>/dev/null; }
 untouched() { ! grep -q connect "$T/fake-$BE.log" 2>/dev/null; }
 PLAIN=AGFsaWNlAHNlY3JldA==
@@ -189,7 +188,7 @@ PLAIN=AGFsaWNlAHNlY3JldA==
 	[ "$status" -eq 4 ]
 	run q tchat imap --tls <<<'a LOGOUT'
 	[ "$status" -eq 0 ]
-	grep -q 'client TLS handshake' "$T/tcpserver-$MPPORT.log"
+	wait_log "$T/tcpserver-$MPPORT.log" 'client TLS handshake'
 }
 
 @test "certificates by SNI: the name asked for, the first without SNI or for an unknown name" {
@@ -331,8 +330,8 @@ PLAIN=AGFsaWNlAHNlY3JldA==
 	[ "$output" = $'* BYE SSL certificate error\r' ] || { echo "$output" | cat -A; false; }
 	run q tchat imap --tls --cert "$CERTS_EVE_CRT" --key "$CERTS_EVE_KEY" <<<'a LOGOUT'
 	[ "$output" = $'* BYE SSL certificate error\r' ] || { echo "$output" | cat -A; false; }
-	grep -q 'client certificate: FAILED:certificate revoked' "$T/tcpserver-$MPPORT.log"
-	grep -q 'client sent no required certificate' "$T/tcpserver-$MPPORT.log"
+	wait_log "$T/tcpserver-$MPPORT.log" 'client certificate: FAILED:certificate revoked'
+	wait_log "$T/tcpserver-$MPPORT.log" 'client sent no required certificate'
 }
 
 @test "client certificates, optional and optional_no_ca: none is fine; an untrusted one only with no_ca" {
@@ -417,7 +416,7 @@ retr() {
 	backend pop3 --message "$T/msg"
 	mp pop3 --ssl=on --proxy-buffer=64k --relay-engine=splice
 	retr
-	grep -q 'outcome="ok"' "$T/tcpserver-$MPPORT.log"
+	wait_log "$T/tcpserver-$MPPORT.log" 'outcome="ok"'
 }
 
 @test "relay over TLS: a 2 MB message up, byte for byte, the reply after it; close_notify at the end" {
@@ -490,7 +489,7 @@ chain() {
 	mp imap --ssl=on --ssl-verify-client=on --ssl-client-certificate="$CERTS_CLIENT_CA"
 	run q tchat imap --tls --cert "$T/chain.pem" --key "$T/leaf.key" <<<'a LOGOUT'
 	[ "$output" = $'* BYE SSL certificate error\r' ] || { echo "$output" | cat -A; false; }
-	grep -q 'client certificate: FAILED:' "$T/tcpserver-$MPPORT.log" || { mplog; false; }
+	wait_log "$T/tcpserver-$MPPORT.log" 'client certificate: FAILED:'
 	stop_launchers
 	backend imap
 	mp imap --ssl=on --ssl-verify-client=on --ssl-client-certificate="$CERTS_CLIENT_CA" \
@@ -504,7 +503,7 @@ chain() {
 	backend pop3 --message "$T/msg" --tls --cert "$CERTS_EC_CRT" --key "$CERTS_EC_KEY"
 	mp pop3 --ssl=on --proxy-ssl=on --proxy-ssl-trusted-certificate="$CERTS_CA"
 	retr
-	grep -q 'tls=TLSv1.3/.* backend_tls=TLSv1.3/' "$T/tcpserver-$MPPORT.log"
+	wait_log "$T/tcpserver-$MPPORT.log" 'tls=TLSv1.3/.* backend_tls=TLSv1.3/'
 }
 
 # A client that stops reading while a large RETR comes down: the write to
