@@ -42,15 +42,7 @@ setup() {
 	POP3_BE=(--proxy-protocol=on --backend="127.0.0.1:$DOVECOT_POP3_HAPROXY_PORT")
 }
 
-teardown() {
-	local bad=0
-	if grep -qE 'Sanitizer|runtime error' "$T"/tcpserver-*.log 2>/dev/null; then
-		cat "$T"/tcpserver-*.log >&2
-		bad=1
-	fi
-	common_teardown
-	return "$bad"
-}
+teardown() { san_teardown "$T"/tcpserver-*.log; }
 
 # mp PROTO ARGS...: mailproxy on $MPPORT under tcpserver, with mx.test's
 # certificate (CERTS_RSA_*, signed by CERTS_CA).
