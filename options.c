@@ -961,18 +961,6 @@ parse_early(int argc, char **argv)
 	return OPT_RUN;
 }
 
-size_t
-options_count(const char *v)
-{
-	size_t	n = 0;
-
-	if (v == NULL)
-		return 0;
-	for (n = 1; (v = strchr(v, '\n')) != NULL; v++)
-		n++;
-	return n;
-}
-
 /* ssl_protocols: the names nginx takes, one or more of them. */
 static int
 protocols_valid(const char *list)

@@ -112,7 +112,7 @@ struct options {
 
 enum { OPT_RUN, OPT_HELP, OPT_VERSION, OPT_ERROR };
 
-/* The values of a repeatable option: how many. */
+/* The values of a repeatable option ('\n'-joined in rep_buf): how many. */
 size_t	options_count(const char *);
 
 /*
@@ -150,6 +150,12 @@ int	options_set(struct options *o, const char *name, const char *value,
  * is skipped, so the caller may go on).
  */
 int	options_list_next(const char **list, char *item, size_t len);
+
+/*
+ * The next value of a repeatable option (a file name may hold blanks:
+ * only newlines separate them), as options_list_next returns a word.
+ */
+int	options_value_next(const char **list, char *item, size_t len);
 
 /* Value parsers, exposed for the tests: 0 on success, -1 when malformed. */
 int	parse_flag(const char *s, int *v);

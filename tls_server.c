@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,25 +102,6 @@ passes_read(const char *file, struct passes *p, char *err, size_t errlen)
 	return 0;
 }
 
-/* The next value of a '\n'-joined repeatable option, into buf. */
-static const char *
-next_value(const char **list, char *buf, size_t len)
-{
-	const char	*p = *list, *nl;
-	size_t		 n;
-
-	if (p == NULL || *p == '\0')
-		return NULL;
-	nl = strchr(p, '\n');
-	n = nl != NULL ? (size_t)(nl - p) : strlen(p);
-	*list = nl != NULL ? nl + 1 : p + n;
-	if (n >= len)
-		return NULL;
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-	return buf;
-}
-
 /* A chain file: the leaf first, then its CAs, as nginx takes it. */
 static int
 chain_read(const char *file, struct pair *pr, char *err, size_t errlen)
@@ -184,7 +166,7 @@ pairs_read(const struct options *o, struct tls_server *t, char *err,
 {
 	struct passes	*ps;
 	const char	*certs = o->ssl_certificate, *keys = o->ssl_certificate_key;
-	char		 crt[1024], key[1024];
+	char		 crt[PATH_MAX], key[PATH_MAX];	/* > any value */
 	int		 rc = 0;
 
 	if ((ps = calloc(1, sizeof(*ps))) == NULL) {
@@ -193,8 +175,8 @@ pairs_read(const struct options *o, struct tls_server *t, char *err,
 	}
 	if (passes_read(o->ssl_password_file, ps, err, errlen) == -1)
 		rc = -1;
-	while (rc == 0 && next_value(&certs, crt, sizeof(crt)) != NULL &&
-	    next_value(&keys, key, sizeof(key)) != NULL) {
+	while (rc == 0 && options_value_next(&certs, crt, sizeof(crt)) > 0 &&
+	    options_value_next(&keys, key, sizeof(key)) > 0) {
 		if (t->npairs == TLS_PAIRS) {
 			snprintf(err, errlen, "--ssl-certificate: at most %d",
 			    TLS_PAIRS);
@@ -505,9 +487,9 @@ readable(const char *opt, const char *file, char *err, size_t errlen)
 static int
 readable_all(const char *opt, const char *list, char *err, size_t errlen)
 {
-	char	file[1024];
+	char	file[PATH_MAX];
 
-	while (next_value(&list, file, sizeof(file)) != NULL)
+	while (options_value_next(&list, file, sizeof(file)) > 0)
 		if (readable(opt, file, err, errlen) == -1)
 			return -1;
 	return 0;
@@ -534,13 +516,13 @@ tls_files_check(const struct options *o, char *err, size_t errlen)
 		{ "proxy-ssl-certificate-key", o->proxy_ssl_certificate_key },
 	};
 	const char	*keys = o->ssl_session_ticket_key;
-	char		 file[1024];
+	char		 file[PATH_MAX];
 	size_t		 i;
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		if (readable_all(f[i].opt, f[i].list, err, errlen) == -1)
 			return -1;
-	while (next_value(&keys, file, sizeof(file)) != NULL)
+	while (options_value_next(&keys, file, sizeof(file)) > 0)
 		if (tls_ticket_file_check(file, err, errlen) == -1)
 			return -1;
 	return 0;

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,26 +216,19 @@ static struct ticket_keys *
 keys_read(const char *list, char *err, size_t errlen)
 {
 	struct ticket_keys	*k;
-	const char		*p, *nl;
-	char			 file[1024];
-	size_t			 n = 1, len;
+	char			 file[PATH_MAX];
+	size_t			 n = options_count(list);
 
-	for (p = list; (p = strchr(p, '\n')) != NULL; p++)
-		n++;
 	if ((k = calloc(1, sizeof(*k) + n * sizeof(k->key[0]))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	for (p = list; k->n < n; p = nl + 1) {
-		if ((nl = strchr(p, '\n')) == NULL)
-			nl = p + strlen(p);
-		if ((len = (size_t)(nl - p)) == 0 || len >= sizeof(file)) {
+	while (k->n < n) {
+		if (options_value_next(&list, file, sizeof(file)) <= 0) {
 			snprintf(err, errlen, "--ssl-session-ticket-key: "
-			    "\"%.*s\": not a file name", (int)(len < 64 ? len : 64), p);
+			    "an empty or overlong file name");
 			break;
 		}
-		memcpy(file, p, len);
-		file[len] = '\0';
 		if (key_read(file, &k->key[k->n], err, errlen) == -1)
 			break;
 		k->n++;

@@ -205,3 +205,33 @@ options_list_next(const char **list, char *item, size_t len)
 	return (int)n;
 }
 
+
+size_t
+options_count(const char *v)
+{
+	size_t	n;
+
+	if (v == NULL)
+		return 0;
+	for (n = 1; (v = strchr(v, '\n')) != NULL; v++)
+		n++;
+	return n;
+}
+
+int
+options_value_next(const char **list, char *item, size_t len)
+{
+	const char	*s = *list, *nl;
+	size_t		 n;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	nl = strchr(s, '\n');
+	n = nl != NULL ? (size_t)(nl - s) : strlen(s);
+	*list = nl != NULL ? nl + 1 : s + n;
+	if (n >= len || n > INT_MAX)
+		return -1;
+	memcpy(item, s, n);
+	item[n] = '\0';
+	return (int)n;
+}

@@ -379,6 +379,17 @@ lists(void)
 	ok(options_list_next(&list, item, sizeof item) == 0 &&
 	    options_list_next(&list, item, sizeof item) == 0, "list: end");
 	ok(options_list_next(&none, item, sizeof item) == 0, "list: NULL");
+
+	list = "a b.pem\ntoo-long.pem\nc";
+	ok(options_value_next(&list, item, sizeof item) == 7 &&
+	    strcmp(item, "a b.pem") == 0, "values: only newlines separate");
+	ok(options_value_next(&list, item, sizeof item) == -1 &&
+	    options_value_next(&list, item, sizeof item) == 1 &&
+	    strcmp(item, "c") == 0, "values: one too long is refused, skipped");
+	ok(options_value_next(&list, item, sizeof item) == 0 &&
+	    options_value_next(&none, item, sizeof item) == 0 &&
+	    options_count(NULL) == 0 && options_count("a\nb c\nd") == 3,
+	    "values: the end, NULL, and their count");
 }
 
 static void
