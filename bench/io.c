@@ -1,7 +1,9 @@
 /* The benchmark's shared I/O: see io.h. */
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -303,4 +305,33 @@ lat_ms(const unsigned int *lat, long n, double p)
 	if (i >= n)
 		i = n - 1;
 	return lat[i] / 1000.0;
+}
+
+int
+dial_tcp(const struct sockaddr_in *to, int timeout_s)
+{
+	struct timeval	tv = { timeout_s, 0 };
+	int		fd, on = 1, e;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (connect(fd, (const struct sockaddr *)to, sizeof(*to)) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+void
+lat_record(unsigned int *lat, long max, atomic_long *n, long long us)
+{
+	long	i = atomic_fetch_add(n, 1);
+
+	if (i < max)
+		lat[i] = us > 0xffffffffLL ? 0xffffffffU : (unsigned int)us;
 }

@@ -7,6 +7,7 @@
 #ifndef BENCH_IO_H
 #define BENCH_IO_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -43,7 +44,15 @@ int	body_write(int fd, unsigned long long n, const char *trailer);
 
 long long now_us(void);
 
-/* Latencies in microseconds: sorted, then the p-th (0 to 1) in ms. */
+struct sockaddr_in;
+
+/* A TCP connection to "to", read/write timeouts and TCP_NODELAY set;
+ * the descriptor, or -1 with errno. */
+int	dial_tcp(const struct sockaddr_in *to, int timeout_s);
+
+/* Latencies in microseconds: one kept (of max, n counting them all),
+ * sorted, then the p-th (0 to 1) in ms. */
+void	lat_record(unsigned int *lat, long max, atomic_long *n, long long us);
 void	lat_sort(unsigned int *, long n);
 double	lat_ms(const unsigned int *, long n, double p);
 /* "127.0.0.1:25" or a bare port; fills a sockaddr_in; 0 or -1. */

@@ -20,9 +20,7 @@
  * Exit 0 when at least one session (or the transfer) succeeded.
  */
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -73,19 +71,10 @@ fail(const char *what, const char *line)
 static int
 dial(void)
 {
-	struct timeval	tv = { IO_TIMEOUT, 0 };
-	int		fd, on = 1;
+	int	fd;
 
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return fail("socket", strerror(errno));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	if (connect(fd, (struct sockaddr *)&target, sizeof(target)) == -1) {
-		fail("connect", strerror(errno));
-		close(fd);
-		return -1;
-	}
+	if ((fd = dial_tcp(&target, IO_TIMEOUT)) == -1)
+		return fail("connect", strerror(errno));
 	return fd;
 }
 
@@ -205,10 +194,7 @@ logout(struct rd *r, int data)
 static void
 record(long long us)
 {
-	long	i = atomic_fetch_add(&nlat, 1);
-
-	if (i < MAXLAT)
-		lat[i] = us > 0xffffffffLL ? 0xffffffffU : (unsigned int)us;
+	lat_record(lat, MAXLAT, &nlat, us);
 }
 
 static void *

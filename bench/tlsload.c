@@ -20,9 +20,7 @@
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -94,22 +92,14 @@ describe(SSL *ssl)
 static int
 one(void)
 {
-	struct timeval	 tv = { IO_TIMEOUT, 0 };
 	char		 buf[1024];
 	size_t		 have = 0;
 	long long	 t0 = now_us();
 	SSL		*ssl = NULL;
-	int		 fd, on = 1, n, rc = -1;
+	int		 fd, n, rc = -1;
 
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return fail("socket", strerror(errno));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	if (connect(fd, (struct sockaddr *)&target, sizeof(target)) == -1) {
-		fail("connect", strerror(errno));
-		goto out;
-	}
+	if ((fd = dial_tcp(&target, IO_TIMEOUT)) == -1)
+		return fail("connect", strerror(errno));
 	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1 ||
 	    SSL_set_tlsext_host_name(ssl, "mx.bench") != 1) {
 		fail("SSL_new", ssl_why());
@@ -141,13 +131,7 @@ one(void)
 	describe(ssl);
 	SSL_shutdown(ssl);		/* our close_notify; not waiting for theirs */
 	rc = 0;
-	{
-		long long	d = now_us() - t0;
-		long		i = atomic_fetch_add(&nlat, 1);
-
-		if (i < MAXLAT)
-			lat[i] = d > 0xffffffffLL ? 0xffffffffu : (unsigned int)d;
-	}
+	lat_record(lat, MAXLAT, &nlat, now_us() - t0);
 out:
 	SSL_free(ssl);
 	close(fd);
