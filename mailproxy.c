@@ -264,6 +264,7 @@ main(int argc, char *argv[], char *envp[])
 	s.opt = &opt;
 	s.be.rfd = s.be.wfd = -1;
 	s.be_ssl = AUTH_PROXY_SSL_DEFAULT;
+	s.be_proxy_protocol = s.be_xclient = s.be_smtp_auth = -1;
 	s.start_ms = now_ms();
 
 	rc = options_parse(&opt, argc, argv, envp, err, sizeof(err));
@@ -306,6 +307,7 @@ main(int argc, char *argv[], char *envp[])
 		log_warnx("%s", err);
 		return EX_USAGE;
 	}
+	session_id(s.client.id, sizeof(s.client.id));
 	if (opt.server_name == NULL) {
 		if (gethostname(host, sizeof(host)) == -1)
 			strlcpy(host, "localhost", sizeof(host));

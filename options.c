@@ -116,9 +116,12 @@ static const struct opt opts[] = {
 	    NOW, "time allowed for the client's name" },
 	{ "max-errors", T_COUNT, OFF(max_errors), "5", NULL, 0, NOW,
 	    "errors before the client is dropped" },
+	{ "max-commands", T_COUNT, OFF(max_commands), "1000", NULL, 0, LATER,
+	    "commands before authentication" },
 
 	{ "smtp-auth", T_AUTH, OFF(smtp_auth), "plain login", NULL,
-	    AUTH_PLAIN | AUTH_LOGIN | AUTH_CRAM_MD5 | AUTH_EXTERNAL | AUTH_NONE,
+	    AUTH_PLAIN | AUTH_LOGIN | AUTH_CRAM_MD5 | AUTH_EXTERNAL | AUTH_NONE |
+	    AUTH_XOAUTH2 | AUTH_OAUTHBEARER,
 	    NOW, "SMTP AUTH methods" },
 	{ "smtp-capabilities", T_LIST, OFF(smtp_capabilities), "", NULL, 0, NOW,
 	    "extra EHLO keywords" },
@@ -128,12 +131,14 @@ static const struct opt opts[] = {
 	    NULL, 0, NOW, "buffer for SMTP client commands" },
 
 	{ "pop3-auth", T_AUTH, OFF(pop3_auth), "plain", NULL,
-	    AUTH_PLAIN | AUTH_APOP | AUTH_CRAM_MD5 | AUTH_EXTERNAL,
+	    AUTH_PLAIN | AUTH_APOP | AUTH_CRAM_MD5 | AUTH_EXTERNAL |
+	    AUTH_XOAUTH2 | AUTH_OAUTHBEARER,
 	    NOW, "POP3 methods (plain: USER/PASS)" },
 	{ "pop3-capabilities", T_LIST, OFF(pop3_capabilities), "TOP USER UIDL",
 	    NULL, 0, NOW, "CAPA keywords announced" },
 	{ "imap-auth", T_AUTH, OFF(imap_auth), "plain", NULL,
-	    AUTH_PLAIN | AUTH_LOGIN | AUTH_CRAM_MD5 | AUTH_EXTERNAL,
+	    AUTH_PLAIN | AUTH_LOGIN | AUTH_CRAM_MD5 | AUTH_EXTERNAL |
+	    AUTH_XOAUTH2 | AUTH_OAUTHBEARER,
 	    NOW, "IMAP methods" },
 	{ "imap-capabilities", T_LIST, OFF(imap_capabilities),
 	    "IMAP4 IMAP4rev1 UIDPLUS", NULL, 0, NOW,
@@ -209,6 +214,10 @@ static const struct opt opts[] = {
 	    LATER, "network trusted with PROXY, repeatable" },
 	{ "listen-proxy-protocol", T_FLAG, OFF(listen_proxy_protocol), "off",
 	    NULL, 0, LATER, "expect a PROXY header from the client" },
+	{ "proxy-imap-id", T_FLAG, OFF(proxy_imap_id), "off", NULL, 0, LATER,
+	    "send the client's address to the IMAP backend in ID" },
+	{ "proxy-pop3-xclient", T_FLAG, OFF(proxy_pop3_xclient), "off", NULL,
+	    0, LATER, "send the client's address to the POP3 backend in XCLIENT" },
 };
 
 /* the keywords of a type, and the auth method names */
@@ -247,12 +256,13 @@ static const struct word proxyproto_words[] = {
  * (a method offered and then failing is worse than none).  TLS switches
  * EXTERNAL on here.
  */
-#define AUTH_LATER	0
+#define AUTH_LATER	(AUTH_XOAUTH2 | AUTH_OAUTHBEARER)
 
 static const struct word auth_words[] = {
 	{ "plain", AUTH_PLAIN }, { "login", AUTH_LOGIN }, { "apop", AUTH_APOP },
 	{ "cram-md5", AUTH_CRAM_MD5 }, { "external", AUTH_EXTERNAL },
-	{ "none", AUTH_NONE }, { NULL, 0 }
+	{ "none", AUTH_NONE }, { "xoauth2", AUTH_XOAUTH2 },
+	{ "oauthbearer", AUTH_OAUTHBEARER }, { NULL, 0 }
 };
 
 typedef int setter(const struct opt *, struct options *, const char *, int,

@@ -22,6 +22,8 @@ enum protocol { PROTO_NONE, PROTO_SMTP, PROTO_POP3, PROTO_IMAP };
 #define AUTH_CRAM_MD5	0x08
 #define AUTH_EXTERNAL	0x10
 #define AUTH_NONE	0x20
+#define AUTH_XOAUTH2	0x40
+#define AUTH_OAUTHBEARER 0x80
 
 enum starttls { STARTTLS_OFF, STARTTLS_ON, STARTTLS_ONLY };
 enum engine { ENGINE_READWRITE, ENGINE_SPLICE };
@@ -50,6 +52,7 @@ struct options {
 	const char	*resolver;		/* NULL when off */
 	long long	 resolver_timeout;	/* ms */
 	int		 max_errors;
+	int		 max_commands;		/* before authentication */
 
 	unsigned	 smtp_auth;		/* AUTH_* bits */
 	const char	*smtp_capabilities;	/* space-separated list */
@@ -96,9 +99,11 @@ struct options {
 	const char	*proxy_ssl_protocols;
 	const char	*proxy_ssl_ciphers;
 
-	/* the client's identity (a later issue) */
+	/* the client's identity */
 	const char	*set_real_ip_from;	/* repeatable */
 	int		 listen_proxy_protocol;
+	int		 proxy_imap_id;		/* IMAP ID to the backend */
+	int		 proxy_pop3_xclient;	/* POP3 XCLIENT to the backend */
 
 	int		 check;			/* --check: load all, then exit */
 

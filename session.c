@@ -151,6 +151,24 @@ client_error(struct session *s, const char *r)
 	return 0;
 }
 
+/*
+ * The session's id, in the log line, the PROXY v2 UNIQUE_ID, IMAP ID's
+ * x-session-id and POP3 XCLIENT's SESSION, so that one session can be
+ * followed through our log and the backend's.  Letters and digits only,
+ * so it needs no quoting or escaping anywhere; 62^16 is about 2^95.
+ */
+void
+session_id(char *id, size_t cap)
+{
+	static const char	 alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789";
+	size_t			 i;
+
+	for (i = 0; i + 1 < cap && i < SESSION_ID_LEN; i++)
+		id[i] = alnum[arc4random_uniform(sizeof(alnum) - 1)];
+	id[i] = '\0';
+}
+
 /* The APOP timestamp, also the CRAM-MD5 challenge: made once a session. */
 const char *
 session_salt(struct session *s)

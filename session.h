@@ -16,6 +16,8 @@
 
 #define NAME_MAX_LEN	255	/* a DNS name, and the longest XCLIENT value */
 #define CRED_MAX	512	/* longest user name or password we accept */
+#define SESSION_ID_LEN	16	/* letters and digits: about 95 random bits */
+#define IMAP_ID_MAX	2048	/* the client's ID fields we pass on */
 
 struct endpoint {
 	int		known;
@@ -24,13 +26,24 @@ struct endpoint {
 	unsigned	port;
 };
 
-/* Who the client is: read by every backend dialogue, XCLIENT, PROXY, log. */
+/*
+ * Who the client is: filled once at the edge (launch.c, front.c), then
+ * read by every backend dialogue, XCLIENT, PROXY, auth_http and the log.
+ * remote and local are the client's true ends: a trusted PROXY header's
+ * or a launcher's addresses when they say more than the socket does.
+ */
 struct client {
 	struct endpoint	remote;
 	struct endpoint	local;
+	struct endpoint	peer;			/* the socket's own ends, when */
+	struct endpoint	peer_local;		/* a PROXY header replaced them */
+	int		proxied;		/* a PROXY header was read */
+	struct endpoint	pp_remote;		/* its addresses, trusted or not */
+	struct endpoint	pp_local;		/* (auth_http Proxy-Protocol-*) */
 	char		name[NAME_MAX_LEN + 1];	/* [UNAVAILABLE] until resolved */
 	int		resolved;		/* resolve_client ran */
-	const char	*launcher;		/* systemd, inetd, pipeline */
+	const char	*launcher;		/* systemd, inetd, tcpserver, ... */
+	char		id[SESSION_ID_LEN + 1];	/* this session's id */
 };
 
 /* One authentication attempt; wiped with explicit_bzero when it ends. */
@@ -50,9 +63,17 @@ struct smtp_state {
 	char		to[1024];		/* whole RCPT TO line */
 };
 
-/* IMAP: the tag of the client's LOGIN or AUTHENTICATE, kept for the backend. */
+/*
+ * IMAP: the tag of the client's LOGIN or AUTHENTICATE, kept for the
+ * backend, and the client's own ID fields ("name" "value" pairs in IMAP
+ * syntax, without the parentheses; the proxy's own x- fields filtered
+ * out), passed on in the backend's ID.
+ */
 struct imap_state {
 	char		tag[NAME_MAX_LEN + 1];
+	int		id_sent;		/* the client sent ID */
+	char		id[IMAP_ID_MAX];
+	size_t		idlen;
 };
 
 struct proto;
@@ -73,12 +94,18 @@ struct session {
 	struct smtp_state	 smtp;
 	struct imap_state	 imap;
 	int			 errors;	/* invalid commands, for max_errors */
+	int			 commands;	/* before the login, for max_commands */
 	unsigned		 attempt;	/* logins tried, for auth_http */
 	char			 salt[NAME_MAX_LEN + 64]; /* APOP, CRAM-MD5 */
 	char			 backend[NAME_MAX_LEN + 1]; /* for the log */
 	char			 be_tls[96];	/* the backend's TLS, for the log */
 	int			 be_ssl;	/* the auth service's AUTH_PROXY_SSL_* */
 	char			 be_ssl_name[NAME_MAX_LEN + 1];	/* and its name */
+	/* the auth service's choices for this session; -1: the options' */
+	int			 be_proxy_protocol;	/* PROXYPROTO_* */
+	int			 be_xclient;		/* 0 or 1 */
+	int			 be_smtp_auth;		/* AUTH_PLAIN, AUTH_LOGIN, 0 */
+	char			 sasl_error[1024];	/* Auth-Error-SASL, base64 */
 	char			 user[CRED_MAX + 1];	/* for the log */
 	char			 outcome[256];		/* for the log */
 	long long		 start_ms;
@@ -96,6 +123,7 @@ int	backend_send(struct session *, const char *, size_t);
 int	backend_sendf(struct session *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 const char *session_salt(struct session *);
+void	session_id(char *, size_t);
 int	client_tls_offered(const struct session *);
 int	client_tls_required(const struct session *);
 unsigned client_sasl_offered(const struct session *, unsigned);

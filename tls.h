@@ -29,6 +29,9 @@ struct tls_server;
  */
 struct tls_facts {
 	int		 on;		/* the connection is TLS */
+	int		 front;		/* ended by the launcher's TLS front
+					   (s6-tlsd, stunnel): facts from its
+					   environment, not a handshake of ours */
 	char		 protocol[16];	/* "TLSv1.3" */
 	char		 cipher[64];	/* OpenSSL's name: "TLS_AES_256_GCM_SHA384" */
 	char		 sni[256];	/* the name the client asked for */
