@@ -465,7 +465,7 @@ errors(void)
 	    "smtp: unexpected argument (options are --name=value)");
 	refused("auth method of another protocol", a9, env, OPT_ERROR,
 	    "--pop3-auth: bad method \"login\" "
-	    "(use plain, apop, cram-md5 or external)");
+	    "(use plain, apop, cram-md5, external, xoauth2 or oauthbearer)");
 	refused("unbracketed IPv6 backend", a10, env, OPT_ERROR,
 	    "--backend: bad address \"::1:25\" "
 	    "(use HOST:PORT or [IPv6]:PORT)");
