@@ -143,6 +143,11 @@ log_session(const struct session *s)
 	    protocol_names[s->opt->protocol], client, user,
 	    s->backend[0] ? s->backend : "-", s->cli.rbytes, s->cli.wbytes,
 	    ms / 1000, ms % 1000, s->outcome[0] ? s->outcome : "ok");
+	/* who started us: whose word the client's address is */
+	if (s->client.launcher != NULL) {
+		strlcat(line, " launcher=", sizeof(line));
+		strlcat(line, s->client.launcher, sizeof(line));
+	}
 	/* what TLS each side agreed, when it is TLS */
 	if (s->tls.on)
 		n = snprintf(tls, sizeof(tls), " tls=%s/%s", s->tls.protocol,
