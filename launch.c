@@ -237,15 +237,16 @@ env_endpoint(const char *ipvar, const char *ip, const char *portvar,
 {
 	struct endpoint	t;
 
+	memset(&t, 0, sizeof(t));
+	/* each is checked, and each bad one said, whatever the other is */
+	if (port != NULL && ucspi_port(port, &t.port) == -1)
+		env_bad(portvar, port, "not a port number");
 	if (ip == NULL)
 		return;
-	memset(&t, 0, sizeof(t));
 	if (ucspi_ip(ip, &t) == -1) {
 		env_bad(ipvar, ip, "not an IP address");
 		return;
 	}
-	if (port != NULL && ucspi_port(port, &t.port) == -1)
-		env_bad(portvar, port, "not a port number");
 	t.known = 1;
 	*e = t;
 }
@@ -387,26 +388,61 @@ socket_family(int fd)
 	return ss.ss_family;
 }
 
+/* stunnel says who the client is, and a socket is its way to us */
+static int
+stunnel_env(void)
+{
+	return getenv("REMOTE_HOST") != NULL && getenv("REMOTE_PORT") != NULL;
+}
+
 /*
- * fd 0 is a pipe or a UNIX socket: a TLS front (stunnel's socketpair,
+ * stunnel's exec= hands the child one end of a TCP connection it made
+ * to itself on the loopback (Debian's 5.68; others a UNIX socketpair):
+ * then fd 0's peer is stunnel, and its REMOTE_HOST is the client.
+ */
+static int
+stunnel_pair(int fd)
+{
+	struct sockaddr_storage	 ss;
+	const struct sockaddr_in	*sin = (const void *)&ss;
+	const struct sockaddr_in6	*sin6 = (const void *)&ss;
+	socklen_t		 len = sizeof(ss);
+	const unsigned char	*a;
+
+	memset(&ss, 0, sizeof(ss));
+	if (!stunnel_env() ||
+	    getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	if (ss.ss_family != AF_INET6)
+		return 0;
+	a = sin6->sin6_addr.s6_addr;
+	return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
+	    (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) && a[12] == 127);
+}
+
+/*
+ * fd 0 is not the client's own socket: a TLS front (stunnel's socket,
  * s6-tlsd's pipes) or a UCSPI launcher's relay stands between us and
  * the client, and the environment alone says who the client is.  It is
  * trusted only when it says it is a launcher's: PROTO=TCP (or TCP6), or
- * stunnel's REMOTE_HOST on a UNIX socket.  0: it was; -1: no launcher.
+ * stunnel's REMOTE_HOST and REMOTE_PORT on a socket (never on a pipe,
+ * where a CGI's REMOTE_HOST could be inherited).  0: it was; -1: no
+ * launcher.
  */
 static int
-launch_ucspi(struct session *s, int family)
+launch_ucspi(struct session *s, int socket)
 {
 	struct client	*cl = &s->client;
 	int		 proto, stunnel;
 
 	proto = ucspi_proto(getenv("PROTO"));
-	stunnel = family == AF_UNIX && getenv("REMOTE_HOST") != NULL;
+	stunnel = socket && stunnel_env();
 	if (!proto && !stunnel)
 		return -1;
 	if (stunnel) {
 		cl->launcher = "stunnel";
-		/* stunnel's REMOTE_HOST is the client's address */
 		env_endpoint("REMOTE_HOST", getenv("REMOTE_HOST"),
 		    "REMOTE_PORT", getenv("REMOTE_PORT"), &cl->remote);
 		front_stunnel(&s->tls);
@@ -419,7 +455,7 @@ launch_ucspi(struct session *s, int family)
 		} else
 			cl->launcher = "ucspi";
 	}
-	/* under a tcpserver, stunnel's own launcher says the local end */
+	/* stunnel under a tcpserver: the tcpserver says the local end */
 	if (proto) {
 		ucspi_endpoint(proto, "LOCAL", &cl->local);
 		ucspi_name(s, proto);
@@ -469,7 +505,8 @@ launch_find(struct session *s, char *err, size_t errlen)
 		return 0;
 	}
 	family = socket_family(STDIN_FILENO);
-	if (family == AF_INET || family == AF_INET6) {
+	if ((family == AF_INET || family == AF_INET6) &&
+	    !stunnel_pair(STDIN_FILENO)) {
 		proto = ucspi_proto(getenv("PROTO"));
 		cl->launcher = proto ? "tcpserver" : "inetd";
 		conn_init(&s->cli, STDIN_FILENO,
@@ -482,14 +519,14 @@ launch_find(struct session *s, char *err, size_t errlen)
 		}
 		return 0;
 	}
-	if (launch_ucspi(s, family) == -1)
+	if (launch_ucspi(s, family != -1) == -1)
 		cl->launcher = family != -1 ? "inetd" : "pipeline";
 	else if (s->opt->ssl && s->tls.front) {
 		snprintf(err, errlen, "%s ended the client's TLS already: drop "
 		    "--ssl=on", cl->launcher);
 		return -1;
 	}
-	/* pipes, or stunnel's socketpair on fd 0 and 1 */
+	/* pipes, or stunnel's socket on fd 0 and 1 */
 	conn_init(&s->cli, STDIN_FILENO,
 	    family != -1 && !is_socket(STDOUT_FILENO) ? STDIN_FILENO :
 	    STDOUT_FILENO, NULL, 0);

@@ -150,8 +150,9 @@ log_session(const struct session *s)
 	}
 	/* what TLS each side agreed, when it is TLS */
 	if (s->tls.on)
-		n = snprintf(tls, sizeof(tls), " tls=%s/%s", s->tls.protocol,
-		    s->tls.cipher);
+		n = snprintf(tls, sizeof(tls), " tls=%s/%s",
+		    s->tls.protocol[0] ? s->tls.protocol : "unknown",
+		    s->tls.cipher[0] ? s->tls.cipher : "unknown");
 	if (s->be_tls[0] != '\0' && n < sizeof(tls))
 		snprintf(tls + n, sizeof(tls) - n, " backend_tls=%s", s->be_tls);
 	strlcat(line, tls, sizeof(line));
