@@ -210,7 +210,7 @@ env_bad(const char *name, const char *v, const char *why)
 	size_t	n = strlen(v);
 
 	strnvisx(shown, sizeof(shown), v, n < SHOWN_MAX ? n : SHOWN_MAX,
-	    VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_DQ);
+	    VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL | VIS_DQ);
 	log_warnx("launcher's %s ignored: %s: \"%s\"%s", name, why, shown,
 	    n > SHOWN_MAX ? "..." : "");
 }

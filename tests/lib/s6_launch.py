@@ -85,11 +85,11 @@ def serve(a, ctx, raw):
             sock = ctx.wrap_socket(raw, server_side=True)
             sock.settimeout(None)
             sni = getattr(sock, "_sni", [])
-        env = environment(a, raw, sock if ctx else None,
+        env = environment(a, sock, sock if ctx else None,
                           sni[0] if sni else None)
     except (OSError, ssl.SSLError) as e:
         sys.stderr.write("s6_launch.py: %s\n" % e)
-        raw.close()
+        sock.close()
         return
     if a.socketpair:
         ours, theirs = socket.socketpair()
@@ -110,13 +110,9 @@ def serve(a, ctx, raw):
         close_to = p.stdin.close
 
     def close_client():
+        # s6-tlsd's default (-s): EOF as a TCP half-close, no close_notify
         try:
-            if isinstance(sock, ssl.SSLSocket):
-                sock.unwrap()
-        except (OSError, ssl.SSLError, ValueError):
-            pass
-        try:
-            raw.shutdown(socket.SHUT_WR)
+            sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass
     t = threading.Thread(target=copy, args=(sock.recv, to_child, close_to),
@@ -125,7 +121,7 @@ def serve(a, ctx, raw):
     copy(from_child, sock.sendall, close_client)
     p.wait()
     t.join(1)
-    raw.close()
+    sock.close()
 
 
 def main():
