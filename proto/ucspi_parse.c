@@ -87,9 +87,10 @@ ucspi_text(const char *s, char *dst, size_t cap, int flags)
 }
 
 /*
- * The one-line form does not escape a "/" inside a value, so an
- * organisation named "x/CN=admin" reads as a CN of its own: a DN with
- * two CNs has none we could trust, and gives none.
+ * The "/" form does not escape a "/" inside a value, so an organisation
+ * named "x/CN=admin" reads as a CN of its own there: a DN with two CNs
+ * has none we could trust, and gives none.  The "," forms escape a comma
+ * in a value ("O=x\, Inc"), and a "/" there is only a byte.
  */
 int
 ucspi_dn_cn(const char *dn, char *dst, size_t cap)
@@ -102,6 +103,9 @@ ucspi_dn_cn(const char *dn, char *dst, size_t cap)
 	dst[0] = '\0';
 	p = sep == '/' ? dn + 1 : dn;
 	for (;;) {
+		/* stunnel's separator is ", " */
+		while (sep == ',' && *p == ' ')
+			p++;
 		for (end = p, esc = 0; *end != '\0' && (esc || *end != sep);
 		    end++)
 			esc = !esc && *end == '\\';

@@ -38,11 +38,11 @@ int	ucspi_port(const char *, unsigned *);
 int	ucspi_text(const char *, char *dst, size_t cap, int flags);
 
 /*
- * The first CN of a DN, as OpenSSL's one-line form writes it
- * ("/O=Example/CN=alice": stunnel's SSL_CLIENT_DN, s6-tlsd's
- * SSL_PEER_CERT_SUBJECT) or RFC 2253's ("CN=alice,O=Example"): 0 with
- * dst filled, -1 when there is none, it is empty or escaped (a
- * backslash: not ours to decode), or it does not fit.
+ * The CN of a DN as X509_NAME_oneline writes it ("/O=Example/CN=alice":
+ * s6-tlsd's SSL_PEER_CERT_SUBJECT), as XN_FLAG_ONELINE does ("O=Example,
+ * CN=alice": stunnel's SSL_CLIENT_DN) or RFC 2253 ("CN=alice,O=Example"):
+ * 0 with dst filled; -1 when there is none or more than one, or it is
+ * empty, escaped (a backslash: not ours to decode) or does not fit.
  */
 int	ucspi_dn_cn(const char *, char *dst, size_t cap);
 

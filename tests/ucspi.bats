@@ -282,6 +282,26 @@ walk(h[off:])
 	[[ $output != *version=* && $output != *cipher=* ]]
 }
 
+@test "stunnel4: a certificate whose O field holds \"/CN=admin\" gives its own CN, never admin" {
+	fake_backend --proxy
+	# stunnel writes it "O=x/CN=admin, CN=mallory" (X509_NAME_oneline
+	# would write /O=x/CN=admin/CN=mallory, two CNs: then none)
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$T/m.key" -subj '/O=x\/CN=admin/CN=mallory' -out "$T/m.csr" 2>/dev/null
+	openssl x509 -req -in "$T/m.csr" -CA "$CERTS_CLIENT_CA" -CAkey "$CERTS_CLIENT_CA_KEY" \
+	    -CAcreateserial -days 2 -out "$T/m.crt" 2>/dev/null
+	launch_stunnel "$MPPORT" --protocol=smtp --backend="127.0.0.1:$BE" \
+	    --proxy-protocol=v2 --proxy-smtp-auth=on
+	run login "$MPPORT" --tls --cert "$T/m.crt" --key "$T/m.key"
+	[ "$status" -eq 0 ]
+	wait_log "$T/stunnel-$MPPORT.log" 'outcome="ok" launcher=stunnel tls=unknown/unknown$'
+	wait_log "$T/fake-$BE.log" 'proxy v2 '
+	run pp2 "$T/fake-$BE.log"
+	echo "$output"
+	[[ $output == *$'ssl=01 verify=0\ncn=mallory'* ]]
+	[[ $output != *"cn=admin"* ]]
+}
+
 @test "--ssl=on behind a TLS front is refused, naming the front" {
 	launch_stunnel "$MPPORT" --protocol=smtp --backend="127.0.0.1:$BE" \
 	    --ssl=on --ssl-certificate="$CERTS_RSA_CRT" --ssl-certificate-key="$CERTS_RSA_KEY"
@@ -313,6 +333,11 @@ walk(h[off:])
 	[[ $output == *'client=203.0.113.9:25 '*'launcher=ucspi' ]]
 	run session PROTO=TCP TCPREMOTEIP=203.0.113.9 --client-addr=192.0.2.1:7
 	[[ $output == *'client=192.0.2.1:7 '*'launcher=ucspi' ]]
+	# ucspi-tcp6's names, then the TCP ones; v4-mapped written as IPv4
+	run session PROTO=TCP6 TCP6REMOTEIP=2001:DB8::1 TCP6REMOTEPORT=5 TCPREMOTEIP=192.0.2.9
+	[[ $output == *'client=[2001:db8::1]:5 '*'launcher=ucspi' ]]
+	run session PROTO=TCP6 TCPREMOTEIP=::ffff:192.0.2.7 TCPREMOTEPORT=6
+	[[ $output == *'client=192.0.2.7:6 '*'launcher=ucspi' ]]
 }
 
 @test "Postfix logs the true client of SMTP sessions through tcpserver (with TCPREMOTEHOST), s6 pipes and stunnel" {

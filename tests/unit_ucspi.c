@@ -124,7 +124,10 @@ test_ucspi_cn(void)
 {
 	ok(cn_is("/C=FR/O=Example/CN=alice", "alice") &&
 	    cn_is("/CN=alice/emailAddress=a@example.test", "alice"),
-	    "CN of OpenSSL's one-line DN (stunnel, s6-tlsd)");
+	    "CN of X509_NAME_oneline's \"/\" DN (s6-tlsd)");
+	ok(cn_is("C=FR, O=Ex\\, Inc, CN=alice", "alice") &&
+	    cn_is("O=x/CN=admin, CN=mallory", "mallory"),
+	    "CN of stunnel's \", \" DN: a \"/\" in a value is only a byte");
 	ok(cn_is("CN=alice,O=Example,C=FR", "alice") &&
 	    cn_is("O=Ex\\, Inc,CN=Alice Smith", "Alice Smith"),
 	    "CN of an RFC 2253 DN, escaped commas elsewhere");
