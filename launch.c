@@ -1,10 +1,10 @@
 /*
  * Where the client comes from: systemd socket activation (Accept=yes), an
  * inetd or tcpserver (fd 0 is the socket), a UCSPI launcher or TLS front
- * that hands us pipes and says in the environment who the client is
- * (s6-tcpserver with s6-tlsd, stunnel's exec=), or a pipeline
- * (stdin/stdout).  This is the edge: the client's addresses are read and
- * checked here, once.
+ * that hands us pipes or a socket of its own and says in the environment
+ * who the client is (s6-tcpserver with s6-tlsd, stunnel's exec=), or a
+ * pipeline (stdin/stdout).  This is the edge: the client's addresses are
+ * read and checked here, once.
  */
 #include <sys/socket.h>
 #include <sys/param.h>
