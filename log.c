@@ -143,10 +143,16 @@ log_session(const struct session *s)
 	    protocol_names[s->opt->protocol], client, user,
 	    s->backend[0] ? s->backend : "-", s->cli.rbytes, s->cli.wbytes,
 	    ms / 1000, ms % 1000, s->outcome[0] ? s->outcome : "ok");
+	/* who started us: whose word the client's address is */
+	if (s->client.launcher != NULL) {
+		strlcat(line, " launcher=", sizeof(line));
+		strlcat(line, s->client.launcher, sizeof(line));
+	}
 	/* what TLS each side agreed, when it is TLS */
 	if (s->tls.on)
-		n = snprintf(tls, sizeof(tls), " tls=%s/%s", s->tls.protocol,
-		    s->tls.cipher);
+		n = snprintf(tls, sizeof(tls), " tls=%s/%s",
+		    s->tls.protocol[0] ? s->tls.protocol : "unknown",
+		    s->tls.cipher[0] ? s->tls.cipher : "unknown");
 	if (s->be_tls[0] != '\0' && n < sizeof(tls))
 		snprintf(tls + n, sizeof(tls) - n, " backend_tls=%s", s->be_tls);
 	strlcat(line, tls, sizeof(line));

@@ -31,6 +31,7 @@ main(void)
 	test_resolve();
 	test_auth_http();
 	test_tls();
+	test_ucspi();
 	printf("1..%d\n", n);
 	return failed != 0;
 }

@@ -23,5 +23,6 @@ void	test_imap(void);
 void	test_resolve(void);
 void	test_auth_http(void);
 void	test_tls(void);
+void	test_ucspi(void);
 
 #endif

@@ -23,6 +23,7 @@ Script lines (stdin):
 
 Options:
   --host H              default 127.0.0.1
+  --source ADDR         connect from ADDR (a loopback such as 127.0.0.6)
   --expect-greeting     wait for the greeting before the first line (other
                         than @first lines)
   --lockstep PROTO      smtp | pop3 | imap: after each TEXT line wait for its
@@ -163,6 +164,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("port", type=int)
     p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--source")
     p.add_argument("--expect-greeting", action="store_true")
     p.add_argument("--lockstep", choices=["smtp", "pop3", "imap"])
     p.add_argument("--timeout", type=float, default=10)
@@ -177,7 +179,9 @@ def main():
     p.add_argument("--tls-info")
     a = p.parse_args()
     try:
-        sock = socket.create_connection((a.host, a.port), timeout=a.timeout)
+        sock = socket.create_connection(
+            (a.host, a.port), timeout=a.timeout,
+            source_address=(a.source, 0) if a.source else None)
     except OSError as e:
         sys.stderr.write("chat.py: connect %s:%d: %s\n" % (a.host, a.port, e))
         return 2
