@@ -14,6 +14,7 @@
 #include "../options.h"
 #include "../resolve.h"
 #include "../session.h"
+#include "base64.h"
 #include "proto.h"
 #include "sasl.h"
 #include "smtp_parse.h"
@@ -34,14 +35,19 @@ enum be_step {
 	BE_XCLIENT,		/* who the client is */
 	BE_CLIENT_HELO,		/* the client's own EHLO/HELO after XCLIENT */
 	BE_AUTH,		/* proxy_smtp_auth: AUTH PLAIN */
+	BE_AUTH_LOGIN,		/* or AUTH LOGIN, its 334 */
+	BE_LOGIN_USER,		/* the user name, its 334 */
+	BE_LOGIN_PASS,		/* the password */
 	BE_MAIL,		/* smtp_auth none: the replayed envelope */
 	BE_RCPT,
-	BE_DONE
+	BE_DONE,
+	BE_NOMECH		/* proxy_smtp_auth, but no mechanism we have */
 };
 
 static const char *const be_step_names[] = {
-	"greeting", "EHLO before STARTTLS", "STARTTLS", "EHLO", "XCLIENT", "client's HELO", "AUTH", "MAIL FROM",
-	"RCPT TO", "done"
+	"greeting", "EHLO before STARTTLS", "STARTTLS", "EHLO", "XCLIENT",
+	"client's HELO", "AUTH", "AUTH LOGIN", "AUTH LOGIN's user name",
+	"AUTH LOGIN's password", "MAIL FROM", "RCPT TO", "done"
 };
 
 struct be_reply {
@@ -51,7 +57,40 @@ struct be_reply {
 	int	xclient;	/* EHLO: the backend offers XCLIENT */
 	int	starttls;	/* and STARTTLS */
 	char	xattrs[256];	/* its attribute names, space-separated */
+	int	auth;		/* it lists AUTH, */
+	int	auth_plain;	/* with PLAIN, */
+	int	auth_login;	/* with LOGIN */
 };
+
+/* XCLIENT on for this session: the auth service's choice, or the option */
+static int
+be_xclient_on(const struct session *s)
+{
+	return s->be_xclient >= 0 ? s->be_xclient : s->opt->xclient;
+}
+
+/* proxy_smtp_auth on for this session: likewise */
+static int
+be_smtp_auth_on(const struct session *s)
+{
+	return s->be_smtp_auth >= 0 ? s->be_smtp_auth != 0 :
+	    s->opt->proxy_smtp_auth;
+}
+
+/*
+ * proxy_smtp_auth's mechanism: the auth service's, else PLAIN when the
+ * backend lists it or lists no AUTH at all (as nginx, which sends PLAIN
+ * whatever the backend says), else LOGIN when it lists that; 0: neither.
+ */
+static int
+be_smtp_auth_mech(const struct session *s, const struct be_reply *ehlo)
+{
+	if (s->be_smtp_auth == AUTH_PLAIN || s->be_smtp_auth == AUTH_LOGIN)
+		return s->be_smtp_auth;
+	if (!ehlo->auth || ehlo->auth_plain)
+		return AUTH_PLAIN;
+	return ehlo->auth_login ? AUTH_LOGIN : 0;
+}
 
 /* Reads one whole (multi-line) reply; -1 on timeout, EOF or garbage. */
 static int
@@ -84,6 +123,13 @@ be_read(struct session *s, struct be_reply *r)
 		r->code = code;
 		if (smtp_ehlo_has(line, len, "STARTTLS", NULL))
 			r->starttls = 1;
+		if (smtp_ehlo_has(line, len, "AUTH", NULL)) {
+			r->auth = 1;
+			r->auth_plain |= smtp_ehlo_has(line, len, "AUTH",
+			    "PLAIN");
+			r->auth_login |= smtp_ehlo_has(line, len, "AUTH",
+			    "LOGIN");
+		}
 		if (smtp_ehlo_has(line, len, "XCLIENT", NULL)) {
 			r->xclient = 1;
 			if (len > 12)
@@ -100,10 +146,8 @@ be_read(struct session *s, struct be_reply *r)
 }
 
 static int
-be_next(const struct session *s, int step)
+be_next(const struct session *s, int step, const struct be_reply *ehlo)
 {
-	const struct options *o = s->opt;
-
 	switch (step) {
 	case BE_GREETING:
 		if (backend_tls_mode(s) == BACKEND_STARTTLS)
@@ -114,19 +158,29 @@ be_next(const struct session *s, int step)
 	case BE_STARTTLS:
 		return BE_EHLO;
 	case BE_EHLO:
-		if (o->xclient)
+		if (be_xclient_on(s))
 			return BE_XCLIENT;
 		/* FALLTHROUGH */
 	case BE_XCLIENT:
-		if (o->xclient && s->smtp.helo[0] != '\0')
+		if (be_xclient_on(s) && s->smtp.helo[0] != '\0')
 			return BE_CLIENT_HELO;
 		/* FALLTHROUGH */
 	case BE_CLIENT_HELO:
 		if (s->creds.method == AUTH_NONE)
 			return BE_MAIL;
-		if (o->proxy_smtp_auth)
+		if (!be_smtp_auth_on(s))
+			return BE_DONE;
+		switch (be_smtp_auth_mech(s, ehlo)) {
+		case AUTH_PLAIN:
 			return BE_AUTH;
-		return BE_DONE;
+		case AUTH_LOGIN:
+			return BE_AUTH_LOGIN;
+		}
+		return BE_NOMECH;
+	case BE_AUTH_LOGIN:
+		return BE_LOGIN_USER;
+	case BE_LOGIN_USER:
+		return BE_LOGIN_PASS;
 	case BE_MAIL:
 		return BE_RCPT;
 	default:
@@ -135,44 +189,43 @@ be_next(const struct session *s, int step)
 }
 
 /*
- * ADDR, LOGIN (when we vouch for it) and NAME, as nginx sends them.  A
- * backend whose EHLO lists XCLIENT attributes gets only those; one that
- * lists none gets them all, and its answer decides (the directive page:
- * XCLIENT is sent whenever xclient is on).
+ * Who the client is (xclient_attrs: nginx's ADDR, LOGIN when we vouch for
+ * it, NAME; the others where the backend lists them), in as many
+ * commands as the 512-byte limit needs, ADDR and NAME in the last.
  */
 static int
 be_xclient(struct session *s, const struct be_reply *ehlo)
 {
-	const struct client	*cl = &s->client;
-	char			 addr[INET6_ADDRSTRLEN + 8], offer[300];
+	struct xclient_vals	 v;
+	struct xattr		 a[XCLIENT_ATTRS_MAX];
 	char			 buf[4 * XCLIENT_LINE_MAX];
-	struct xattr		 a[3];
-	size_t			 n = 0, k = 0, i, offerlen;
+	size_t			 n;
 	int			 lines;
 
 	resolve_client(s);
-	if (!cl->remote.known)
-		strlcpy(addr, "[UNAVAILABLE]", sizeof(addr));
-	else
-		snprintf(addr, sizeof(addr), "%s%s",
-		    cl->remote.family == AF_INET6 ? "IPV6:" : "", cl->remote.ip);
-	a[n++] = (struct xattr){ "ADDR", addr, strlen(addr), 1 };
-	if (s->creds.method != AUTH_NONE && !s->opt->proxy_smtp_auth)
-		a[n++] = (struct xattr){ "LOGIN", s->creds.user,
-		    s->creds.userlen, 0 };
-	a[n++] = (struct xattr){ "NAME", cl->name, strlen(cl->name), 1 };
-
-	offerlen = snprintf(offer, sizeof(offer), "250-XCLIENT %s",
-	    ehlo->xattrs);
-	for (i = 0; i < n; i++)
-		if (!ehlo->xclient || ehlo->xattrs[0] == '\0' ||
-		    smtp_ehlo_has(offer, offerlen, "XCLIENT", a[i].name))
-			a[k++] = a[i];
-	if ((lines = xclient_build(a, k, buf, sizeof(buf))) < 0) {
+	n = xclient_attrs(&s->client, &s->smtp,
+	    s->creds.method != AUTH_NONE && !be_smtp_auth_on(s) ?
+	    s->creds.user : NULL, s->creds.userlen,
+	    ehlo->xclient ? ehlo->xattrs : NULL, &v, a);
+	if ((lines = xclient_build(a, n, buf, sizeof(buf))) < 0) {
 		session_outcome(s, "XCLIENT attribute too long");
 		return -1;
 	}
 	return backend_send(s, buf, strlen(buf)) == -1 ? -1 : lines;
+}
+
+/* One step of AUTH LOGIN: a credential, base64, wiped once sent. */
+static int
+be_login_part(struct session *s, const char *v, size_t n)
+{
+	char	b64[BASE64_LEN(CRED_MAX) + 1];
+	int	rc;
+
+	if (base64_encode(v, n, b64, sizeof(b64)) == -1)
+		return -1;
+	rc = backend_sendf(s, "%s\r\n", b64);
+	explicit_bzero(b64, sizeof(b64));
+	return rc;
 }
 
 static int
@@ -188,7 +241,7 @@ be_command(struct session *s, int step, const struct be_reply *ehlo)
 		return backend_sendf(s, "STARTTLS\r\n");
 	case BE_EHLO:
 		return backend_sendf(s, "%s %s\r\n", s->smtp.esmtp ||
-		    s->opt->xclient ? "EHLO" : "HELO", s->server_name);
+		    be_xclient_on(s) ? "EHLO" : "HELO", s->server_name);
 	case BE_XCLIENT:
 		return be_xclient(s, ehlo);
 	case BE_CLIENT_HELO:
@@ -200,6 +253,12 @@ be_command(struct session *s, int step, const struct be_reply *ehlo)
 		rc = backend_sendf(s, "AUTH PLAIN %s\r\n", b64);
 		explicit_bzero(b64, sizeof(b64));
 		return rc;
+	case BE_AUTH_LOGIN:
+		return backend_sendf(s, "AUTH LOGIN\r\n");
+	case BE_LOGIN_USER:
+		return be_login_part(s, s->creds.user, s->creds.userlen);
+	case BE_LOGIN_PASS:
+		return be_login_part(s, s->creds.pass, s->creds.passlen);
 	case BE_MAIL:
 		return backend_sendf(s, "%s\r\n", s->smtp.from);
 	case BE_RCPT:
@@ -218,7 +277,11 @@ be_accepts(int step, int code)
 	case BE_XCLIENT:
 		return code / 100 == 2;
 	case BE_AUTH:
+	case BE_LOGIN_PASS:
 		return code == 235;
+	case BE_AUTH_LOGIN:
+	case BE_LOGIN_USER:
+		return code == 334;
 	case BE_RCPT:
 		return 1;		/* the client gets it, whatever it is */
 	default:
@@ -269,14 +332,20 @@ smtp_backend(struct session *s)
 		/* the dialogue starts again in TLS, with EHLO */
 		if (step == BE_STARTTLS && backend_tls(s) == -1)
 			return be_fail(s, NULL);
-		if (step == BE_EHLO)
+		/* the last EHLO's reply says which AUTH it takes */
+		if (step == BE_EHLO || (step == BE_CLIENT_HELO && s->smtp.esmtp))
 			ehlo = r;
 		if (step == BE_RCPT) {
 			client_reply(s, r.text);
 			return PROTO_RELAY;
 		}
-		if ((step = be_next(s, step)) == BE_DONE)
+		if ((step = be_next(s, step, &ehlo)) == BE_DONE)
 			break;
+		if (step == BE_NOMECH) {
+			session_outcome(s, "backend %s offers neither AUTH PLAIN "
+			    "nor AUTH LOGIN (--proxy-smtp-auth)", s->backend);
+			return be_fail(s, NULL);
+		}
 		if ((lines = be_command(s, step, &ehlo)) == -1)
 			return be_fail(s, NULL);
 		if (step != BE_XCLIENT)

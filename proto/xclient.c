@@ -4,8 +4,11 @@
  * within 512 bytes; attributes marked last (ADDR, NAME) go in the final
  * command, since after ADDR the backend may no longer accept XCLIENT from us.
  */
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "../session.h"
 #include "xclient.h"
 
 /* Returns the encoded length, or -1 when it exceeds outcap or 255. */
@@ -105,4 +108,95 @@ xclient_build(const struct xattr *a, size_t n, char *out, size_t outcap)
 	if (len > linestart && append(out, outcap, &len, "\r\n", 2) == -1)
 		return -1;
 	return lines;
+}
+
+/* Is name among the space-separated words of offer? */
+static int
+offered(const char *offer, const char *name)
+{
+	size_t	n = strlen(name), w;
+
+	while (*offer != '\0') {
+		offer += strspn(offer, " ");
+		w = strcspn(offer, " ");
+		if (w == n && strncasecmp(offer, name, n) == 0)
+			return 1;
+		offer += w;
+	}
+	return 0;
+}
+
+/* An address as XCLIENT takes it: "IPV6:" before a v6 one. */
+static void
+xaddr(const struct endpoint *e, char *out, size_t outcap)
+{
+	if (!e->known)
+		strlcpy(out, XCLIENT_UNAVAILABLE, outcap);
+	else
+		snprintf(out, outcap, "%s%s",
+		    e->family == AF_INET6 ? "IPV6:" : "", e->ip);
+}
+
+static void
+xport(const struct endpoint *e, char *out, size_t outcap)
+{
+	if (!e->known)
+		strlcpy(out, XCLIENT_UNAVAILABLE, outcap);
+	else
+		snprintf(out, outcap, "%u", e->port);
+}
+
+/*
+ * The attributes for a backend: ADDR, LOGIN (login NULL: none) and NAME
+ * as nginx sends them, to any backend that lists them or lists none;
+ * then PORT, PROTO, HELO, REVERSE_NAME, DESTADDR and DESTPORT, each only
+ * when offer (the names after XCLIENT in its EHLO; NULL or "": none)
+ * lists it.  An unknown value is [UNAVAILABLE], as is a HELO too long
+ * for XCLIENT once encoded (Postfix refuses the whole command else).
+ * The values live in v.  Returns the number of attributes in a.
+ */
+size_t
+xclient_attrs(const struct client *cl, const struct smtp_state *smtp,
+    const char *login, size_t loginlen, const char *offer,
+    struct xclient_vals *v, struct xattr a[XCLIENT_ATTRS_MAX])
+{
+	char		 enc[XCLIENT_VALUE_MAX + 1];
+	const char	*helo = smtp->helo, *proto;
+	size_t		 n = 0, k = 0, i;
+	int		 all = offer == NULL || offer[0] == '\0';
+	struct xattr	 t[XCLIENT_ATTRS_MAX];
+
+	xaddr(&cl->remote, v->addr, sizeof(v->addr));
+	xport(&cl->remote, v->port, sizeof(v->port));
+	xaddr(&cl->local, v->destaddr, sizeof(v->destaddr));
+	xport(&cl->local, v->destport, sizeof(v->destport));
+	proto = helo[0] == '\0' ? XCLIENT_UNAVAILABLE :
+	    smtp->esmtp ? "ESMTP" : "SMTP";
+	if (helo[0] == '\0' ||
+	    xtext_encode(helo, strlen(helo), enc, sizeof(enc)) == -1)
+		helo = XCLIENT_UNAVAILABLE;
+
+	/* nginx's three; then the rest, listed only (.last: 2) */
+	t[n++] = (struct xattr){ "ADDR", v->addr, strlen(v->addr), 1 };
+	if (login != NULL)
+		t[n++] = (struct xattr){ "LOGIN", login, loginlen, 0 };
+	t[n++] = (struct xattr){ "NAME", cl->name, strnlen(cl->name,
+	    sizeof(cl->name)), 1 };
+	t[n++] = (struct xattr){ "PORT", v->port, strlen(v->port), 2 };
+	t[n++] = (struct xattr){ "PROTO", proto, strlen(proto), 2 };
+	t[n++] = (struct xattr){ "HELO", helo, strlen(helo), 2 };
+	t[n++] = (struct xattr){ "REVERSE_NAME", cl->name, strnlen(cl->name,
+	    sizeof(cl->name)), 2 };
+	t[n++] = (struct xattr){ "DESTADDR", v->destaddr,
+	    strlen(v->destaddr), 2 };
+	t[n++] = (struct xattr){ "DESTPORT", v->destport,
+	    strlen(v->destport), 2 };
+	for (i = 0; i < n; i++) {
+		if (all ? t[i].last == 2 : !offered(offer, t[i].name))
+			continue;
+		a[k] = t[i];
+		a[k].last = t[i].last == 1;
+		k++;
+	}
+	return k;
 }

@@ -203,7 +203,7 @@ check_launcher() {
 		QUIT
 	EOF
 	ehlo=("250-fake.example.test" "250-PIPELINING" "250-SIZE 10240000" "250-8BITMIME"
-		"250-XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT"
+		"250-XCLIENT NAME ADDR LOGIN"
 		"250-AUTH PLAIN LOGIN" "250 ENHANCEDSTATUSCODES")
 	crlf "220 fake.example.test ESMTP fake_smtp" "${ehlo[@]}" \
 		"220 fake.example.test ESMTP fake_smtp" "${ehlo[@]}" \

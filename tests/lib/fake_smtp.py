@@ -7,7 +7,8 @@ server unless told otherwise:
 
   greeting  220 fake.example.test ESMTP fake_smtp
   EHLO      250-fake.example.test / PIPELINING / SIZE / 8BITMIME /
-            XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT /
+            XCLIENT NAME ADDR LOGIN (nginx's three: --reply EHLO=... for
+            more) /
             AUTH PLAIN LOGIN / 250 ENHANCEDSTATUSCODES
   XCLIENT   220 (back to the greeting state, as Postfix does)
   HELO MAIL RCPT RSET NOOP -> 250;  VRFY -> 252
@@ -60,7 +61,7 @@ DEFAULT_EHLO = [
     "250-PIPELINING",
     "250-SIZE 10240000",
     "250-8BITMIME",
-    "250-XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT",
+    "250-XCLIENT NAME ADDR LOGIN",
     "250-AUTH PLAIN LOGIN",
     "250 ENHANCEDSTATUSCODES",
 ]
