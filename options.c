@@ -214,10 +214,10 @@ static const struct opt opts[] = {
 	    LATER, "network trusted with PROXY, repeatable" },
 	{ "listen-proxy-protocol", T_FLAG, OFF(listen_proxy_protocol), "off",
 	    NULL, 0, LATER, "expect a PROXY header from the client" },
-	{ "proxy-imap-id", T_FLAG, OFF(proxy_imap_id), "off", NULL, 0, LATER,
+	{ "proxy-imap-id", T_FLAG, OFF(proxy_imap_id), "off", NULL, 0, NOW,
 	    "send the client's address to the IMAP backend in ID" },
 	{ "proxy-pop3-xclient", T_FLAG, OFF(proxy_pop3_xclient), "off", NULL,
-	    0, LATER, "send the client's address to the POP3 backend in XCLIENT" },
+	    0, NOW, "send the client's address to the POP3 backend in XCLIENT" },
 };
 
 /* the keywords of a type, and the auth method names */

@@ -3,6 +3,7 @@
  * its credentials: from the backend's greeting to the login's answer,
  * which the client gets as the answer to its own.
  */
+#include <sys/param.h>
 #include <sys/uio.h>
 
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "../backend.h"
 #include "../options.h"
 #include "../session.h"
+#include "imap_id.h"
 #include "imap_parse.h"
 #include "proto.h"
 #include "sasl.h"
@@ -21,7 +23,8 @@
 
 /*
  * The backend dialogue: read the greeting, (proxy_starttls) STARTTLS
- * under a tag of ours and the handshake, then LOGIN under the client's
+ * under a tag of ours and the handshake, (--proxy-imap-id, or a client
+ * that sent ID) ID under another tag of ours, then LOGIN under the client's
  * tag, sent in parts when a value needs a synchronizing literal (each
  * part after the backend's "+").  Untagged responses to LOGIN (a
  * CAPABILITY, an ALERT) are kept and passed to the client before the
@@ -30,13 +33,14 @@
 enum be_step {
 	BE_GREETING,		/* read "* OK" */
 	BE_STARTTLS,		/* "<our tag> STARTTLS", then the handshake */
+	BE_ID,			/* "<our tag> ID (...)": who the client is */
 	BE_LOGIN,		/* LOGIN, up to its first literal */
 	BE_LITERAL,		/* the backend said "+": the next part */
 	BE_DONE
 };
 
 static const char *const be_step_names[] = {
-	"the greeting", "STARTTLS", "LOGIN", "LOGIN after a literal", "done"
+	"the greeting", "STARTTLS", "ID", "LOGIN", "LOGIN after a literal", "done"
 };
 
 struct be_resp {
@@ -134,7 +138,8 @@ static int
 be_reply(struct session *s, int step, struct be_untagged *u,
     struct be_resp *r)
 {
-	const char	*tag = step == BE_STARTTLS ? STARTTLS_TAG : s->imap.tag;
+	const char	*tag = step == BE_STARTTLS ? STARTTLS_TAG :
+	    step == BE_ID ? IMAP_ID_TAG : s->imap.tag;
 
 	for (;;) {
 		if (be_getline(s, step, &r->line, &r->len) == -1)
@@ -149,6 +154,33 @@ be_reply(struct session *s, int step, struct be_untagged *u,
 	}
 }
 
+/*
+ * The client's own ID fields, then ours (--proxy-imap-id).  Without the
+ * option, a client's ID still goes on alone, as it asked to be known.
+ */
+static int
+be_id(struct session *s)
+{
+	char	buf[IMAP_ID_CMD_MAX];
+	int	n;
+
+	n = imap_id_build(IMAP_ID_TAG, s->imap.id, s->imap.id_sent ?
+	    MIN(s->imap.idlen, sizeof(s->imap.id)) : 0, &s->client,
+	    s->opt->proxy_imap_id, buf, sizeof(buf));
+	if (n == -1) {
+		session_outcome(s, "ID for the backend too long");
+		return -1;
+	}
+	return backend_send(s, buf, n);
+}
+
+/* ID goes to the backend when we have something to say */
+static int
+be_id_wanted(const struct session *s)
+{
+	return s->opt->proxy_imap_id || s->imap.id_sent;
+}
+
 /* Sends part k of LOGIN: up to its k-th literal's "{n}\r\n", or the end. */
 static int
 be_command(struct session *s, int step, const struct imap_login *l, int k)
@@ -159,6 +191,8 @@ be_command(struct session *s, int step, const struct imap_login *l, int k)
 		return 0;
 	if (step == BE_STARTTLS)
 		return backend_sendf(s, "%s STARTTLS\r\n", STARTTLS_TAG);
+	if (step == BE_ID)
+		return be_id(s);
 	from = k == 0 ? 0 : l->breaks[k - 1];
 	to = k < l->nbreaks ? l->breaks[k] : l->len;
 	return backend_send(s, l->buf + from, to - from);
@@ -170,6 +204,8 @@ be_accepts(int step, int more, const struct be_resp *r)
 {
 	if (step == BE_GREETING)
 		return !r->tagged && r->status == IMAP_OK;
+	if (step == BE_ID)		/* any answer: ID is advice */
+		return r->tagged;
 	if (more)
 		return !r->tagged && r->status == IMAP_CONTINUE;
 	return r->tagged && r->status == IMAP_OK;
@@ -181,7 +217,9 @@ be_next(const struct session *s, int step, int more)
 {
 	if (step == BE_GREETING && backend_tls_mode(s) == BACKEND_STARTTLS)
 		return BE_STARTTLS;
-	if (step == BE_GREETING || step == BE_STARTTLS)
+	if ((step == BE_GREETING || step == BE_STARTTLS) && be_id_wanted(s))
+		return BE_ID;
+	if (step == BE_GREETING || step == BE_STARTTLS || step == BE_ID)
 		return BE_LOGIN;
 	return more ? BE_LITERAL : BE_DONE;
 }
@@ -249,11 +287,12 @@ int
 imap_backend(struct session *s)
 {
 	struct imap_login	l;
-	struct be_untagged	u;
+	struct be_untagged	u, idu;
 	struct be_resp		r;
 	int			step, k = 0, more = 0, rc = PROTO_FAIL;
 
 	memset(&u, 0, sizeof(u));
+	memset(&idu, 0, sizeof(idu));
 	if (imap_login_build(s->imap.tag, s->creds.user, s->creds.userlen,
 	    s->creds.pass, s->creds.passlen, &l) == -1) {
 		session_outcome(s, "LOGIN for the backend too long");
@@ -264,17 +303,22 @@ imap_backend(struct session *s)
 	    step = be_next(s, step, more)) {
 		if (step == BE_LITERAL)
 			k++;
+		/* the backend's "* ID (...)" answers us, not the client */
 		if (be_command(s, step, &l, k) == -1 ||
-		    be_reply(s, step, &u, &r) == -1) {
+		    be_reply(s, step, step == BE_ID ? &idu : &u, &r) == -1) {
 			be_fail(s, NULL);
 			goto done;
 		}
 		more = step != BE_GREETING && step != BE_STARTTLS &&
-		    k < l.nbreaks;
+		    step != BE_ID && k < l.nbreaks;
 		if (!be_accepts(step, more, &r)) {
 			be_refused(s, step, &r);
 			goto done;
 		}
+		if (step == BE_ID && r.status != IMAP_OK)
+			log_warnx("backend %s answered ID with: %.*s (the "
+			    "client's address did not reach it)", s->backend,
+			    (int)(r.len > 120 ? 120 : r.len), r.line);
 		if (step == BE_STARTTLS) {
 			/* nothing said in plaintext reaches the client */
 			memset(&u, 0, sizeof(u));

@@ -20,18 +20,26 @@
 
 /*
  * The backend dialogue: read the greeting, (proxy_starttls) STLS and the
- * handshake, send USER, send PASS; every step wants "+OK".  The backend's answer to PASS goes to the client as
+ * handshake, (--proxy-pop3-xclient) CAPA and, when it lists XCLIENT,
+ * XCLIENT with the client's address and the session id, send USER, send
+ * PASS; every step wants "+OK".  The backend's answer to PASS goes to the client as
  * the answer to its own login, and the relay starts.
  */
 enum be_step {
 	BE_GREETING,
 	BE_STLS,
+	BE_CAPA,
+	BE_XCLIENT,
 	BE_USER,
 	BE_PASS,
 	BE_DONE
 };
 
-static const char *const be_step_names[] = { "greeting", "STLS", "USER", "PASS" };
+static const char *const be_step_names[] = {
+	"greeting", "STLS", "CAPA", "XCLIENT", "USER", "PASS"
+};
+
+#define CAPA_LINES_MAX	100	/* a CAPA answer longer than this is hostile */
 
 /* Reads one status line: POP3_OK, POP3_ERR, or -1 (logged). */
 static int
@@ -63,23 +71,72 @@ be_read(struct session *s, int step, char **line, size_t *len)
 	return st;
 }
 
+/* XCLIENT: 0 sent, 1 nothing to tell, -1 the backend went away */
+static int
+be_xclient(struct session *s)
+{
+	char	buf[POP3_XCLIENT_MAX];
+	int	n;
+
+	if ((n = pop3_xclient_build(&s->client, buf, sizeof(buf))) <= 0)
+		return n == 0 ? 1 : -1;
+	return backend_send(s, buf, n);
+}
+
 static int
 be_command(struct session *s, int step)
 {
 	if (step == BE_STLS)
 		return backend_sendf(s, "STLS\r\n");
+	if (step == BE_CAPA)
+		return backend_sendf(s, "CAPA\r\n");
+	if (step == BE_XCLIENT)
+		return be_xclient(s);
 	if (step == BE_USER)
 		return backend_sendf(s, "USER %s\r\n", s->creds.user);
 	return backend_sendf(s, "PASS %s\r\n", s->creds.pass);
 }
 
+/*
+ * The rest of CAPA's answer, up to its ".": 1 when it lists XCLIENT, 0
+ * when not, -1 (logged) when the backend fails us.
+ */
 static int
-be_next(const struct session *s, int step)
+be_capa(struct session *s)
+{
+	char	*line;
+	size_t	 len;
+	int	 i, rc, xclient = 0;
+
+	for (i = 0; i < CAPA_LINES_MAX; i++) {
+		rc = conn_getline(&s->be, s->opt->timeout, &line, &len);
+		if (rc != LINE_OK) {
+			session_outcome(s, "backend %s failed us in its CAPA "
+			    "answer", s->backend);
+			return -1;
+		}
+		if (len == 1 && line[0] == '.')
+			return xclient;
+		if (pop3_capa_is(line, len, "XCLIENT"))
+			xclient = 1;
+	}
+	session_outcome(s, "backend %s sent a CAPA answer of over %d lines",
+	    s->backend, CAPA_LINES_MAX);
+	return -1;
+}
+
+static int
+be_next(const struct session *s, int step, int xclient)
 {
 	if (step == BE_GREETING && backend_tls_mode(s) == BACKEND_STARTTLS)
 		return BE_STLS;
-	if (step == BE_GREETING)
+	if ((step == BE_GREETING || step == BE_STLS) &&
+	    s->opt->proxy_pop3_xclient)
+		return BE_CAPA;
+	if (step == BE_GREETING || step == BE_STLS)
 		return BE_USER;
+	if (step == BE_CAPA)
+		return xclient ? BE_XCLIENT : BE_USER;
 	return step + 1;
 }
 
@@ -108,21 +165,42 @@ pop3_backend(struct session *s)
 {
 	char	*line = NULL;
 	size_t	 len = 0;
-	int	 step, st;
+	int	 step, st, rc, xclient = 0;
 
-	for (step = BE_GREETING; step != BE_DONE; step = be_next(s, step)) {
-		if (step != BE_GREETING && be_command(s, step) == -1)
+	for (step = BE_GREETING; step != BE_DONE;
+	    step = be_next(s, step, xclient)) {
+		if (step != BE_GREETING && (rc = be_command(s, step)) != 0) {
+			if (rc == 1)	/* XCLIENT with nothing to say */
+				continue;
 			return be_fail(s, NULL, 0);
+		}
 		if ((st = be_read(s, step, &line, &len)) == -1)
 			return be_fail(s, NULL, 0);
+		if (st != POP3_OK && step == BE_CAPA) {
+			log_warnx("backend %s: no CAPA, so no XCLIENT: it does "
+			    "not learn the client's address (%s)", s->backend,
+			    s->client.id);
+			continue;
+		}
 		if (st != POP3_OK) {
 			session_outcome(s, "backend %s refused %s: %s%s",
 			    s->backend, be_step_names[step], line,
 			    step == BE_STLS ? " (it offers no TLS: "
-			    "--proxy-starttls)" : "");
-			/* a refused STLS is ours, not the client's */
-			return step == BE_STLS ? be_fail(s, NULL, 0) :
-			    be_fail(s, line, len);
+			    "--proxy-starttls)" : step == BE_XCLIENT ?
+			    " (list us in its login_trusted_networks, or set "
+			    "--proxy-pop3-xclient=off)" : "");
+			/* a refused STLS or XCLIENT is ours, not the client's */
+			return step == BE_STLS || step == BE_XCLIENT ?
+			    be_fail(s, NULL, 0) : be_fail(s, line, len);
+		}
+		if (step == BE_CAPA) {
+			if ((xclient = be_capa(s)) == -1)
+				return be_fail(s, NULL, 0);
+			if (!xclient)
+				log_warnx("backend %s lists no XCLIENT in CAPA "
+				    "(list us in its login_trusted_networks): "
+				    "it does not learn the client's address",
+				    s->backend);
 		}
 		if (step == BE_STLS && backend_tls(s) == -1)
 			return be_fail(s, NULL, 0);

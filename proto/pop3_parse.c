@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../session.h"
 #include "pop3_parse.h"
 
 /* USER and PASS take the rest of the line: RFC 1939 and Dovecot read it so */
@@ -42,4 +43,39 @@ pop3_reply_status(const char *line, size_t len)
 	    (len == 4 || line[4] == ' '))
 		return POP3_ERR;
 	return -1;
+}
+
+/* Does this line of a CAPA answer name capability keyword (RFC 2449)? */
+int
+pop3_capa_is(const char *line, size_t len, const char *keyword)
+{
+	size_t	n = strlen(keyword);
+
+	return len >= n && strncasecmp(line, keyword, n) == 0 &&
+	    (len == n || line[n] == ' ');
+}
+
+/*
+ * "XCLIENT ADDR=.. PORT=.. SESSION=..\r\n" as Dovecot's pop3-login takes
+ * it (from a login_trusted_networks peer): the client's address and port
+ * when known, and the session id, which Dovecot logs as session=<..>.
+ * Returns the length, 0 when there is nothing to say, -1 when out is too
+ * small.
+ */
+int
+pop3_xclient_build(const struct client *cl, char *out, size_t outcap)
+{
+	int	n;
+
+	if (!cl->remote.known && cl->id[0] == '\0')
+		return 0;
+	if (cl->remote.known)
+		n = snprintf(out, outcap, "XCLIENT ADDR=%s PORT=%u%s%s\r\n",
+		    cl->remote.ip, cl->remote.port,
+		    cl->id[0] != '\0' ? " SESSION=" : "", cl->id);
+	else
+		n = snprintf(out, outcap, "XCLIENT SESSION=%s\r\n", cl->id);
+	if (n < 0 || (size_t)n >= outcap)
+		return -1;
+	return n;
 }

@@ -10,6 +10,7 @@ server unless told otherwise:
               bytes are read; {n+} (LITERAL+) gets nothing
   CAPABILITY  * CAPABILITY IMAP4rev1 LITERAL+ IDLE / <tag> OK CAPABILITY completed
   LOGIN       <tag> OK [CAPABILITY IMAP4rev1 IDLE] Logged in
+  ID          * ID ("name" "fake_imap") / <tag> OK ID completed
   SELECT      * 1 EXISTS / * FLAGS (\\Seen) / <tag> OK [READ-WRITE] SELECT completed
   FETCH       * 1 FETCH (BODY[] {N} + the --message file + ")" / <tag> OK FETCH completed
   NOOP        <tag> OK NOOP completed
@@ -62,6 +63,7 @@ DEFAULT_GREETING = "* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR AUTH=PLAIN] fake
 DEFAULTS = {
     "CAPABILITY": ["* CAPABILITY IMAP4rev1 LITERAL+ IDLE", "OK CAPABILITY completed"],
     "LOGIN": ["OK [CAPABILITY IMAP4rev1 IDLE] Logged in"],
+    "ID": ['* ID ("name" "fake_imap")', "OK ID completed"],
     "SELECT": ["* 1 EXISTS", "* FLAGS (\\Seen)", "OK [READ-WRITE] SELECT completed"],
     "EXAMINE": ["* 1 EXISTS", "OK [READ-ONLY] EXAMINE completed"],
     "NOOP": ["OK NOOP completed"],
