@@ -286,7 +286,10 @@ proxy_v2(const struct client *cl, const struct tls_facts *tls,
 	if (tls != NULL && tls->on) {
 		TLV_STR(&b, PP2_TYPE_ALPN, tls->alpn);
 		TLV_STR(&b, PP2_TYPE_AUTHORITY, tls->sni);
-		pp2_ssl(&b, tls);
 	}
+	/* the session id, where HAProxy puts its unique-id */
+	TLV_STR(&b, PP2_TYPE_UNIQUE_ID, cl->id);
+	if (tls != NULL && tls->on)
+		pp2_ssl(&b, tls);
 	return proxy_v2_end(&b);
 }

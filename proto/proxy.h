@@ -66,9 +66,10 @@ int	proxy_v1(const struct client *, char *out, size_t outcap);
  * address (a pipeline) gives LOCAL, with no addresses.
  *
  * proxy_v2 is the header HAProxy 2.6's send-proxy-v2-ssl-cn with
- * proxy-v2-options ssl-cipher,cert-sig,cert-key,authority,crc32c sends,
- * byte for byte (tests/haproxy.bats): CRC32C, then with a TLS client
- * (tls on; tls may be NULL) AUTHORITY when it gave an SNI name, and SSL:
+ * proxy-v2-options ssl-cipher,cert-sig,cert-key,authority,crc32c,unique-id
+ * sends, byte for byte (tests/haproxy.bats): CRC32C, then with a TLS client
+ * (tls on; tls may be NULL) AUTHORITY when it gave an SNI name, then
+ * UNIQUE_ID, the session id (cl->id; none when it is empty), and SSL:
  * flags, verify, then VERSION, CN, KEY_ALG, SIG_ALG, CIPHER, each when
  * known.  Its values are taken as they are, so tls_facts must hold them
  * in HAProxy's form: key_alg and sig_alg are those of our own (server)

@@ -38,7 +38,7 @@ same_as_ours() {
 fact() { sed -n "s/^$2=//p" "$1.txt"; }
 
 # tlvs CAPTURE: the TLV types after the TCP4 addresses, then the SSL
-# client byte, verify and its sub-TLV types: "03 02 20 | 07 0 | 21 22 ..."
+# client byte, verify and its sub-TLV types: "03 02 05 20 | 07 0 | 21 ..."
 tlvs() {
 	python3 - "$1.bin" <<'PY'
 import struct, sys
@@ -63,9 +63,9 @@ PY
 	[ "$(fact "$T/c13" protocol)" = TLSv1.3 ]
 	[ "$(fact "$T/c13" cn)" = alice ]
 	[ "$(fact "$T/c13" sni)" = mx.test ]
-	# CRC32C first, AUTHORITY, SSL: SSL|CERT_CONN|CERT_SESS, verified;
-	# VERSION, CN, KEY_ALG, SIG_ALG, CIPHER
-	[ "$(tlvs "$T/c13")" = "03 02 20 | 07 0 | 21 22 25 24 23" ]
+	# CRC32C first, AUTHORITY, UNIQUE_ID, SSL: SSL|CERT_CONN|CERT_SESS,
+	# verified; VERSION, CN, KEY_ALG, SIG_ALG, CIPHER
+	[ "$(tlvs "$T/c13")" = "03 02 05 20 | 07 0 | 21 22 25 24 23" ]
 	same_as_ours "$T/c13"
 }
 
@@ -88,28 +88,31 @@ PY
 @test "haproxy: no client certificate: SSL flag alone, verify 0, no CN; ours is the same" {
 	haproxy_capture "$T/nc" --no-cert -tls1_3
 	[ "$(fact "$T/nc" cert)" = 0 ]
-	[ "$(tlvs "$T/nc")" = "03 02 20 | 01 0 | 21 25 24 23" ]
+	[ "$(tlvs "$T/nc")" = "03 02 05 20 | 01 0 | 21 25 24 23" ]
 	same_as_ours "$T/nc"
 }
 
 @test "haproxy: no SNI: no AUTHORITY; ours is the same" {
 	haproxy_capture "$T/ns" --no-sni -tls1_3
 	[ -z "$(fact "$T/ns" sni)" ]
-	[ "$(tlvs "$T/ns")" = "03 20 | 07 0 | 21 22 25 24 23" ]
+	[ "$(tlvs "$T/ns")" = "03 05 20 | 07 0 | 21 22 25 24 23" ]
 	same_as_ours "$T/ns"
 }
 
 @test "haproxy: the fixture tests/unit compares with is what this haproxy sends" {
 	haproxy_capture "$T/c13" -tls1_3
-	# the same facts but the ports (bytes 24-27), so the same bytes but
-	# the ports and the CRC32C value (31-34)
-	diff <(grep -v -e '^#' -e '^src=' -e '^dst=' "$FIXTURE.txt") \
-	    <(grep -v -e '^#' -e '^src=' -e '^dst=' "$T/c13.txt")
+	# the same facts but the ports (bytes 24-27) and the unique-id, so the
+	# same bytes but the ports, the CRC32C value (31-34) and UNIQUE_ID's
+	# 16 (45-60, after AUTHORITY "mx.test")
+	diff <(grep -v -e '^#' -e '^src=' -e '^dst=' -e '^id=' "$FIXTURE.txt") \
+	    <(grep -v -e '^#' -e '^src=' -e '^dst=' -e '^id=' "$T/c13.txt")
 	python3 - "$FIXTURE.bin" "$T/c13.bin" <<'PY'
 import sys
 a, b = (bytearray(open(p, "rb").read()) for p in sys.argv[1:])
 for h in (a, b):
+    assert h[45:48] == b"\x05\x00\x10"
     h[24:28] = h[31:35] = b"\0\0\0\0"
+    h[48:64] = b"\0" * 16
 sys.exit(a != b)
 PY
 	# and tests/unit passes on the fixture as it stands
@@ -121,7 +124,8 @@ PY
 # mailproxy itself, in front of the fake backend (tests/lib/fake_smtp.py
 # --proxy logs the header): implicit TLS with haproxy's certificate and
 # client verification, so the same client gives the same facts.  Its TLVs
-# (all but the addresses and the CRC32C value) must be HAProxy's.  This is
+# (all but the addresses, the CRC32C value and UNIQUE_ID's: our session
+# id, HAProxy's unique-id) must be HAProxy's.  This is
 # where the facts' filling (tls_facts.c) meets HAProxy: KEY_ALG and SIG_ALG
 # are those of the certificate the server presented (test 2), not the
 # client's.
@@ -146,6 +150,18 @@ PY
 	[ "$(tlvs "$T/mp")" = "$(tlvs "$T/hap")" ]
 	# (shown when it fails: ours, then HAProxy's)
 	xxd "$T/mp.bin" >&2; xxd "$T/hap.bin" >&2
-	cmp <(tail -c +36 "$T/mp.bin") <(tail -c +36 "$T/hap.bin")
+	# UNIQUE_ID where HAProxy's is, of the same size; ours is the session
+	# id (16 letters and digits), HAProxy's its unique-id: the values
+	# are left out of the comparison
+	python3 - "$T/mp.bin" "$T/hap.bin" <<'PY'
+import re, sys
+for p in sys.argv[1:]:
+    h = bytearray(open(p, "rb").read())
+    assert h[45:48] == b"\x05\x00\x10", p
+    assert re.fullmatch(rb"[A-Za-z0-9]{16}", bytes(h[48:64])), p
+    h[48:64] = b"\0" * 16
+    open(p + ".masked", "wb").write(h)
+PY
+	cmp <(tail -c +36 "$T/mp.bin.masked") <(tail -c +36 "$T/hap.bin.masked")
 	cmp <(head -c 16 "$T/mp.bin") <(head -c 16 "$T/hap.bin")
 }

@@ -171,6 +171,41 @@ test_proxy_v2_tls(void)
 }
 
 /*
+ * The session id as PP2_TYPE_UNIQUE_ID: after AUTHORITY, before SSL, as
+ * HAProxy's make_proxy_line_v2 orders unique-id; alone after CRC32C
+ * without TLS; absent when there is no id.
+ */
+static void
+test_proxy_v2_unique_id(void)
+{
+	struct client		cl;
+	struct tls_facts	tls;
+	unsigned char		out[PROXY_V2_MAX];
+	int			n;
+
+	memset(&cl, 0, sizeof(cl));
+	memset(&tls, 0, sizeof(tls));
+	cl.remote = (struct endpoint){ 1, AF_INET, "192.0.2.7", 4711 };
+	cl.local = (struct endpoint){ 1, AF_INET, "198.51.100.1", 143 };
+	strlcpy(cl.id, "Ab3dEf7hIj9kLm0n", sizeof(cl.id));
+	n = proxy_v2(&cl, NULL, out, sizeof(out));
+	ok(n == 16 + 12 + 7 + 19 && out[35] == PP2_TYPE_UNIQUE_ID &&
+	    out[36] == 0 && out[37] == 16 &&
+	    memcmp(out + 38, "Ab3dEf7hIj9kLm0n", 16) == 0 && pp2_verify(out, n),
+	    "PROXY v2: the session id as UNIQUE_ID after CRC32C");
+	tls.on = 1;
+	strlcpy(tls.sni, "mx.test", sizeof(tls.sni));
+	strlcpy(tls.protocol, "TLSv1.3", sizeof(tls.protocol));
+	n = proxy_v2(&cl, &tls, out, sizeof(out));
+	ok(n > 0 && out[35] == PP2_TYPE_AUTHORITY && out[45] == PP2_TYPE_UNIQUE_ID &&
+	    out[64] == PP2_TYPE_SSL && pp2_verify(out, n),
+	    "PROXY v2 TLS: UNIQUE_ID between AUTHORITY and SSL, as HAProxy");
+	cl.id[0] = '\0';
+	n = proxy_v2(&cl, NULL, out, sizeof(out));
+	ok(n == 16 + 12 + 7, "PROXY v2: no id, no UNIQUE_ID");
+}
+
+/*
  * The facts file of a capture: key=value lines, # comments; src and dst
  * are IPv4 IP:PORT.  The strings go into tls's arrays, bounded.
  */
@@ -184,16 +219,17 @@ pp2_facts_read(const char *path, struct client *cl, struct tls_facts *tls)
 		{ "cn", tls->cn, sizeof(tls->cn) },
 		{ "sig_alg", tls->sig_alg, sizeof(tls->sig_alg) },
 		{ "key_alg", tls->key_alg, sizeof(tls->key_alg) },
+		{ "id", cl->id, sizeof(cl->id) },	/* HAProxy's unique-id */
 	};
 	char		 line[512], *v, *port;
 	struct endpoint	*e;
 	size_t		 i, seen = 0;
 	FILE		*f;
 
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
 	memset(cl, 0, sizeof(*cl));
 	memset(tls, 0, sizeof(*tls));
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
 	tls->on = 1;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		line[strcspn(line, "\r\n")] = '\0';
@@ -291,6 +327,7 @@ test_proxy_v2(void)
 
 	/* RFC 3720 B.4 */
 	memset(vec, 0, sizeof(vec));
+	test_proxy_v2_unique_id();
 	ok(crc32c(vec, sizeof(vec)) == 0x8A9136AA, "crc32c: 32 zeros");
 	memset(vec, 0xFF, sizeof(vec));
 	ok(crc32c(vec, sizeof(vec)) == 0x62A8AB43, "crc32c: 32 bytes of 0xFF");

@@ -15,7 +15,9 @@
 # its one server is the capture server on 127.0.0.1:$CAPTURE_PORT, with
 # every PROXY v2 option Debian 12's haproxy 2.6 has for TLS:
 # send-proxy-v2-ssl-cn plus proxy-v2-options
-# ssl,cert-cn,ssl-cipher,cert-sig,cert-key,authority,crc32c.
+# ssl,cert-cn,ssl-cipher,cert-sig,cert-key,authority,crc32c,unique-id
+# (with a 16-digit unique-id-format: UNIQUE_ID as mailproxy sends its
+# session id).
 #
 # Each connection logs one line (log-format below) with HAProxy's own view
 # of the facts; haproxy_capture turns it into the key=value facts file that
@@ -88,10 +90,12 @@ defaults
 	timeout server 10s
 frontend tls
 	bind 127.0.0.1:$HAPROXY_PORT ssl crt $pki/server.pem ca-file $pki/ca.pem verify optional
-	log-format "facts src=%ci:%cp dst=%fi:%fp protocol=%[ssl_fc_protocol] cipher=%[ssl_fc_cipher] sni=%[ssl_fc_sni] cert=%[ssl_c_used] verify=%[ssl_c_verify] cn=%[ssl_c_s_dn(CN)] sig_alg=%[ssl_f_sig_alg] key_alg=%[ssl_f_key_alg] end"
+	# a unique-id of 16 digits, the shape of mailproxy's session id
+	unique-id-format %[rand(9000000000000000),add(1000000000000000)]
+	log-format "facts src=%ci:%cp dst=%fi:%fp id=%ID protocol=%[ssl_fc_protocol] cipher=%[ssl_fc_cipher] sni=%[ssl_fc_sni] cert=%[ssl_c_used] verify=%[ssl_c_verify] cn=%[ssl_c_s_dn(CN)] sig_alg=%[ssl_f_sig_alg] key_alg=%[ssl_f_key_alg] end"
 	default_backend capture
 backend capture
-	server capture 127.0.0.1:$CAPTURE_PORT send-proxy-v2-ssl-cn proxy-v2-options ssl,cert-cn,ssl-cipher,cert-sig,cert-key,authority,crc32c
+	server capture 127.0.0.1:$CAPTURE_PORT send-proxy-v2-ssl-cn proxy-v2-options ssl,cert-cn,ssl-cipher,cert-sig,cert-key,authority,crc32c,unique-id
 EOF
 	"$HAPROXY_BIN" -c -q -f "$T/haproxy.cfg" >&2 || return 1
 	spawn haproxy "$HAPROXY_BIN" -db -f "$T/haproxy.cfg" &&
