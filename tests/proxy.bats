@@ -80,10 +80,12 @@ PY
 	[[ "$output" == *'235 '* ]]
 	run pp2_check "$(v2hex)"
 	[ "$status" -eq 0 ]
-	[ "$output" = "21 11 127.0.0.1 127.0.0.1 $(client_port "$T/tcpserver-$MPPORT.log") $MPPORT 03" ]
+	[ "$output" = "21 11 127.0.0.1 127.0.0.1 $(client_port "$T/tcpserver-$MPPORT.log") $MPPORT 03,05" ]
+	# UNIQUE_ID (05) is the session id: 16 letters and digits
+	[[ $(v2hex) =~ 050010((3[0-9]|[46][1-9a-f]|[57][0-9a]){16})$ ]]
 	# the header comes first, then the login
 	[ "$(transcript | head -c 12 | od -An -tx1 | tr -d ' \n')" = 0d0a0d0a000d0a515549540a ]
-	[ "$(transcript | tail -c +36 | head -n 1)" = $'EHLO mx.test\r' ]
+	[ "$(transcript | tail -c +55 | head -n 1)" = $'EHLO mx.test\r' ]
 }
 
 @test "proxy_protocol v2 from MAILPROXY_PROXY_PROTOCOL; on is still v1" {
@@ -114,7 +116,7 @@ PY
 	run q chat "$MPPORT" --host ::1 --expect-greeting --lockstep smtp <<<"$SESSION"
 	run pp2_check "$(v2hex)"
 	[ "$status" -eq 0 ]
-	[[ "$output" =~ ^21\ 21\ ::1\ ::1\ [0-9]+\ $MPPORT\ 03$ ]]
+	[[ "$output" =~ ^21\ 21\ ::1\ ::1\ [0-9]+\ $MPPORT\ 03,05$ ]]
 }
 
 @test "proxy_protocol v2, client address unknown (pipeline): LOCAL with no addresses" {
@@ -124,7 +126,7 @@ PY
 	    --proxy-smtp-auth=on --server-name=mx.test
 	run pp2_check "$(v2hex)"
 	[ "$status" -eq 0 ]
-	[ "$output" = '20 00 - - 0 0 03' ]
+	[ "$output" = '20 00 - - 0 0 03,05' ]
 }
 
 @test "proxy_protocol v2, pipeline with a v6 --client-addr: TCP6, local end ::, port 0" {
@@ -134,7 +136,7 @@ PY
 	    --proxy-smtp-auth=on --server-name=mx.test --client-addr='[2001:db8::7]:4711'
 	run pp2_check "$(v2hex)"
 	[ "$status" -eq 0 ]
-	[ "$output" = '21 21 2001:db8::7 :: 4711 0 03' ]
+	[ "$output" = '21 21 2001:db8::7 :: 4711 0 03,05' ]
 }
 
 @test "Dovecot (IMAP) behind --proxy-protocol=v2 accepts the login and logs the client's address" {

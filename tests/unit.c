@@ -20,6 +20,7 @@ main(void)
 {
 	test_addr();
 	test_xclient();
+	test_identity();
 	test_proxy();
 	test_proxy_v2();
 	test_dl();

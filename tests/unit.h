@@ -12,6 +12,7 @@ void	ok(int, const char *);
 
 void	test_addr(void);
 void	test_xclient(void);
+void	test_identity(void);
 void	test_proxy(void);
 void	test_proxy_v2(void);
 void	test_dl(void);
