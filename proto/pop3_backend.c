@@ -20,9 +20,10 @@
 
 /*
  * The backend dialogue: read the greeting, (proxy_starttls) STLS and the
- * handshake, (--proxy-pop3-xclient) CAPA and, when it lists XCLIENT,
- * XCLIENT with the client's address and the session id, send USER, send
- * PASS; every step wants "+OK".  The backend's answer to PASS goes to the client as
+ * handshake, (--proxy-pop3-xclient) XCLIENT with the client's address and
+ * the session id when the backend offers it: Dovecot in its greeting
+ * ("+OK [XCLIENT]", and then its own proxy asks no CAPA either), others in
+ * CAPA, asked otherwise; send USER, send PASS; every step wants "+OK".  The backend's answer to PASS goes to the client as
  * the answer to its own login, and the relay starts.
  */
 enum be_step {
@@ -132,7 +133,7 @@ be_next(const struct session *s, int step, int xclient)
 		return BE_STLS;
 	if ((step == BE_GREETING || step == BE_STLS) &&
 	    s->opt->proxy_pop3_xclient)
-		return BE_CAPA;
+		return xclient ? BE_XCLIENT : BE_CAPA;
 	if (step == BE_GREETING || step == BE_STLS)
 		return BE_USER;
 	if (step == BE_CAPA)
@@ -197,11 +198,13 @@ pop3_backend(struct session *s)
 			if ((xclient = be_capa(s)) == -1)
 				return be_fail(s, NULL, 0);
 			if (!xclient)
-				log_warnx("backend %s lists no XCLIENT in CAPA "
-				    "(list us in its login_trusted_networks): "
-				    "it does not learn the client's address",
-				    s->backend);
+				log_warnx("backend %s offers no XCLIENT in its "
+				    "greeting or CAPA (list us in its "
+				    "login_trusted_networks): it does not learn "
+				    "the client's address", s->backend);
 		}
+		if (step == BE_GREETING)
+			xclient = pop3_greeting_xclient(line, len);
 		if (step == BE_STLS && backend_tls(s) == -1)
 			return be_fail(s, NULL, 0);
 	}

@@ -56,6 +56,17 @@ pop3_capa_is(const char *line, size_t len, const char *keyword)
 }
 
 /*
+ * Dovecot's pop3-login says it takes XCLIENT from us (a peer in its
+ * login_trusted_networks) in its greeting, "+OK [XCLIENT] ...", not in CAPA.
+ */
+int
+pop3_greeting_xclient(const char *line, size_t len)
+{
+	return len >= 13 && strncasecmp(line, "+OK [XCLIENT]", 13) == 0 &&
+	    (len == 13 || line[13] == ' ');
+}
+
+/*
  * "XCLIENT ADDR=.. PORT=.. SESSION=..\r\n" as Dovecot's pop3-login takes
  * it (from a login_trusted_networks peer): the client's address and port
  * when known, and the session id, which Dovecot logs as session=<..>.

@@ -28,6 +28,7 @@ int	pop3_reply_status(const char *line, size_t len);
 
 struct client;
 #define POP3_XCLIENT_MAX	128	/* XCLIENT ADDR= PORT= SESSION= */
+int	pop3_greeting_xclient(const char *line, size_t len);
 int	pop3_capa_is(const char *line, size_t len, const char *keyword);
 int	pop3_xclient_build(const struct client *, char *out, size_t outcap);
 

@@ -25,11 +25,24 @@
 #                           v2 header carries PP2_TYPE_SSL with PP2_CLIENT_SSL
 #                           (or after STARTTLS); it logs to DOVECOT_LOG, its
 #                           Login line ends in "secured" (TLV) or "TLS"
+#   POSTFIX_PORTLOG_PORT    smtpd as POSTFIX_PORT that also logs the client's
+#                           port (smtpd_client_port_logging: "client=
+#                           name[addr]:port"), so that XCLIENT PORT= shows
+#   POSTFIX_LOGIN_PORT      smtpd whose AUTH offers LOGIN only
+#                           (smtpd_sasl_mechanism_filter), port logging too
 #   POSTFIX_TLS_PORT        smtpd offering STARTTLS (CERTS_RSA_*, level may)
 #   POSTFIX_SMTPS_PORT      smtpd with implicit TLS (smtpd_tls_wrappermode)
 #                           Both allow XCLIENT from 127.0.0.0/8, as POSTFIX_PORT;
 #                           POSTFIX_PORT and the others offer no STARTTLS.
 #   CERTS_*                 certs.bash's, made by certs_make (kept if set)
+# mail_servers_start_trusted (after mail_servers_start) adds:
+#   DOVECOT_TRUSTED_ADDR    127.0.0.3: where the two ports below listen
+#   DOVECOT_IMAP_TRUSTED_PORT DOVECOT_POP3_TRUSTED_PORT  a third Dovecot
+#                           instance with login_trusted_networks =
+#                           127.0.0.1/32 (the proxy's address): it takes the
+#                           client's address and session id from IMAP ID
+#                           (x-originating-ip, x-session-id ...) and POP3
+#                           XCLIENT (ADDR PORT SESSION); logs to DOVECOT_LOG
 #   ALICE_MAILDIR BOB_MAILDIR   Maildirs (alice/secret, bob/'p a"s\s')
 #   POSTFIX_LOG DOVECOT_LOG     log files ("client=...[ADDR], sasl_method=...,
 #                               sasl_username=..." / "Login: user=<..>, ..., rip=...")
@@ -286,6 +299,100 @@ EOF
 	chmod 644 "$D2/dovecot.conf"
 }
 
+# _ms_dovecot_trusted_conf D3 D: write $D3/dovecot.conf, a third instance
+# on $DOVECOT_TRUSTED_ADDR (127.0.0.3) sharing $D/users and the Maildirs,
+# that trusts the proxy's address (login_trusted_networks): what Dovecot
+# needs to take the client's address from a proxy's IMAP ID or POP3
+# XCLIENT.  Its own instance: login_trusted_networks is the login
+# processes', not a listener's, and the first instance trusts nobody.
+_ms_dovecot_trusted_conf() {
+	local D3=$1 D=$2 uid gid
+	uid=$(id -u "$MS_MAIL_USER") gid=$(id -g "$MS_MAIL_USER")
+	mkdir -p "$D3/run" "$D3/state"
+	cat >"$D3/dovecot.conf" <<EOF
+# private test instance (tests/lib/mailservers.bash): trusts 127.0.0.1
+instance_name = mailproxy-test-trusted-${MAILSERVERS_DIR##*.}
+base_dir = $D3/run
+state_dir = $D3/state
+protocols = imap pop3
+listen = $DOVECOT_TRUSTED_ADDR
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_verbose = yes
+auth_failure_delay = 0
+auth_username_chars =
+log_path = $DOVECOT_LOG
+info_log_path = $DOVECOT_LOG
+log_timestamp = "%Y-%m-%d %H:%M:%S "
+login_log_format_elements = user=<%u> method=%m rip=%r lip=%l rport=%b lport=%a mpid=%e %c session=<%{session}>
+login_trusted_networks = 127.0.0.1/32
+first_valid_uid = $uid
+first_valid_gid = $gid
+mail_location = maildir:~/Maildir
+passdb {
+  driver = passwd-file
+  args = $D/users
+}
+userdb {
+  driver = passwd-file
+  args = $D/users
+}
+service imap-login {
+  inet_listener imap {
+    address = $DOVECOT_TRUSTED_ADDR
+    port = $DOVECOT_IMAP_TRUSTED_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = $DOVECOT_TRUSTED_ADDR
+    port = $DOVECOT_POP3_TRUSTED_PORT
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+service stats {
+  unix_listener stats-writer {
+    mode = 0666
+  }
+}
+protocol imap {
+  mail_max_userip_connections = 100
+}
+protocol pop3 {
+  mail_max_userip_connections = 100
+}
+EOF
+	chmod 644 "$D3/dovecot.conf"
+}
+
+# mail_servers_start_trusted: in setup_file, after mail_servers_start: the
+# third Dovecot (above).  Fails, or records a skip, as mail_servers_start.
+mail_servers_start_trusted() {
+	local D3=$MAILSERVERS_DIR/dovecot-trusted c
+	[[ -z ${MAIL_SERVERS_SKIP:-} ]] || return 0
+	export DOVECOT_TRUSTED_ADDR=127.0.0.3 DOVECOT_IMAP_TRUSTED_PORT DOVECOT_POP3_TRUSTED_PORT
+	read -r -d '' DOVECOT_IMAP_TRUSTED_PORT DOVECOT_POP3_TRUSTED_PORT < <(free_port 2) || :
+	_ms_dovecot_trusted_conf "$D3" "$MAILSERVERS_DIR/dovecot"
+	if ! dovecot -c "$D3/dovecot.conf" >"$MAILSERVERS_DIR/dovecot-trusted.start" 2>&1; then
+		_ms_fail "dovecot (trusted) did not start: $(cat "$MAILSERVERS_DIR/dovecot-trusted.start" "$DOVECOT_LOG" | tail -n 5)"
+		return
+	fi
+	for c in $DOVECOT_IMAP_TRUSTED_PORT $DOVECOT_POP3_TRUSTED_PORT; do
+		wait_port "$c" 10 || { _ms_fail "dovecot (trusted) does not listen on $c: $(tail -20 "$DOVECOT_LOG")"; return; }
+	done
+}
+
 # _ms_postfix_conf: write $P/main.cf and $P/master.cf.
 _ms_postfix_conf() {
 	local P=$1 D=$2
@@ -350,6 +457,11 @@ EOF
   -o smtpd_authorized_xclient_hosts=0.0.0.0/0,[::]/0
 127.0.0.1:$POSTFIX_NOXCLIENT_PORT inet n - n - - smtpd
   -o smtpd_authorized_xclient_hosts=
+127.0.0.1:$POSTFIX_PORTLOG_PORT inet n - n - - smtpd
+  -o smtpd_client_port_logging=yes
+127.0.0.1:$POSTFIX_LOGIN_PORT inet n - n - - smtpd
+  -o smtpd_sasl_mechanism_filter=login
+  -o smtpd_client_port_logging=yes
 127.0.0.1:$POSTFIX_TLS_PORT inet n - n - - smtpd
   -o smtpd_tls_security_level=may
   -o smtpd_tls_ask_ccert=yes
@@ -414,12 +526,13 @@ mail_servers_start() {
 	export POSTFIX_PORT POSTFIX_HAPROXY_PORT POSTFIX_NOXCLIENT_PORT
 	export DOVECOT_IMAPS_PORT DOVECOT_POP3S_PORT DOVECOT_IMAP_SECURE_PORT DOVECOT_POP3_SECURE_PORT
 	export POSTFIX_TLS_PORT POSTFIX_SMTPS_PORT DOVECOT_SECURE_ADDR=127.0.0.2
+	export POSTFIX_PORTLOG_PORT POSTFIX_LOGIN_PORT
 	read -r -d '' DOVECOT_IMAP_PORT DOVECOT_POP3_PORT DOVECOT_IMAP_HAPROXY_PORT \
 		DOVECOT_POP3_HAPROXY_PORT POSTFIX_PORT POSTFIX_HAPROXY_PORT \
 		POSTFIX_NOXCLIENT_PORT DOVECOT_IMAPS_PORT DOVECOT_POP3S_PORT \
 		DOVECOT_IMAP_SECURE_PORT DOVECOT_POP3_SECURE_PORT POSTFIX_TLS_PORT \
-		POSTFIX_SMTPS_PORT < <(free_port 13) || :
-	[[ -n $POSTFIX_SMTPS_PORT ]] || { _ms_fail "no free ports"; return; }
+		POSTFIX_SMTPS_PORT POSTFIX_PORTLOG_PORT POSTFIX_LOGIN_PORT < <(free_port 15) || :
+	[[ -n $POSTFIX_LOGIN_PORT ]] || { _ms_fail "no free ports"; return; }
 	# the certs: the test file's own when it made them, else made here
 	if [[ -z ${CERTS_DIR:-} || ! -e $CERTS_DIR/.complete ]]; then
 		certs_make "${BATS_FILE_TMPDIR:+$BATS_FILE_TMPDIR/certs}" ||
@@ -449,7 +562,8 @@ mail_servers_start() {
 			script -qec "postfix -c '$P' check" /dev/null 2>&1 | tail -n 5)"
 		return
 	fi
-	for c in $POSTFIX_PORT $POSTFIX_HAPROXY_PORT $POSTFIX_NOXCLIENT_PORT $POSTFIX_TLS_PORT $POSTFIX_SMTPS_PORT; do
+	for c in $POSTFIX_PORT $POSTFIX_HAPROXY_PORT $POSTFIX_NOXCLIENT_PORT $POSTFIX_TLS_PORT $POSTFIX_SMTPS_PORT \
+		$POSTFIX_PORTLOG_PORT $POSTFIX_LOGIN_PORT; do
 		wait_port "$c" 10 || { _ms_fail "postfix does not listen on $c: $(tail -20 "$POSTFIX_LOG")"; return; }
 	done
 }
@@ -458,6 +572,7 @@ mail_servers_start() {
 _ms_masters() {
 	local f
 	for f in "$MAILSERVERS_DIR/dovecot/run/master.pid" "$MAILSERVERS_DIR/dovecot-secure/run/master.pid" \
+		"$MAILSERVERS_DIR/dovecot-trusted/run/master.pid" \
 		"$MAILSERVERS_DIR/postfix-queue/pid/master.pid"; do
 		if [[ -s $f ]]; then tr -dc '0-9\n' <"$f"; echo; fi
 	done
