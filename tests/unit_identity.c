@@ -1,7 +1,8 @@
 /*
  * Who the client is, as the backends are told: XCLIENT's attributes
  * (xclient_attrs), the IMAP ID we send (imap_id_build), POP3's XCLIENT
- * (pop3_xclient_build) and CAPA (pop3_capa_is).
+ * (pop3_xclient_build), its offer in CAPA (pop3_capa_is) or in Dovecot's
+ * greeting (pop3_greeting_xclient).
  */
 #include "unit.h"
 #include "../session.h"
@@ -161,6 +162,11 @@ test_pop3_xclient(void)
 	    !pop3_capa_is("XCLIENTS", 8, "XCLIENT") &&
 	    !pop3_capa_is("SASL XCLIENT", 12, "XCLIENT"),
 	    "pop3_capa_is: the line's first word");
+	ok(pop3_greeting_xclient("+OK [XCLIENT] Dovecot (Debian) ready.", 37) &&
+	    pop3_greeting_xclient("+OK [XCLIENT]", 13) &&
+	    !pop3_greeting_xclient("+OK Dovecot ready. [XCLIENT]", 28) &&
+	    !pop3_greeting_xclient("+OK [XCLIENTS] x", 16),
+	    "pop3_greeting_xclient: Dovecot's \"+OK [XCLIENT]\"");
 }
 
 void

@@ -219,3 +219,17 @@ QUIT" ]
 	wait_log "$T/tcpserver-$MPPORT.log" 'user="alice"'
 	[ -z "$(mplog | grep 'c2VjcmV0\|secret')" ]
 }
+
+@test "xclient: an IPv6 client: ADDR and DESTADDR with IPV6:" {
+	backend "$ALL"
+	spawn mp6 systemd-socket-activate --accept -l "[::1]:$MPPORT" "$MP" --protocol=smtp \
+	    --backend="127.0.0.1:$BE" --smtp-auth=none --server-name=mx.test
+	wait_port "$MPPORT"
+	run q chat "$MPPORT" --host ::1 --expect-greeting --lockstep smtp <<-'EOF'
+		EHLO client.example
+		MAIL FROM:<a@example.test>
+		RCPT TO:<b@example.test>
+		QUIT
+	EOF
+	[[ $(xclient) =~ ^"XCLIENT ADDR=IPV6:::1 NAME=[UNAVAILABLE] PORT="[0-9]+" PROTO=ESMTP HELO=client.example REVERSE_NAME=[UNAVAILABLE] DESTADDR=IPV6:::1 DESTPORT=$MPPORT"$ ]]
+}
