@@ -20,6 +20,7 @@ setup() {
 	BE=$(free_port)
 	MPPORT=$(free_port)
 }
+teardown() { san_teardown "$T"/tcpserver-*.log; }
 
 # fake PROTO ARGS...: the fake PROTO backend on $BE
 fake() {

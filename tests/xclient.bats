@@ -15,6 +15,7 @@ setup() {
 	BE=$(free_port)
 	MPPORT=$(free_port)
 }
+teardown() { san_teardown "$T"/tcpserver-*.log "$T"/mp6.log; }
 
 # backend XCLIENT_ATTRS [ARGS...]: the fake on $BE, its EHLO listing them
 backend() {

@@ -24,6 +24,7 @@ setup() {
 	mail_servers_require
 	MPPORT=$(free_port)
 }
+teardown() { san_teardown "$T"/tcpserver-*.log; }
 
 mp() {
 	launch_tcpserver "$MPPORT" --protocol=smtp --server-name=mx.test "$@"
