@@ -213,7 +213,8 @@ walk(h[off:])
 	run pp2 "$T/fake-$BE.log"
 	echo "$output"
 	[[ ${lines[0]} == "src=127.0.0.6:"*" dst=127.0.0.1:$MPPORT" ]]
-	[[ $output == *$'\nauthority=mx.test\nssl=01 verify=0\nversion=TLSv1.3\ncipher=TLS_'* ]]
+	# UNIQUE_ID, the session id, where HAProxy puts its unique-id
+	[[ $output =~ $'\n'authority=mx.test$'\n'unique_id=[A-Za-z0-9]{16}$'\n'ssl=01\ verify=0$'\n'version=TLSv1.3$'\n'cipher=TLS_ ]]
 	[[ $output != *"cn="* ]]
 }
 
