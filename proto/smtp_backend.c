@@ -188,30 +188,69 @@ be_next(const struct session *s, int step, const struct be_reply *ehlo)
 	}
 }
 
+/* The XCLIENT commands, sent one at a time. */
+struct be_xcmds {
+	char	buf[4 * XCLIENT_LINE_MAX];
+	size_t	off;		/* the next one */
+	size_t	len;
+};
+
+/*
+ * The next XCLIENT command, once the one before was answered: each resets
+ * the backend's session, and Postfix logs "improper command pipelining"
+ * for what follows XCLIENT unasked.
+ */
+static int
+be_xclient_next(struct session *s, struct be_xcmds *x)
+{
+	const char	*end = strstr(x->buf + x->off, "\r\n");
+	size_t		 n = end - (x->buf + x->off) + 2;
+
+	if (backend_send(s, x->buf + x->off, n) == -1)
+		return -1;
+	x->off += n;
+	return 0;
+}
+
 /*
  * Who the client is (xclient_attrs: nginx's ADDR, LOGIN when we vouch for
  * it, NAME; the others where the backend lists them), in as many
- * commands as the 512-byte limit needs, ADDR and NAME in the last.
+ * commands as the 512-byte limit needs, ADDR, LOGIN and NAME in the last.
+ * When those three do not fit in one command (a long login and a long
+ * name), NAME goes as [UNAVAILABLE]: the one choice that keeps the login
+ * and the address, and says nothing untrue.
  */
 static int
-be_xclient(struct session *s, const struct be_reply *ehlo)
+be_xclient(struct session *s, const struct be_reply *ehlo, struct be_xcmds *x)
 {
 	struct xclient_vals	 v;
 	struct xattr		 a[XCLIENT_ATTRS_MAX];
-	char			 buf[4 * XCLIENT_LINE_MAX];
-	size_t			 n;
-	int			 lines;
+	size_t			 n, i;
+	int			 rc;
 
 	resolve_client(s);
 	n = xclient_attrs(&s->client, &s->smtp,
 	    s->creds.method != AUTH_NONE && !be_smtp_auth_on(s) ?
 	    s->creds.user : NULL, s->creds.userlen,
 	    ehlo->xclient ? ehlo->xattrs : NULL, &v, a);
-	if ((lines = xclient_build(a, n, buf, sizeof(buf))) < 0) {
+	if ((rc = xclient_build(a, n, x->buf, sizeof(x->buf))) ==
+	    XCLIENT_LAST_TOOLONG) {
+		log_warnx("XCLIENT: the client's name and login do not fit in "
+		    "one command: NAME=%s sent", XCLIENT_UNAVAILABLE);
+		for (i = 0; i < n; i++)
+			if (strcmp(a[i].name, "NAME") == 0) {
+				a[i].value = XCLIENT_UNAVAILABLE;
+				a[i].len = strlen(XCLIENT_UNAVAILABLE);
+			}
+		rc = xclient_build(a, n, x->buf, sizeof(x->buf));
+	}
+	if (rc < 0) {
 		session_outcome(s, "XCLIENT attribute too long");
 		return -1;
 	}
-	return backend_send(s, buf, strlen(buf)) == -1 ? -1 : lines;
+	x->len = strlen(x->buf);
+	x->off = 0;
+	return be_xclient_next(s, x);
 }
 
 /* One step of AUTH LOGIN: a credential, base64, wiped once sent. */
@@ -229,7 +268,8 @@ be_login_part(struct session *s, const char *v, size_t n)
 }
 
 static int
-be_command(struct session *s, int step, const struct be_reply *ehlo)
+be_command(struct session *s, int step, const struct be_reply *ehlo,
+    struct be_xcmds *x)
 {
 	char	b64[2 * 4 * CRED_MAX / 3 + 16];
 	int	rc;
@@ -243,7 +283,7 @@ be_command(struct session *s, int step, const struct be_reply *ehlo)
 		return backend_sendf(s, "%s %s\r\n", s->smtp.esmtp ||
 		    be_xclient_on(s) ? "EHLO" : "HELO", s->server_name);
 	case BE_XCLIENT:
-		return be_xclient(s, ehlo);
+		return be_xclient(s, ehlo, x);
 	case BE_CLIENT_HELO:
 		return backend_sendf(s, "%s %s\r\n", s->smtp.esmtp ? "EHLO" : "HELO",
 		    s->smtp.helo);
@@ -304,25 +344,30 @@ int
 smtp_backend(struct session *s)
 {
 	struct be_reply	r, ehlo;
-	int		step = BE_GREETING, lines = 1;
+	struct be_xcmds	x;
+	int		step = BE_GREETING;
 
 	memset(&ehlo, 0, sizeof(ehlo));
+	memset(&x, 0, sizeof(x));
 	for (;;) {
-		while (lines-- > 0) {
-			memset(&r, 0, sizeof(r));
-			if (be_read(s, &r) == -1)
+		memset(&r, 0, sizeof(r));
+		if (be_read(s, &r) == -1)
+			return be_fail(s, NULL);
+		if (!be_accepts(step, r.code)) {
+			session_outcome(s, "backend %s refused %s: %.*s%s",
+			    s->backend, be_step_names[step],
+			    (int)strcspn(r.text, "\r\n"), r.text,
+			    step == BE_XCLIENT ? " (list us in its "
+			    "smtpd_authorized_xclient_hosts, or set "
+			    "--xclient=off)" : "");
+			/* a refused STARTTLS is ours, not the client's */
+			return be_fail(s, step == BE_TLS_EHLO ||
+			    step == BE_STARTTLS ? NULL : &r);
+		}
+		if (step == BE_XCLIENT && x.off < x.len) {
+			if (be_xclient_next(s, &x) == -1)
 				return be_fail(s, NULL);
-			if (!be_accepts(step, r.code)) {
-				session_outcome(s, "backend %s refused %s: %.*s%s",
-				    s->backend, be_step_names[step],
-				    (int)strcspn(r.text, "\r\n"), r.text,
-				    step == BE_XCLIENT ? " (list us in its "
-				    "smtpd_authorized_xclient_hosts, or set "
-				    "--xclient=off)" : "");
-				/* a refused STARTTLS is ours, not the client's */
-				return be_fail(s, step == BE_TLS_EHLO ||
-				    step == BE_STARTTLS ? NULL : &r);
-			}
+			continue;
 		}
 		if (step == BE_TLS_EHLO && !r.starttls) {
 			session_outcome(s, "backend %s does not offer STARTTLS "
@@ -346,10 +391,8 @@ smtp_backend(struct session *s)
 			    "nor AUTH LOGIN (--proxy-smtp-auth)", s->backend);
 			return be_fail(s, NULL);
 		}
-		if ((lines = be_command(s, step, &ehlo)) == -1)
+		if (be_command(s, step, &ehlo, &x) == -1)
 			return be_fail(s, NULL);
-		if (step != BE_XCLIENT)
-			lines = 1;
 	}
 	client_reply(s, REPLY_AUTH_OK);
 	return PROTO_RELAY;

@@ -1,8 +1,11 @@
 /*
  * XCLIENT commands.  Values are xtext (RFC 3461): '!'..'~' but '+' and '='
  * as they are, every other byte as "+XX".  The commands are split to stay
- * within 512 bytes; attributes marked last (ADDR, NAME) go in the final
- * command, since after ADDR the backend may no longer accept XCLIENT from us.
+ * within 512 bytes; attributes marked last (ADDR, NAME, LOGIN) go together
+ * in the final command: after ADDR or NAME the backend may no longer take
+ * XCLIENT from us, and Postfix forgets a LOGIN that a later XCLIENT does
+ * not repeat (as it does a HELO, which the client's own EHLO after XCLIENT
+ * sets again).
  */
 #include <stdio.h>
 #include <string.h>
@@ -53,8 +56,10 @@ append(char *out, size_t outcap, size_t *len, const char *s, size_t n)
 /*
  * Writes one or more "XCLIENT a=v ...\r\n" commands into out.  Everything
  * goes on one line when it fits, in the given order; otherwise the other
- * attributes are packed first and the "last" ones end the sequence.
- * Returns the number of commands, or -1 (a value too long, out too small).
+ * attributes are packed first and the "last" ones end the sequence, in
+ * one command of their own.  Returns the number of commands; -1 for a
+ * value too long or out too small, XCLIENT_LAST_TOOLONG when the last
+ * ones do not fit in one command.
  */
 int
 xclient_build(const struct xattr *a, size_t n, char *out, size_t outcap)
@@ -82,6 +87,8 @@ xclient_build(const struct xattr *a, size_t n, char *out, size_t outcap)
 			attrlen = 1 + strlen(a[i].name) + 1 + e;
 			if (len > linestart && len - linestart + attrlen + 2 >
 			    XCLIENT_LINE_MAX) {
+				if (pass == 1)
+					return XCLIENT_LAST_TOOLONG;
 				if (append(out, outcap, &len, "\r\n", 2) == -1)
 					return -1;
 				linestart = len;
@@ -179,7 +186,7 @@ xclient_attrs(const struct client *cl, const struct smtp_state *smtp,
 	/* nginx's three; then the rest, listed only (.last: 2) */
 	t[n++] = (struct xattr){ "ADDR", v->addr, strlen(v->addr), 1 };
 	if (login != NULL)
-		t[n++] = (struct xattr){ "LOGIN", login, loginlen, 0 };
+		t[n++] = (struct xattr){ "LOGIN", login, loginlen, 1 };
 	t[n++] = (struct xattr){ "NAME", cl->name, strnlen(cl->name,
 	    sizeof(cl->name)), 1 };
 	t[n++] = (struct xattr){ "PORT", v->port, strlen(v->port), 2 };

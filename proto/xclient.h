@@ -6,6 +6,7 @@
 
 #define XCLIENT_LINE_MAX	512	/* with CRLF, Postfix's limit */
 #define XCLIENT_VALUE_MAX	255	/* after encoding */
+#define XCLIENT_LAST_TOOLONG	(-2)	/* xclient_build: see there */
 
 struct xattr {
 	const char	*name;		/* ADDR, LOGIN, NAME, ... */

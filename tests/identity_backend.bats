@@ -187,36 +187,9 @@ pop3_login() {
 # Dovecot's log; Dovecot sees the recorder's address, 127.0.0.1, as it
 # would mailproxy's.
 
-# tee_start PORT HOST:PORT FILE: relay each connection on 127.0.0.1:PORT
-# to HOST:PORT, appending what the client side sends to FILE
+# tee_start PORT HOST:PORT FILE: tests/lib/tee_tcp.py on PORT
 tee_start() {
-	spawn "tee-$1" "$PYTHON" -c "$(cat <<'PY'
-import socket, sys, threading
-port, (host, dport), out = int(sys.argv[1]), sys.argv[2].rsplit(":", 1), sys.argv[3]
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", port))
-s.listen(8)
-def pipe(a, b, rec):
-    while True:
-        d = a.recv(65536)
-        if not d:
-            break
-        if rec:
-            with open(out, "ab") as f:
-                f.write(d)
-        b.sendall(d)
-    try:
-        b.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
-while True:
-    c, _ = s.accept()
-    u = socket.create_connection((host, int(dport)))
-    threading.Thread(target=pipe, args=(c, u, True), daemon=True).start()
-    threading.Thread(target=pipe, args=(u, c, False), daemon=True).start()
-PY
-	)" "$1" "$2" "$3" && wait_port "$1"
+	spawn "tee-$1" "$PYTHON" "$TESTLIB/tee_tcp.py" "$1" "$2" "$3" && wait_port "$1"
 }
 
 # sent_id: the session id mailproxy sent through the recorder

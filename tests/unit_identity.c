@@ -95,10 +95,22 @@ test_xclient_attrs(void)
 		    "HELO LOGIN DESTADDR DESTPORT REVERSE_NAME", out,
 		    sizeof(out));
 	}
-	ok(lines >= 2 && strstr(out, "\r\nXCLIENT ADDR=192.0.2.7 "
-	    "NAME=client.example\r\n") != NULL &&
+	ok(lines == 2 && strncmp(out, "XCLIENT PORT=4711 PROTO=ESMTP HELO=hhh",
+	    38) == 0 && strstr(out, "\r\nXCLIENT ADDR=192.0.2.7 LOGIN=uuu") !=
+	    NULL && strstr(out, "uuu NAME=client.example\r\n") != NULL &&
 	    strstr(out, " ADDR=") == strstr(out, "\r\nXCLIENT ADDR=") + 9,
-	    "xclient_attrs: split, ADDR and NAME in the last command alone");
+	    "xclient_attrs: split, ADDR, LOGIN and NAME together in the last");
+	{
+		struct xattr	b[3];
+		char		big[256];
+
+		memset(big, 'n', 250);
+		b[0] = (struct xattr){ "ADDR", "192.0.2.7", 9, 1 };
+		b[1] = (struct xattr){ "LOGIN", big, 250, 1 };
+		b[2] = (struct xattr){ "NAME", big, 250, 1 };
+		ok(xclient_build(b, 3, out, sizeof(out)) == XCLIENT_LAST_TOOLONG,
+		    "xclient_build: the last ones over 512 together: refused");
+	}
 }
 
 static void

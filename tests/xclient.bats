@@ -58,6 +58,7 @@ mx_session() {
 	local p
 	p=$(cport)
 	[ -n "$p" ]
+	[ -z "$(grep pipelined "$T/fake-$BE.log")" ]
 	[ "$(xclient)" = "XCLIENT ADDR=$SRC NAME=[UNAVAILABLE] PORT=$p PROTO=ESMTP HELO=client.example REVERSE_NAME=[UNAVAILABLE] DESTADDR=127.0.0.1 DESTPORT=$MPPORT" ]
 	# then the client's own EHLO: XCLIENT's 220 put the backend back at its greeting
 	[ "$(transcript)" = "EHLO mx.test
@@ -121,7 +122,7 @@ auth_service() {
 	    --requests "$T/auth.requests" --backend "127.0.0.1:$BE" && wait_port "$AP"
 }
 
-@test "xclient: over 512 bytes, split; every command within 512, ADDR and NAME in the last; each 220 read" {
+@test "xclient: over 512 bytes, split; every command within 512, ADDR, LOGIN and NAME in the last; one at a time" {
 	backend "$ALL"; auth_service
 	mp --auth-http="http://127.0.0.1:$AP/auth"
 	local user helo
@@ -134,12 +135,48 @@ auth_service() {
 	EOF
 	[[ $output == *'235 2.0.0 OK'* ]]
 	[ "$(xclient | wc -l)" -eq 2 ]
-	xclient | sed -n 1p | grep -q "^XCLIENT LOGIN=$user PORT=[0-9]* PROTO=ESMTP HELO=$helo REVERSE_NAME=\[UNAVAILABLE\]"
-	[ -z "$(xclient | sed -n 1p | grep ' ADDR=\| NAME=')" ]
-	xclient | sed -n 2p | grep -q "^XCLIENT .*ADDR=$SRC .*NAME=\[UNAVAILABLE\]"
+	xclient | sed -n 1p | grep -q "^XCLIENT PORT=[0-9]* PROTO=ESMTP HELO=$helo REVERSE_NAME=\[UNAVAILABLE\] DESTADDR=127.0.0.1 DESTPORT=$MPPORT\$"
+	xclient | sed -n 2p | grep -q "^XCLIENT ADDR=$SRC LOGIN=$user NAME=\[UNAVAILABLE\]\$"
 	awk '/^XCLIENT/ { if (length($0) > 512) exit 1 }' "$T/fake-$BE.transcript"
-	# the second XCLIENT was sent after the first's 220, and EHLO after both
+	# each XCLIENT sent once the one before was answered, EHLO after both
+	[ -z "$(grep pipelined "$T/fake-$BE.log")" ]
 	[ "$(transcript | sed -n 4p)" = "EHLO $helo" ]
+}
+
+@test "xclient: a login and a name too long for one command together: NAME=[UNAVAILABLE], a log line" {
+	backend "NAME ADDR LOGIN"; auth_service
+	# a 253-byte name that resolves back to the client, from 127.0.0.1
+	local DNS l63 name user
+	DNS=$(free_port)
+	l63=$(printf 'a%.0s' {1..63})
+	name=$l63.$l63.$l63.$(printf 'b%.0s' {1..61})
+	spawn "dns-$DNS" "$PYTHON" "$TESTLIB/fake_dns.py" "$DNS" "$T/dns.queries" \
+	    --ready "$T/dns.ready" PTR:127.0.0.1="$name" A:"$name"=127.0.0.1 &&
+	    wait_for_file "$T/dns.ready"
+	mp --auth-http="http://127.0.0.1:$AP/auth" --resolver="127.0.0.1:$DNS"
+	user=$(printf 'u%.0s' $(seq 250))
+	run q smtp_chat "$MPPORT" <<-EOF
+		EHLO c
+		AUTH PLAIN $(printf '\0%s\0pw' "$user" | base64 -w0)
+		QUIT
+	EOF
+	[[ $output == *'235 2.0.0 OK'* ]]
+	[ "$(xclient)" = "XCLIENT ADDR=127.0.0.1 LOGIN=$user NAME=[UNAVAILABLE]" ]
+	wait_log "$T/tcpserver-$MPPORT.log" 'the client.s name and login do not fit in one command: NAME=\[UNAVAILABLE\] sent'
+	# a shorter login: the name goes
+	stop_launchers
+	MPPORT=$(free_port) BE=$(free_port)
+	backend "NAME ADDR LOGIN"; auth_service
+	spawn "dns-$DNS" "$PYTHON" "$TESTLIB/fake_dns.py" "$DNS" "$T/dns.queries" \
+	    --ready "$T/dns2.ready" PTR:127.0.0.1="$name" A:"$name"=127.0.0.1 &&
+	    wait_for_file "$T/dns2.ready"
+	mp --auth-http="http://127.0.0.1:$AP/auth" --resolver="127.0.0.1:$DNS"
+	run q smtp_chat "$MPPORT" <<-EOF
+		EHLO c
+		AUTH PLAIN $(printf '\0alice\0pw' | base64 -w0)
+		QUIT
+	EOF
+	[ "$(xclient)" = "XCLIENT ADDR=127.0.0.1 LOGIN=alice NAME=$name" ]
 }
 
 @test "xclient: the 220 of each XCLIENT is not the client's: it gets our 235" {

@@ -130,3 +130,37 @@ q_ehlo() {
 	[ "$status" -ne 0 ]
 	[[ $output == *"<** 535 5.7.8 Error: authentication failed"* ]]
 }
+
+@test "postfix: XCLIENT's reply is its 220 greeting, and the session starts over" {
+	printf 'EHLO x\r\nXCLIENT ADDR=192.0.2.9 PORT=4711 PROTO=ESMTP HELO=h.example\r\nEHLO y\r\nQUIT\r\n' |
+	    "$PYTHON" "$TESTLIB/chat.py" --expect-greeting --lockstep smtp \
+	    "$POSTFIX_PORTLOG_PORT" >"$T/out" 2>/dev/null
+	grep -qx $'220 mx.example.test ESMTP Postfix\r' <(sed -n '/^250 /,$p' "$T/out" | sed -n 2p)
+}
+
+@test "postfix: over 512 bytes, XCLIENT in two commands, ADDR, LOGIN and NAME last: Postfix takes both, logs the login" {
+	local user helo AP TP tag=split-$RANDOM
+	user=$(printf 'u%.0s' $(seq 250))
+	helo=$(printf 'h%.0s' $(seq 240)).example
+	read -r -d '' AP TP < <(free_port 2) || :
+	# a recorder between mailproxy and Postfix keeps what went
+	spawn "tee-$TP" "$PYTHON" "$TESTLIB/tee_tcp.py" "$TP" "127.0.0.1:$POSTFIX_PORTLOG_PORT" \
+	    "$T/tee" && wait_port "$TP"
+	spawn "auth-$AP" "$PYTHON" "$TESTLIB/fake_auth_http.py" "$AP" \
+	    --requests "$T/auth.requests" --backend "127.0.0.1:$TP" && wait_port "$AP"
+	mp --auth-http="http://127.0.0.1:$AP/auth"
+	run send --helo "$helo" --from alice@example.test --to alice@example.test \
+	    --auth PLAIN --auth-user "$user" --auth-password pw --header "Subject: $tag"
+	[ "$status" -eq 0 ]
+	maildir_find "$ALICE_MAILDIR" "Subject: $tag"
+	wait_log "$POSTFIX_LOG" "client=unknown\[127\.0\.0\.7\]:$(cport), sasl_method=XCLIENT, sasl_username=$user\$"
+	# two commands within 512, ADDR, LOGIN and NAME in the second (Postfix
+	# forgets a LOGIN that a later XCLIENT does not repeat), each sent
+	# after the 220 of the one before (Postfix logs improper pipelining)
+	tr -d '\r' <"$T/tee" | grep '^XCLIENT' >"$T/xclient"
+	[ "$(wc -l <"$T/xclient")" -eq 2 ]
+	[ -z "$(awk 'length($0) > 510' "$T/xclient")" ]
+	[[ $(sed -n 1p "$T/xclient") == "XCLIENT PORT="*" HELO=$helo "* ]]
+	[ "$(sed -n 2p "$T/xclient")" = "XCLIENT ADDR=127.0.0.7 LOGIN=$user NAME=[UNAVAILABLE]" ]
+	[ -z "$(grep 'improper command pipelining after XCLIENT' "$POSTFIX_LOG")" ]
+}

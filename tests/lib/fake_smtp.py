@@ -10,7 +10,8 @@ server unless told otherwise:
             XCLIENT NAME ADDR LOGIN (nginx's three: --reply EHLO=... for
             more) /
             AUTH PLAIN LOGIN / 250 ENHANCEDSTATUSCODES
-  XCLIENT   220 (back to the greeting state, as Postfix does)
+  XCLIENT   220 (back to the greeting state, as Postfix does); bytes
+            already sent after it are logged "pipelined after XCLIENT"
   HELO MAIL RCPT RSET NOOP -> 250;  VRFY -> 252
   AUTH PLAIN <b64> -> 235; AUTH PLAIN -> 334 then 235; AUTH LOGIN -> 334 x2, 235
   DATA      354, then 250 after the lone "."  (key EOM overrides that 250)
@@ -134,6 +135,11 @@ class Session(Connection):
                 self.send(self.script.reply("QUIT", DEFAULTS["QUIT"]))
                 break
             elif verb in DEFAULTS and verb not in ("EOM", "UNKNOWN"):
+                # as Postfix, which logs "improper command pipelining after
+                # XCLIENT": XCLIENT resets the session, nothing may follow
+                # it unanswered
+                if verb == "XCLIENT" and self.buf:
+                    self.log("pipelined after XCLIENT")
                 self.send(self.script.reply(verb, DEFAULTS[verb]))
             else:
                 self.send(self.script.reply(verb, DEFAULTS["UNKNOWN"]))
