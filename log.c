@@ -2,7 +2,11 @@
  * Logging: one line per session on stderr, which the journal takes under
  * systemd.  Under inetd stderr is the client's own socket: then syslog, for
  * everything (option errors and warnings too), so that the client gets
- * nothing but the protocol's replies.
+ * nothing but the protocol's replies.  When stderr is the journal's stream
+ * the session's line goes to the journal itself, with its fields
+ * (journal.c), and to stderr only when that fails.
+ * Every line of a session begins with its id; the session line says its
+ * result in one word (man/mailproxy.8, LOGGING).
  * Text from the network is made printable first; passwords never get here.
  */
 #include <sys/stat.h>
@@ -14,7 +18,35 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "session.h"
+
+/*
+ * The session's id, for every line once main() has made it: as
+ * openlog(3)'s ident, set once, so that a warning from any file carries
+ * it without every caller passing the session.
+ */
+static const char	*log_id;
+
+void
+log_session_id(const char *id)
+{
+	log_id = id;
+}
+
+/* "session=ID " before a line, once there is a session */
+static size_t
+log_prefix(char *dst, size_t cap)
+{
+	int	n;
+
+	if (log_id == NULL || log_id[0] == '\0') {
+		dst[0] = '\0';
+		return 0;
+	}
+	n = snprintf(dst, cap, "session=%s ", log_id);
+	return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
+}
 
 /* inetd hands the connection over as fds 0, 1 and 2 alike */
 static int
@@ -77,10 +109,12 @@ void
 log_warnx(const char *fmt, ...)
 {
 	char	buf[1024];
+	size_t	n;
 	va_list	ap;
 
+	n = log_prefix(buf, sizeof(buf));
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
 	va_end(ap);
 	log_line(LOG_WARNING, buf);
 }
@@ -99,6 +133,35 @@ session_outcome(struct session *s, const char *fmt, ...)
 	va_end(ap);
 	printable(s->outcome, sizeof(s->outcome), buf);
 }
+
+/*
+ * The session's result: the first one set stands, as the outcome's
+ * first reason does.  A deadline overrides both (mailproxy.c).
+ */
+void
+session_result(struct session *s, enum result r)
+{
+	if (s->result == RESULT_NONE)
+		s->result = r;
+}
+
+static const struct {
+	const char	*word;
+	int		 prio;
+} results[] = {
+	[RESULT_NONE] =			{ "internal", LOG_ERR }, /* a bug */
+	[RESULT_OK] =			{ "ok", LOG_INFO },
+	[RESULT_REFUSED] =		{ "refused", LOG_NOTICE },
+	[RESULT_CLIENT_QUIT] =		{ "client-quit", LOG_INFO },
+	[RESULT_CLIENT_ERROR] =		{ "client-error", LOG_WARNING },
+	[RESULT_TIMEOUT] =		{ "timeout", LOG_WARNING },
+	[RESULT_TLS_ERROR] =		{ "tls-error", LOG_WARNING },
+	[RESULT_AUTH_ERROR] =		{ "auth-error", LOG_ERR },
+	[RESULT_BACKEND_ERROR] =	{ "backend-error", LOG_ERR },
+	[RESULT_RELAY_ERROR] =		{ "relay-error", LOG_WARNING },
+	[RESULT_USAGE] =		{ "usage", LOG_ERR },
+	[RESULT_INTERNAL] =		{ "internal", LOG_ERR },
+};
 
 static void
 endpoint_str(char *dst, size_t cap, const struct endpoint *e)
@@ -119,30 +182,65 @@ log_refused(const struct session *s, const char *why)
 {
 	char	line[1024], user[256], text[512];
 	char	client[INET6_ADDRSTRLEN + 16];
+	size_t	n;
 
 	printable(user, sizeof(user), s->user);
 	printable(text, sizeof(text), why);
 	endpoint_str(client, sizeof(client), &s->client.remote);
-	snprintf(line, sizeof(line), "%s client=%s user=\"%s\" login refused: "
-	    "%s", protocol_names[s->opt->protocol], client, user, text);
+	n = log_prefix(line, sizeof(line));
+	snprintf(line + n, sizeof(line) - n, "%s client=%s user=\"%s\" login "
+	    "refused: %s", protocol_names[s->opt->protocol], client, user, text);
 	log_line(LOG_NOTICE, line);
 }
 
+/* The session line's fields for the journal, and its text as MESSAGE. */
+static int
+log_journal(const struct session *s, const char *line, const char *client,
+    const char *user, long long ms)
+{
+	struct journal_entry	e;
+
+	e.priority = results[s->result].prio;
+	e.message = line;
+	e.session_id = s->client.id;
+	e.protocol = protocol_names[s->opt->protocol];
+	e.client = client;
+	e.user = user;
+	e.backend = s->backend;
+	e.tls_version = s->tls.on ? s->tls.protocol : "";
+	e.tls_cipher = s->tls.on ? s->tls.cipher : "";
+	e.backend_tls = s->be_tls;
+	e.result = results[s->result].word;
+	e.outcome = s->outcome[0] ? s->outcome : "ok";
+	e.bytes_in = s->cli.rbytes;
+	e.bytes_out = s->cli.wbytes;
+	e.duration_ms = ms;
+	return journal_send(&e);
+}
+
+/*
+ * The session line, once the client has its last reply and its close:
+ * to the journal when stderr is its stream (never losing the line if
+ * that fails), else stderr or syslog.
+ */
 void
 log_session(const struct session *s)
 {
 	char		 line[2048], user[256], tls[200] = "";
 	char		 client[INET6_ADDRSTRLEN + 16];
 	long long	 ms = now_ms() - s->start_ms;
-	size_t		 n = 0;
+	size_t		 n;
 
 	printable(user, sizeof(user), s->user);
 	endpoint_str(client, sizeof(client), &s->client.remote);
-	snprintf(line, sizeof(line), "%s client=%s user=\"%s\" backend=%s "
-	    "in=%llu out=%llu time=%lld.%03llds outcome=\"%s\"",
-	    protocol_names[s->opt->protocol], client, user,
+	n = log_prefix(line, sizeof(line));
+	snprintf(line + n, sizeof(line) - n, "%s client=%s user=\"%s\" "
+	    "backend=%s in=%llu out=%llu time=%lld.%03llds result=%s "
+	    "outcome=\"%s\"", protocol_names[s->opt->protocol], client, user,
 	    s->backend[0] ? s->backend : "-", s->cli.rbytes, s->cli.wbytes,
-	    ms / 1000, ms % 1000, s->outcome[0] ? s->outcome : "ok");
+	    ms / 1000, ms % 1000, results[s->result].word,
+	    s->outcome[0] ? s->outcome : "ok");
+	n = 0;
 	/* who started us: whose word the client's address is */
 	if (s->client.launcher != NULL) {
 		strlcat(line, " launcher=", sizeof(line));
@@ -156,5 +254,7 @@ log_session(const struct session *s)
 	if (s->be_tls[0] != '\0' && n < sizeof(tls))
 		snprintf(tls + n, sizeof(tls) - n, " backend_tls=%s", s->be_tls);
 	strlcat(line, tls, sizeof(line));
-	log_line(LOG_INFO, line);
+	if (journal_stream() && log_journal(s, line, client, user, ms) == 0)
+		return;
+	log_line(results[s->result].prio, line);
 }

@@ -70,6 +70,7 @@ backend_open(struct session *s, const struct proto *p)
 	    sizeof(err));
 	if (fd == -1) {
 		session_outcome(s, "%s", err);
+		session_result(s, RESULT_BACKEND_ERROR);
 		conn_puts(&s->cli, p->internal_error, s->opt->timeout);
 		return -1;
 	}
@@ -77,6 +78,7 @@ backend_open(struct session *s, const struct proto *p)
 	    s->opt->proxy_buffer);
 	if (s->be.buf == NULL) {
 		session_outcome(s, "out of memory");
+		session_result(s, RESULT_INTERNAL);
 		return -1;
 	}
 	s->be.deadline = s->cli.deadline;
@@ -89,12 +91,14 @@ backend_open(struct session *s, const struct proto *p)
 		    s->opt->timeout) == -1) {
 			session_outcome(s, "backend %s: cannot send the PROXY "
 			    "header", s->backend);
+			session_result(s, RESULT_BACKEND_ERROR);
 			conn_puts(&s->cli, p->internal_error, s->opt->timeout);
 			return -1;
 		}
 	}
 	/* implicit TLS: after the PROXY header, which goes in plaintext */
 	if (backend_tls_mode(s) == BACKEND_TLS && backend_tls(s) == -1) {
+		session_result(s, RESULT_BACKEND_ERROR);
 		conn_puts(&s->cli, p->internal_error, s->opt->timeout);
 		return -1;
 	}
@@ -132,12 +136,14 @@ session_login(struct session *s, const struct proto *p)
 			return 0;
 		creds_wipe(&s->creds);
 		if (rc == AUTH_ERROR) {
+			session_result(s, RESULT_AUTH_ERROR);
 			client_reply(s, p->internal_error);
 			return EX_TEMPFAIL;
 		}
 		log_refused(s, r.status);
 		if (r.wait <= 0) {
 			session_outcome(s, "auth service refused: %s", r.status);
+			session_result(s, RESULT_REFUSED);
 			p->denied(s, r.status, r.errcode);
 			return -1;
 		}
@@ -222,6 +228,9 @@ session_relay(struct session *s)
 		session_outcome(s, "%s", why);
 	else if (rc == 0)
 		conn_linger(&s->cli, 1000, 1 << 20);
+	/* an error breaks a connection, a reason without one is a limit */
+	session_result(s, rc == -1 ? RESULT_RELAY_ERROR : why != NULL ?
+	    RESULT_TIMEOUT : RESULT_OK);
 	return rc == -1 ? EX_IOERR : 0;
 }
 
@@ -239,10 +248,12 @@ login_outcome(struct session *s)
 		s->outcome[0] = '\0';
 		session_outcome(s, "login_timeout: no relay after %lld.%03llds",
 		    s->opt->login_timeout / 1000, s->opt->login_timeout % 1000);
+		s->result = RESULT_TIMEOUT;
 	} else if (s->cli.broken == ETIMEDOUT || s->be.broken == ETIMEDOUT) {
 		who = s->cli.broken == ETIMEDOUT ? "client" : "backend";
 		s->outcome[0] = '\0';
 		session_outcome(s, "timeout: the %s stopped reading", who);
+		s->result = RESULT_TIMEOUT;
 	}
 }
 
@@ -308,6 +319,7 @@ main(int argc, char *argv[], char *envp[])
 		return EX_USAGE;
 	}
 	session_id(s.client.id, sizeof(s.client.id));
+	log_session_id(s.client.id);
 	if (opt.server_name == NULL) {
 		if (gethostname(host, sizeof(host)) == -1)
 			strlcpy(host, "localhost", sizeof(host));
@@ -330,9 +342,10 @@ main(int argc, char *argv[], char *envp[])
 	conn_keepalive(&s.cli);
 
 	/* implicit TLS: the handshake comes before the greeting */
-	if (opt.ssl && tls_server(&s) == -1)
+	if (opt.ssl && tls_server(&s) == -1) {
+		session_result(&s, RESULT_TLS_ERROR);
 		rc = -1;
-	else
+	} else
 		rc = session_login(&s, p);
 	if (rc == 0 && backend_open(&s, p) == 0 &&
 	    p->backend(&s) == PROTO_RELAY)
@@ -340,14 +353,22 @@ main(int argc, char *argv[], char *envp[])
 	else {
 		/* no relay: the client's last reply must get through */
 		status = rc == 0 ? EX_TEMPFAIL : rc > 0 ? rc : 0;
+		/*
+		 * What said nothing more precise: before the login the client
+		 * left (QUIT, LOGOUT, its close); after it the backend failed,
+		 * unless the client had gone (a write to it failed).
+		 */
+		session_result(&s, rc != 0 || s.cli.broken != 0 ?
+		    RESULT_CLIENT_QUIT : RESULT_BACKEND_ERROR);
 		login_outcome(&s);
 		conn_linger(&s.cli, 1000, 1 << 20);
 	}
 	creds_wipe(&s.creds);
 	tls_facts_free(&s.tls);
-	log_session(&s);
 	conn_close(&s.be);
 	conn_close(&s.cli);
+	/* after the close: the journal's library loads on no client's time */
+	log_session(&s);
 	tls_server_free(s.tlss);
 	conn_free(&s.be);
 	conn_free(&s.cli);

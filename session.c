@@ -71,7 +71,11 @@ int
 client_starttls(struct session *s)
 {
 	creds_wipe(&s->creds);
-	return tls_server(s);
+	if (tls_server(s) == -1) {
+		session_result(s, RESULT_TLS_ERROR);
+		return -1;
+	}
+	return 0;
 }
 
 /* A command for the backend; a failure is recorded for the log. */
@@ -127,13 +131,16 @@ client_read(struct session *s, ssize_t n, char **line, size_t *len)
 		session_outcome(s, "client sent a line longer than %s (%zu)",
 		    s->sasl.mech != NULL ? "the SASL line limit" :
 		    bound[s->opt->protocol], s->cli.linemax);
+		session_result(s, RESULT_CLIENT_ERROR);
 		break;
 	case LINE_TIMEOUT:
 		client_reply(s, s->proto->timeout);
 		session_outcome(s, "client timed out");
+		session_result(s, RESULT_TIMEOUT);
 		break;
 	default:
 		session_outcome(s, "client closed the connection");
+		session_result(s, RESULT_CLIENT_QUIT);
 		break;
 	}
 	return -1;
@@ -146,6 +153,7 @@ client_error(struct session *s, const char *r)
 	client_reply(s, r);
 	if (++s->errors >= s->opt->max_errors) {
 		session_outcome(s, "too many invalid commands");
+		session_result(s, RESULT_CLIENT_ERROR);
 		return 1;
 	}
 	return 0;
@@ -196,10 +204,34 @@ client_sasl_start(struct session *s, const struct sasl_mech *m,
 	if ((m->flags & SASL_SERVER_FIRST) && ir == NULL)
 		salt = session_salt(s);
 	rc = sasl_start(&s->sasl, m, &s->creds, salt, ir, irlen);
-	if (rc == SASL_ERROR)
+	if (rc == SASL_ERROR) {
 		session_outcome(s, "server_name too long for a %s challenge",
 		    m->name);
+		session_result(s, RESULT_USAGE);
+	}
 	return rc;
+}
+
+/*
+ * The backend refused the login itself (with a fixed backend, or an auth
+ * service that leaves the password to it): a refusal as the auth
+ * service's are, with the line fail2ban reads, and the session's result.
+ */
+void
+backend_refused(struct session *s, const char *text, size_t len)
+{
+	char	why[512];
+	size_t	i;
+
+	/* the reply's first line, at most len bytes */
+	for (i = 0; i < len && text[i] != '\0' && text[i] != '\r' &&
+	    text[i] != '\n'; i++)
+		;
+	len = i;
+	snprintf(why, sizeof(why), "backend %s: %.*s", s->backend,
+	    (int)(len > 300 ? 300 : len), text);
+	log_refused(s, why);
+	session_result(s, RESULT_REFUSED);
 }
 
 /* What is left of a wait of ms once the login's deadline bounds it. */

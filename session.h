@@ -76,6 +76,26 @@ struct imap_state {
 	size_t		idlen;
 };
 
+/*
+ * What decided the session's fate: the log line's result= and the
+ * journal's MAILPROXY_RESULT (log.c has the words, man/mailproxy.8
+ * their meaning), so that fail2ban and friends match a word, not prose.
+ */
+enum result {
+	RESULT_NONE,		/* not decided yet */
+	RESULT_OK,		/* logged in and relayed, ended by a close */
+	RESULT_REFUSED,		/* the auth service or the backend said no */
+	RESULT_CLIENT_QUIT,	/* left before logging in */
+	RESULT_CLIENT_ERROR,	/* bad commands, max_errors, too long */
+	RESULT_TIMEOUT,		/* a deadline or an idle limit */
+	RESULT_TLS_ERROR,	/* the client's TLS did not come up */
+	RESULT_AUTH_ERROR,	/* the auth service failed */
+	RESULT_BACKEND_ERROR,	/* the backend failed, or refused a step */
+	RESULT_RELAY_ERROR,	/* a connection broke during the relay */
+	RESULT_USAGE,		/* the options do not fit the session */
+	RESULT_INTERNAL		/* out of memory */
+};
+
 struct proto;
 struct tls_server;
 
@@ -108,6 +128,7 @@ struct session {
 	char			 sasl_error[1024];	/* Auth-Error-SASL, base64 */
 	char			 user[CRED_MAX + 1];	/* for the log */
 	char			 outcome[256];		/* for the log */
+	enum result		 result;		/* and its word */
 	long long		 start_ms;
 };
 
@@ -128,6 +149,7 @@ int	client_tls_offered(const struct session *);
 int	client_tls_required(const struct session *);
 unsigned client_sasl_offered(const struct session *, unsigned);
 int	client_starttls(struct session *);
+void	backend_refused(struct session *, const char *, size_t);
 long long login_left(const struct session *, long long);
 void	login_sleep(const struct session *, long long);
 
@@ -135,8 +157,10 @@ void	login_sleep(const struct session *, long long);
 void	log_init(void);
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_usage(const char *);
+void	log_session_id(const char *);
 void	session_outcome(struct session *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+void	session_result(struct session *, enum result);
 void	log_session(const struct session *);
 void	log_refused(const struct session *, const char *);
 

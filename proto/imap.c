@@ -200,6 +200,7 @@ imap_drop(struct imap_client *ic, const char *line, size_t len)
 		session_outcome(s, "client sent a LITERAL+ literal of %.*s "
 		    "bytes (imap_client_buffer %zu)",
 		    (int)(line + len - brace - 3), brace + 1, limit);
+		session_result(s, RESULT_CLIENT_ERROR);
 		return S_QUIT;
 	}
 	ic->skip = n;
@@ -319,6 +320,7 @@ imap_capability(struct imap_client *ic, struct imap_cmd *cmd)
 		    " STARTTLS LOGINDISABLED" : " STARTTLS", sizeof(buf) - n);
 	if (n + 3 > sizeof(buf)) {
 		session_outcome(s, "imap_capabilities too long");
+		session_result(s, RESULT_USAGE);
 		client_reply(s, REPLY_INTERNAL);
 		return S_QUIT;
 	}

@@ -262,6 +262,11 @@ be_refused(struct session *s, int step, const struct be_resp *r)
 	    s->backend, be_step_names[step], what,
 	    (int)(r->len > 120 ? 120 : r->len), r->line,
 	    step == BE_STARTTLS ? " (it offers no TLS: --proxy-starttls)" : "");
+	/* NO to the credentials, unless its own trouble (RFC 5530) */
+	if ((step == BE_LOGIN || step == BE_LITERAL) && r->status == IMAP_NO &&
+	    memmem(r->line, r->len, "[UNAVAILABLE]", 13) == NULL &&
+	    memmem(r->line, r->len, "[SERVERBUG]", 11) == NULL)
+		backend_refused(s, r->line, r->len);
 	/* a refused STARTTLS, under our tag, is not the client's answer */
 	return be_fail(s, step == BE_STARTTLS ? NULL : r);
 }

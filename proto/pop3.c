@@ -134,6 +134,7 @@ pop3_greeting(struct session *s)
 	else if (session_salt(s) == NULL) {
 		session_outcome(s, "server_name too long for the APOP "
 		    "timestamp");
+		session_result(s, RESULT_USAGE);
 		client_reply(s, REPLY_INTERNAL);
 		return S_QUIT;
 	} else
@@ -375,6 +376,7 @@ pop3_capa(struct session *s, struct cmd *cmd, int state)
 		n += strlcpy(buf + n, ".\r\n", sizeof(buf) - n);
 	if (n >= sizeof(buf)) {
 		session_outcome(s, "pop3_capabilities too long");
+		session_result(s, RESULT_USAGE);
 		client_reply(s, REPLY_INTERNAL);
 		return S_QUIT;
 	}

@@ -190,6 +190,10 @@ pop3_backend(struct session *s)
 			    "--proxy-starttls)" : step == BE_XCLIENT ?
 			    " (list us in its login_trusted_networks, or set "
 			    "--proxy-pop3-xclient=off)" : "");
+			/* the credentials, unless its own trouble (RFC 3206) */
+			if ((step == BE_USER || step == BE_PASS) &&
+			    strstr(line, "[SYS/") == NULL)
+				backend_refused(s, line, len);
 			/* a refused STLS or XCLIENT is ours, not the client's */
 			return step == BE_STLS || step == BE_XCLIENT ?
 			    be_fail(s, NULL, 0) : be_fail(s, line, len);

@@ -111,6 +111,7 @@ smtp_greeting(struct session *s)
 	    conn_wait_readable(&s->cli, s->opt->smtp_greeting_delay) != 0) {
 		client_reply(s, REPLY_PIPELINING);
 		session_outcome(s, "client talked before the greeting");
+		session_result(s, RESULT_CLIENT_ERROR);
 		return S_QUIT;
 	}
 	if (client_replyf(s, "220 %s ESMTP ready\r\n", s->server_name) == -1) {
@@ -202,6 +203,7 @@ smtp_ehlo(struct session *s, struct cmd *cmd)
 		n += strlcpy(buf + n, "250-STARTTLS\r\n", sizeof(buf) - n);
 	if (n >= sizeof(buf)) {
 		session_outcome(s, "smtp_capabilities too long");
+		session_result(s, RESULT_USAGE);
 		client_reply(s, REPLY_INTERNAL);
 		return S_QUIT;
 	}

@@ -360,6 +360,9 @@ smtp_backend(struct session *s)
 			    step == BE_XCLIENT ? " (list us in its "
 			    "smtpd_authorized_xclient_hosts, or set "
 			    "--xclient=off)" : "");
+			/* 535: the credentials (RFC 4954) */
+			if (step == BE_AUTH && r.code == 535)
+				backend_refused(s, r.text, r.len);
 			/* a refused STARTTLS is ours, not the client's */
 			return be_fail(s, step == BE_TLS_EHLO ||
 			    step == BE_STARTTLS ? NULL : &r);
