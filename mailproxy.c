@@ -365,10 +365,15 @@ main(int argc, char *argv[], char *envp[])
 	}
 	creds_wipe(&s.creds);
 	tls_facts_free(&s.tls);
+	/*
+	 * The client has had its last reply (and, but after a relay's
+	 * limit or error, our EOF and its own): the journal's library loads
+	 * on no client's time.  Before the close: under inetd, log.c knows
+	 * stderr for the client's socket by comparing it with stdin.
+	 */
+	log_session(&s);
 	conn_close(&s.be);
 	conn_close(&s.cli);
-	/* after the close: the journal's library loads on no client's time */
-	log_session(&s);
 	tls_server_free(s.tlss);
 	conn_free(&s.be);
 	conn_free(&s.cli);

@@ -47,7 +47,7 @@ syslogged() { wait_log "$T/syslog" "$1"; }
 	run q smtp_chat "$MPPORT" <<<$'EHLO client.example\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\nQUIT'
 	[ "$output" = $'220 mx.test ESMTP ready\r\n250-mx.test\r\n250 AUTH PLAIN LOGIN\r\n235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
 	# LOG_MAIL | LOG_INFO
-	syslogged '^<22>.* mailproxy\[[0-9]+\]: smtp client=127\.0\.0\.1:[0-9]+ user="alice" .*outcome="ok" launcher=inetd$'
+	syslogged '^<22>.* mailproxy\[[0-9]+\]: session=[A-Za-z0-9]{16} smtp client=127\.0\.0\.1:[0-9]+ user="alice" .*result=ok outcome="ok" launcher=inetd$'
 	[ ! -s "$T/devlog.err" ]
 }
 
@@ -92,5 +92,5 @@ syslogged() { wait_log "$T/syslog" "$1"; }
 	[[ "$output" != *refused* ]]
 	[[ "$output" != *mailproxy* ]]
 	# LOG_MAIL | LOG_WARNING
-	syslogged '^<20>.* mailproxy\[[0-9]+\]: AUTH refused: '
+	syslogged '^<20>.* mailproxy\[[0-9]+\]: session=[A-Za-z0-9]{16} AUTH refused: '
 }
