@@ -382,3 +382,69 @@ while off < len(data):
 assert features.get("journal") == (["libsystemd.so.0"], "suggested"), features
 PY
 }
+
+# result_is WORD OUTCOME: the session line says result=WORD beside an
+# outcome matching the ERE OUTCOME
+result_is() {
+	wait_log "$T/systemd-$MPPORT.log" ' result=' 15
+	grep -Eq "^mailproxy\[[0-9]+\]: session=$ID [a-z0-9]+ client=$CLIENT .* result=$1 outcome=\"$2\"" \
+	    "$T/systemd-$MPPORT.log" || { cat "$T/systemd-$MPPORT.log"; false; }
+}
+
+@test "the result words: client-quit, client-error, timeout, auth-error, tls-error, relay-error, each beside its outcome" {
+	start_pop3
+	# client-quit: QUIT before logging in; and a close
+	jlaunch none --protocol=pop3 --backend="127.0.0.1:$BE"
+	run q pop3_chat "$MPPORT" <<<QUIT
+	result_is client-quit "client quit before logging in"
+	: >"$T/systemd-$MPPORT.log"
+	run q pop3_chat "$MPPORT" <<<@shut
+	result_is client-quit "client closed the connection"
+	# client-error: a line over the buffer
+	: >"$T/systemd-$MPPORT.log"
+	run q pop3_chat "$MPPORT" <<<"@raw $(printf 'x%.0s' {1..3000})\\r\\n"
+	result_is client-error "client sent a line longer than the POP3 line limit .*"
+	# timeout: the login's deadline
+	stop_launchers
+	: >"$T/systemd-$MPPORT.log"
+	jlaunch none --protocol=pop3 --backend="127.0.0.1:$BE" --login-timeout=1s
+	run q pop3_chat "$MPPORT" --timeout 5 <<<"@sleep 3"
+	result_is timeout "login_timeout: no relay after 1\.000s"
+	# auth-error: nothing listens where the auth service should
+	stop_launchers
+	: >"$T/systemd-$MPPORT.log"
+	jlaunch none --protocol=pop3 --auth-http="http://127.0.0.1:$(free_port)/auth"
+	run q pop3_chat "$MPPORT" <<<$'USER alice\nPASS secret'
+	result_is auth-error "auth service .*"
+	# tls-error: plaintext to --ssl=on
+	stop_launchers
+	: >"$T/systemd-$MPPORT.log"
+	jlaunch none --protocol=imap --backend="127.0.0.1:$BE" --ssl=on \
+	    --ssl-certificate="$CERTS_EC_CRT" --ssl-certificate-key="$CERTS_EC_KEY"
+	run q chat "$MPPORT" <<<'a LOGIN alice secret'
+	result_is tls-error "client .*"
+	# relay-error: the client resets the connection while relaying
+	stop_launchers
+	start_pop3
+	: >"$T/systemd-$MPPORT.log"
+	jlaunch none --protocol=pop3 --backend="127.0.0.1:$BE"
+	"$PYTHON" - "$MPPORT" <<-'PY'
+	import socket, struct, sys, time
+	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+	def upto(b):
+	    got = b""
+	    while not got.endswith(b):
+	        got += s.recv(4096)
+	    return got
+	upto(b"\r\n")
+	s.sendall(b"USER alice\r\n"); upto(b"\r\n")
+	s.sendall(b"PASS secret\r\n"); upto(b"Logged in.\r\n")
+	s.sendall(b"STAT\r\n"); upto(b"\r\n")
+	# unread bytes and SO_LINGER 0: the close is a reset
+	s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+	s.sendall(b"RETR 1\r\n")
+	time.sleep(0.2)
+	s.close()
+	PY
+	result_is relay-error "(client to backend|backend to client) broke"
+}
