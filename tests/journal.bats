@@ -448,3 +448,42 @@ result_is() {
 	PY
 	result_is relay-error "(client to backend|backend to client) broke"
 }
+
+@test "the README's fail2ban filter (fail2ban-regex) takes the client's address from each 'login refused' line, syslog's and the journal's, IPv6 too, never from a user name, and never counts the session line" {
+	command -v fail2ban-regex >/dev/null || skip "no fail2ban-regex (Debian's fail2ban; .ci/packages has it)"
+	# the filter, as the README has it
+	mkdir -p "$T/f2b"
+	ln -s /etc/fail2ban/filter.d/common.conf "$T/f2b/common.conf"
+	awk '/^    # \/etc\/fail2ban\/filter\.d\/mailproxy\.conf$/ { on = 1 }
+	    on && !/^(    |$)/ { exit }
+	    on { sub(/^    /, ""); print }' \
+	    "$BATS_TEST_DIRNAME/../README.md" >"$T/f2b/mailproxy.conf"
+	grep -q '^failregex = ' "$T/f2b/mailproxy.conf"
+	# real lines: a refusal, and a user name that tries to name a client
+	start_auth
+	jlaunch none --protocol=smtp --auth-http="http://127.0.0.1:$BE/auth" --server-name=mx.test
+	for user in alice 'x" client=10.9.9.9:1 user="y'; do
+		run q smtp_chat "$MPPORT" <<<"EHLO client.test
+AUTH PLAIN $(b64 "\\0$user\\0wrong")
+QUIT"
+		[[ $output == *'535 5.7.0'* ]]
+	done
+	wait_log "$T/systemd-$MPPORT.log" 'x\\x22 client=10\.9\.9\.9:1 user=\\x22y" login refused'
+	wait_log "$T/systemd-$MPPORT.log" 'user="x\\x22 .* result=refused'
+	[ "$(grep -c 'login refused' "$T/systemd-$MPPORT.log")" = 2 ]
+	# as syslog writes them (inetd), as the journal's syslog forwarding
+	# does (systemd: our own "mailproxy[PID]: " after its), and IPv6
+	d=$(date '+%b %e %H:%M:%S')
+	grep '^mailproxy\[' "$T/systemd-$MPPORT.log" | while IFS= read -r l; do
+		echo "$d mx $l"
+		echo "$d mx mailproxy[1]: $l"
+		[[ $l != *'user="alice" login refused'* ]] ||
+			echo "$d mx ${l/client=127.0.0.1:/client=[2001:db8::8]:}"
+	done >"$T/f2b.log"
+	run fail2ban-regex -o ip "$T/f2b.log" "$T/f2b/mailproxy.conf"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'127.0.0.1\n127.0.0.1\n2001:db8::8\n127.0.0.1\n127.0.0.1' ]
+	# and all the other lines (the session lines) missed
+	run fail2ban-regex "$T/f2b.log" "$T/f2b/mailproxy.conf"
+	[[ $output == *"Lines: 9 lines, 0 ignored, 5 matched, 4 missed"* ]] || { echo "$output"; false; }
+}
