@@ -31,7 +31,9 @@ On loopback only, every wait bounded, in one invocation:
   d. instructions  callgrind, pipeline mode (stdin/stdout), the session's
               commands pipelined from a file against bench/backend; the
               IMAP session in TLS too (bench/tlspipe.py), and where its
-              instructions go
+              instructions go; and with the journal (JOURNAL_STREAM naming
+              its stderr, tests/lib/fake_journal.py's socket where
+              journald's would be), against the same session without it
 Then the tables (ratios against the minimal relay under the same launcher
 and against nginx, and the targets of issue 14), bench/results.md and
 bench/results.png (gnuplot).  --smoke: tiny sizes and durations, results in
@@ -770,6 +772,83 @@ mail {
         self.callgrind("empty program, static", [prog("empty-static")])
         if self.cert:
             self.callgrind_tls()
+        self.callgrind_journal()
+
+    JOURNAL_LABEL = "mailproxy %s, journal (sd_journal_send)" % TLS_PROTO
+    JOURNAL_DIR = "/run/systemd/journal"
+
+    def callgrind_journal(self):
+        """The plaintext IMAP session of the table once more, its stderr
+        the journal's stream: JOURNAL_STREAM names the file stderr is, and
+        libsystemd sends the session line to tests/lib/fake_journal.py's
+        socket, which a mount namespace puts at /run/systemd/journal (as
+        tests/journal.bats does; a live journald is never touched).  The
+        difference is what the journal costs a session: loading libsystemd
+        and the libraries it needs, and sd_journal_send."""
+        label = self.JOURNAL_LABEL
+        if subprocess.run(["unshare", "-m", "true"], capture_output=True,
+                          timeout=10).returncode != 0:
+            self.notes.append("journal not measured: no mount namespace "
+                              "(unshare -m needs root)")
+            return
+        made = not os.path.isdir(self.JOURNAL_DIR)
+        try:
+            if made:
+                os.makedirs(self.JOURNAL_DIR)
+            self.journal_session(label)
+        except (OSError, subprocess.TimeoutExpired, Failure) as x:
+            self.problems.append("callgrind %s: %s" % (label, x))
+        finally:
+            if made:
+                try:
+                    os.rmdir(self.JOURNAL_DIR)
+                except OSError:
+                    pass
+
+    def journal_session(self, label):
+        jdir = os.path.join(self.tmp, "journal")
+        os.makedirs(jdir, exist_ok=True)
+        entries = os.path.join(jdir, "entries")
+        ready = os.path.join(jdir, "ready")
+        reader = self.spawn("journal", [sys.executable, os.path.join(
+            ROOT, "tests", "lib", "fake_journal.py"), os.path.join(
+            jdir, "socket"), entries, "--ready", ready])
+        end = time.time() + 10
+        while not os.path.exists(ready):
+            if reader.poll() is not None or time.time() > end:
+                raise Failure("tests/lib/fake_journal.py did not start")
+            time.sleep(0.02)
+        out = os.path.join(self.tmp, "cg-journal.out")
+        errf = os.path.join(self.tmp, "cg-journal.log")
+        script, expect = self.SCRIPTS[TLS_PROTO]
+        with open(errf, "wb") as e:
+            st = os.fstat(e.fileno())
+            env = dict(os.environ,
+                       JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
+            r = subprocess.run(
+                ["unshare", "-m", "sh", "-c",
+                 'mount --bind "$0" %s && exec "$@"' % self.JOURNAL_DIR, jdir,
+                 "valgrind", "--tool=callgrind", "--callgrind-out-file=" + out]
+                + self.mailproxy_args(TLS_PROTO), input=script,
+                stdout=subprocess.PIPE, stderr=e, env=env, timeout=120,
+                cwd=self.tmp)
+        log = open(errf, "rb").read()
+        m = re.search(rb"Collected : (\d+)", log)
+        # the entry came, and stderr had no session line
+        end = time.time() + 5
+        while b"MAILPROXY_RESULT" not in open(entries, "rb").read():
+            if time.time() > end:
+                raise Failure("no journal entry (see %s)" % errf)
+            time.sleep(0.05)
+        self.stop(reader)
+        if not m or expect not in r.stdout or b" result=" in log:
+            raise Failure((r.stdout[-200:] + log[-300:]).decode("utf-8",
+                                                                 "replace"))
+        self.insns[label] = int(m.group(1))
+        plain = self.insns.get("mailproxy " + TLS_PROTO)
+        say("%-40s %12s instructions (%s the session without it)" % (
+            label, "{:,}".format(self.insns[label]),
+            ratio(self.insns[label], plain)))
 
     # what a TLS session's instructions go to (callgrind_annotate, inclusive)
     TLS_PARTS = (
@@ -1030,6 +1109,19 @@ mail {
                 ratio(n, floor) if floor else ""))
         tls = self.insns.get("mailproxy %s, TLS (--ssl=on)" % TLS_PROTO)
         plain = self.insns.get("mailproxy " + TLS_PROTO)
+        journal = self.insns.get(self.JOURNAL_LABEL)
+        if journal and plain:
+            md.append("\nWhat the journal costs a session (the %s session "
+                      "above, in the same run):\n" % TLS_PROTO.upper())
+            md.append("| session | instructions | x without the journal |")
+            md.append("|---|---:|---:|")
+            md.append("| stderr a pipe, no JOURNAL_STREAM (the line on "
+                      "stderr) | %s | 1.00x |" % "{:,}".format(plain))
+            md.append("| JOURNAL_STREAM naming stderr, the journal's socket "
+                      "bound: libsystemd loaded, sd_journal_send | %s | %s |"
+                      % ("{:,}".format(journal), ratio(journal, plain)))
+            md.append("| the journal's cost | %s | |"
+                      % "{:,}".format(journal - plain))
         if tls and self.tls_cost:
             md.append("\nWhere the TLS session's instructions go (callgrind, "
                       "inclusive):\n")
@@ -1362,7 +1454,11 @@ HOW = """- Sessions: bench/load runs each session in lockstep from a thread per
 - Instructions: `valgrind --tool=callgrind` on one process from exec to
   exit, the session's commands pipelined from a file on stdin, stdout to
   a pipe, against bench/backend; the empty programs are `int main(void)
-  { return 0; }`, dynamic and `-static`.
+  { return 0; }`, dynamic and `-static`.  The journal row: the IMAP
+  session with its stderr a file that `JOURNAL_STREAM` names, in a mount
+  namespace whose /run/systemd/journal/socket is tests/lib/fake_journal.py's
+  (these machines run no journald), so that the line goes through
+  libsystemd's `sd_journal_send`.
 - Timings belong here, never in tests; the figures move with the load of
   the machine (see its load average above)."""
 
