@@ -91,6 +91,7 @@ journal_send(const struct journal_entry *e)
 	    "MAILPROXY_DURATION_MS=%lld", e->duration_ms,
 	    "MAILPROXY_RESULT=%s", e->result,
 	    "MAILPROXY_OUTCOME=%s", e->outcome,
+	    "MAILPROXY_LAUNCHER=%s", e->launcher,
 	    NULL);
 	if (rc < 0) {
 		log_warnx("journal: sd_journal_send: %s (the line goes to "

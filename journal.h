@@ -21,6 +21,7 @@ struct journal_entry {
 	const char		*backend_tls;
 	const char		*result;	/* the result word */
 	const char		*outcome;	/* the free text */
+	const char		*launcher;	/* systemd, inetd, ... */
 	unsigned long long	 bytes_in;	/* from the client */
 	unsigned long long	 bytes_out;	/* to the client */
 	long long		 duration_ms;

@@ -212,6 +212,7 @@ log_journal(const struct session *s, const char *line, const char *client,
 	e.backend_tls = s->be_tls;
 	e.result = results[s->result].word;
 	e.outcome = s->outcome[0] ? s->outcome : "ok";
+	e.launcher = s->client.launcher != NULL ? s->client.launcher : "";
 	e.bytes_in = s->cli.rbytes;
 	e.bytes_out = s->cli.wbytes;
 	e.duration_ms = ms;

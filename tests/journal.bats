@@ -141,11 +141,12 @@ sys.stdout.write(e[sys.argv[3]])' "$T/journal.jsonl" "$1" "$2"
 # the fields every entry has, whatever the session
 ID='[A-Za-z0-9]{16}'
 CLIENT='127\.0\.0\.1:[0-9]+'
+LAUNCHER=systemd
 common_fields() {
 	echo "SYSLOG_IDENTIFIER=mailproxy" "SYSLOG_FACILITY=2" "SYSLOG_PID=[0-9]+" \
 	    "MAILPROXY_SESSION_ID=$ID" "MAILPROXY_CLIENT=$CLIENT" \
 	    "MAILPROXY_BYTES_IN=[0-9]+" "MAILPROXY_BYTES_OUT=[0-9]+" \
-	    "MAILPROXY_DURATION_MS=[0-9]+"
+	    "MAILPROXY_DURATION_MS=[0-9]+" "MAILPROXY_LAUNCHER=$LAUNCHER"
 }
 
 # same_as_message N: the entry's fields say what its MESSAGE says
@@ -174,7 +175,7 @@ no_session_line() {
 	    MAILPROXY_USER=alice "MAILPROXY_BACKEND=127\.0\.0\.1:$BE" \
 	    MAILPROXY_RESULT=ok MAILPROXY_OUTCOME=ok MAILPROXY_TLS_VERSION= \
 	    MAILPROXY_TLS_CIPHER= MAILPROXY_BACKEND_TLS= \
-	    "MESSAGE=session=$ID pop3 client=$CLIENT user=\"alice\" backend=127\.0\.0\.1:$BE in=[0-9]+ out=[0-9]+ time=[0-9]+\.[0-9]{3}s result=ok outcome=\"ok\""
+	    "MESSAGE=session=$ID pop3 client=$CLIENT user=\"alice\" backend=127\.0\.0\.1:$BE in=[0-9]+ out=[0-9]+ time=[0-9]+\.[0-9]{3}s result=ok outcome=\"ok\" launcher=systemd"
 	same_as_message 1
 	# the bytes: the client's three commands, and what it was sent
 	[ "$(jfield 1 MAILPROXY_BYTES_IN)" = 31 ]
@@ -198,7 +199,7 @@ no_session_line() {
 	    MAILPROXY_USER=alice "MAILPROXY_BACKEND=127\.0\.0\.1:$BE" \
 	    MAILPROXY_RESULT=ok MAILPROXY_OUTCOME=ok MAILPROXY_TLS_VERSION=TLSv1.3 \
 	    'MAILPROXY_TLS_CIPHER=TLS_[A-Z0-9_]+' MAILPROXY_BACKEND_TLS= \
-	    "MESSAGE=session=$ID imap client=$CLIENT user=\"alice\" .* result=ok outcome=\"ok\" tls=TLSv1\.3/TLS_[A-Z0-9_]+"
+	    "MESSAGE=session=$ID imap client=$CLIENT user=\"alice\" .* result=ok outcome=\"ok\" launcher=systemd tls=TLSv1\.3/TLS_[A-Z0-9_]+"
 	same_as_message 1
 	[[ $(jfield 1 MESSAGE) == *" tls=$(jfield 1 MAILPROXY_TLS_VERSION)/$(jfield 1 MAILPROXY_TLS_CIPHER)" ]]
 	no_session_line
@@ -218,7 +219,7 @@ QUIT"
 	    MAILPROXY_USER=alice MAILPROXY_BACKEND= MAILPROXY_RESULT=refused \
 	    "MAILPROXY_OUTCOME=auth service refused: Invalid login or password" \
 	    MAILPROXY_TLS_VERSION= MAILPROXY_TLS_CIPHER= MAILPROXY_BACKEND_TLS= \
-	    "MESSAGE=session=$ID smtp client=$CLIENT user=\"alice\" backend=- .* result=refused outcome=\"auth service refused: Invalid login or password\""
+	    "MESSAGE=session=$ID smtp client=$CLIENT user=\"alice\" backend=- .* result=refused outcome=\"auth service refused: Invalid login or password\" launcher=systemd"
 	same_as_message 1
 	id=$(jfield 1 MAILPROXY_SESSION_ID)
 	wait_log "$T/systemd-$MPPORT.log" "login refused"
@@ -278,7 +279,7 @@ QUIT"
 	    MAILPROXY_USER= MAILPROXY_BACKEND= MAILPROXY_RESULT=client-error \
 	    "MAILPROXY_OUTCOME=too many invalid commands" \
 	    MAILPROXY_TLS_VERSION= MAILPROXY_TLS_CIPHER= MAILPROXY_BACKEND_TLS= \
-	    "MESSAGE=session=$ID imap client=$CLIENT user=\"\" backend=- .* result=client-error outcome=\"too many invalid commands\""
+	    "MESSAGE=session=$ID imap client=$CLIENT user=\"\" backend=- .* result=client-error outcome=\"too many invalid commands\" launcher=systemd"
 	same_as_message 2
 	no_session_line
 }
@@ -316,7 +317,7 @@ QUIT"
 		JLD=1 jlaunch "$mode" --protocol=pop3 --backend="127.0.0.1:$BE" --server-name=mx.test
 		run q pop3_chat "$MPPORT" <<<$'USER alice\nPASS secret\nQUIT'
 		[[ $output == *$'+OK Bye\r' ]]
-		wait_log "$T/systemd-$MPPORT.log" "^mailproxy\[[0-9]+\]: session=$ID pop3 client=$CLIENT user=\"alice\" .* result=ok outcome=\"ok\"$"
+		wait_log "$T/systemd-$MPPORT.log" "^mailproxy\[[0-9]+\]: session=$ID pop3 client=$CLIENT user=\"alice\" .* result=ok outcome=\"ok\" launcher=systemd$"
 		# the loader spoke (libc), and never of libsystemd
 		grep -q 'file=libc\.so\.6 \[0\]; *needed by' "$T/systemd-$MPPORT.log"
 		if grep libsystemd "$T/systemd-$MPPORT.log"; then
@@ -331,7 +332,7 @@ QUIT"
 	start_pop3
 	JLD=1 jlaunch stderr --protocol=pop3 --backend="127.0.0.1:$BE" --server-name=mx.test
 	run q pop3_chat "$MPPORT" <<<$'USER alice\nPASS secret\nQUIT'
-	wait_log "$T/systemd-$MPPORT.log" "^mailproxy\[[0-9]+\]: session=$ID pop3 client=$CLIENT user=\"alice\" .* result=ok outcome=\"ok\"$"
+	wait_log "$T/systemd-$MPPORT.log" "^mailproxy\[[0-9]+\]: session=$ID pop3 client=$CLIENT user=\"alice\" .* result=ok outcome=\"ok\" launcher=systemd$"
 	grep -q 'file=libc\.so\.6 \[0\]; *needed by' "$T/systemd-$MPPORT.log"
 	! grep libsystemd "$T/systemd-$MPPORT.log" || false
 	# a socket left behind by a journald that is gone: ECONNREFUSED
@@ -339,7 +340,7 @@ QUIT"
 	[ -S "$T/jdir/socket" ]
 	: >"$T/systemd-$MPPORT.log"
 	run q pop3_chat "$MPPORT" <<<$'USER alice\nPASS secret\nQUIT'
-	wait_log "$T/systemd-$MPPORT.log" "^mailproxy\[[0-9]+\]: session=$ID pop3 client=$CLIENT user=\"alice\" .* result=ok outcome=\"ok\"$"
+	wait_log "$T/systemd-$MPPORT.log" "^mailproxy\[[0-9]+\]: session=$ID pop3 client=$CLIENT user=\"alice\" .* result=ok outcome=\"ok\" launcher=systemd$"
 	grep -q 'file=libsystemd\.so\.0 \[0\]; *dynamically loaded by' "$T/systemd-$MPPORT.log"
 	grep -Eq "^mailproxy\[[0-9]+\]: session=$ID journal: sd_journal_send: Connection refused \(the line goes to stderr\)$" "$T/systemd-$MPPORT.log"
 	[ ! -s "$T/journal.jsonl" ]
