@@ -220,9 +220,9 @@ log_journal(const struct session *s, const char *line, const char *client,
 }
 
 /*
- * The session line, once the client has its last reply and its close:
- * to the journal when stderr is its stream (never losing the line if
- * that fails), else stderr or syslog.
+ * The session line, once the client has had its last reply: to the
+ * journal when stderr is its stream (never losing the line if that
+ * fails), else stderr or syslog, at its result's priority.
  */
 void
 log_session(const struct session *s)

@@ -463,7 +463,7 @@ sys.exit(0 if out[i:i + len(msg)] == msg and out[i + len(msg):].startswith(b")\r
 	run q imap_chat "$MPPORT" <<<$'a LOGIN alice "s3cr\\"t"\nb LOGOUT'
 	wait_log "$T/tcpserver-$MPPORT.log" 'outcome='
 	line=$(grep 'outcome=' "$T/tcpserver-$MPPORT.log")
-	[[ "$line" =~ mailproxy\[[0-9]+\]:\ imap\ client=127\.0\.0\.1:[0-9]+\ user=\"alice\"\ backend=127\.0\.0\.1:$BE\ in=[0-9]+\ out=[0-9]+\ time=[0-9]+\.[0-9]{3}s\ outcome=\"ok\" ]]
+	[[ "$line" =~ mailproxy\[[0-9]+\]:\ session=[A-Za-z0-9]{16}\ imap\ client=127\.0\.0\.1:[0-9]+\ user=\"alice\"\ backend=127\.0\.0\.1:$BE\ in=[0-9]+\ out=[0-9]+\ time=[0-9]+\.[0-9]{3}s\ result=ok\ outcome=\"ok\" ]]
 	! grep -q 's3cr' "$T/tcpserver-$MPPORT.log" || false
 }
 

@@ -357,7 +357,7 @@ sys.stdout.buffer.write(b"\n".join(lines) + b"\n")' >"$T/got"
 	run q pop3_chat "$MPPORT" <<<$'USER alice\nPASS s3cr3t-pw\nQUIT'
 	wait_log "$T/tcpserver-$MPPORT.log" 'outcome='
 	line=$(grep 'outcome=' "$T/tcpserver-$MPPORT.log")
-	[[ "$line" =~ mailproxy\[[0-9]+\]:\ pop3\ client=127\.0\.0\.1:[0-9]+\ user=\"alice\"\ backend=127\.0\.0\.1:$BE\ in=[0-9]+\ out=[0-9]+\ time=[0-9]+\.[0-9]{3}s\ outcome=\"ok\" ]]
+	[[ "$line" =~ mailproxy\[[0-9]+\]:\ session=[A-Za-z0-9]{16}\ pop3\ client=127\.0\.0\.1:[0-9]+\ user=\"alice\"\ backend=127\.0\.0\.1:$BE\ in=[0-9]+\ out=[0-9]+\ time=[0-9]+\.[0-9]{3}s\ result=ok\ outcome=\"ok\" ]]
 	p=$(b64 '\0alice\0s3cr3t-pw')
 	run q pop3_chat "$MPPORT" <<<"AUTH PLAIN $p"$'\nQUIT'
 	run q pop3_chat "$MPPORT" <<<$'AUTH LOGIN YWxpY2U=\n'"$(b64 s3cr3t-pw)"$'\nQUIT'

@@ -380,7 +380,7 @@ for i in range(30000):
 	run q smtp_chat "$MPPORT" <<<$'EHLO c\nAUTH LOGIN\nYWxpY2U=\nc2VjcmV0\nQUIT'
 	wait_log "$T/tcpserver-$MPPORT.log" 'outcome='
 	line=$(grep 'outcome=' "$T/tcpserver-$MPPORT.log")
-	[[ "$line" =~ mailproxy\[[0-9]+\]:\ smtp\ client=127\.0\.0\.1:[0-9]+\ user=\"alice\"\ backend=127\.0\.0\.1:$BE\ in=[0-9]+\ out=[0-9]+\ time=[0-9]+\.[0-9]{3}s\ outcome=\"ok\" ]]
+	[[ "$line" =~ mailproxy\[[0-9]+\]:\ session=[A-Za-z0-9]{16}\ smtp\ client=127\.0\.0\.1:[0-9]+\ user=\"alice\"\ backend=127\.0\.0\.1:$BE\ in=[0-9]+\ out=[0-9]+\ time=[0-9]+\.[0-9]{3}s\ result=ok\ outcome=\"ok\" ]]
 	! grep -q -e secret -e c2VjcmV0 -e "$PLAIN" "$T/tcpserver-$MPPORT.log" || false
 }
 
