@@ -30,14 +30,14 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 # it honours it (test-san looks for the report files)
 SANLDFLAGS = $(if $(findstring clang,$(shell $(CC) --version)),,-static-libubsan)
 
-SRCS	 = mailproxy.c options.c values.c addr.c launch.c session.c conn.c backend.c relay.c \
+SRCS	 = mailproxy.c options.c values.c addr.c launch.c front.c session.c conn.c backend.c relay.c \
 	   log.c journal.c resolve.c auth.c dl.c \
 	   tls.c tls_lib.c tls_server.c tls_client.c tls_facts.c tls_ticket.c \
 	   proto/smtp.c proto/smtp_backend.c proto/smtp_parse.c \
 	   proto/pop3.c proto/pop3_backend.c proto/pop3_parse.c \
 	   proto/imap.c proto/imap_backend.c proto/imap_id.c proto/imap_parse.c proto/cmd_parse.c proto/sasl.c \
 	   proto/base64.c proto/xclient.c \
-	   proto/proxy.c proto/crc32c.c proto/auth_http.c proto/ucspi_parse.c
+	   proto/proxy.c proto/proxy_parse.c proto/crc32c.c proto/auth_http.c proto/ucspi_parse.c
 HDRS	 = $(wildcard *.h proto/*.h)
 OBJS	 = $(SRCS:%.c=obj/%.o)
 SANOBJS	 = $(SRCS:%.c=obj-san/%.o)

@@ -17,4 +17,20 @@ struct hostport {
 
 int	hostport_parse(const char *s, size_t len, struct hostport *);
 
+/*
+ * A network as nginx's set_real_ip_from writes it: an IPv4 or IPv6
+ * address, alone (all its bits) or with /BITS.  Bits past the prefix
+ * are dropped, as nginx drops them; an IPv4-mapped IPv6 network is the
+ * IPv4 network it maps.
+ */
+struct cidr {
+	int		 family;	/* AF_INET, AF_INET6 */
+	unsigned char	 addr[16];	/* 4 bytes used for AF_INET */
+	unsigned	 bits;
+};
+
+int	cidr_parse(const char *s, size_t len, struct cidr *);
+/* 1 when the address (text, as inet_ntop writes it) is in the network */
+int	cidr_match(const struct cidr *, const char *ip);
+
 #endif

@@ -370,6 +370,37 @@ conn_getn(struct conn *c, size_t n, long long timeout_ms, char **data)
 	return LINE_OK;
 }
 
+/*
+ * Reads at most n bytes straight from the descriptor, past the buffer
+ * and TLS, once some are there: for what comes before both (a PROXY
+ * header), which the caller reads to its last byte and not one further,
+ * so that what follows stays in the socket for the protocol or the TLS
+ * layer.  The bytes read, 0 at EOF, -1 with errno (ETIMEDOUT when
+ * nothing came by the deadline).
+ */
+ssize_t
+conn_read_raw(struct conn *c, void *p, size_t n, long long timeout_ms)
+{
+	long long	deadline = due(c, timeout_ms);
+	ssize_t		r;
+	int		w;
+
+	for (;;) {
+		if ((w = wait_fd(c->rfd, POLLIN, deadline)) != 1) {
+			if (w == 0)
+				errno = ETIMEDOUT;
+			return -1;
+		}
+		do
+			r = read(c->rfd, p, n);
+		while (r == -1 && errno == EINTR);
+		if (r >= 0)
+			return took(c, r);
+		if (errno != EAGAIN)
+			return -1;
+	}
+}
+
 /* Writes all of p through TLS by the deadline; a failure breaks c. */
 static int
 write_tls(struct conn *c, const unsigned char *p, size_t n,

@@ -62,6 +62,7 @@ int	conn_puts(struct conn *, const char *, long long timeout_ms);
 int	conn_vprintf(struct conn *, long long timeout_ms, const char *,
 	    va_list);
 ssize_t	conn_read(struct conn *, void *, size_t);
+ssize_t	conn_read_raw(struct conn *, void *, size_t, long long timeout_ms);
 ssize_t	conn_write(struct conn *, const void *, size_t);
 ssize_t	conn_splice_in(struct conn *, int pipefd, size_t);
 ssize_t	conn_splice_out(struct conn *, int pipefd, size_t);

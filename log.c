@@ -229,6 +229,7 @@ log_session(const struct session *s)
 {
 	char		 line[2048], user[256], tls[200] = "";
 	char		 client[INET6_ADDRSTRLEN + 16];
+	char		 via[INET6_ADDRSTRLEN + 16];
 	long long	 ms = now_ms() - s->start_ms;
 	size_t		 n;
 
@@ -255,6 +256,12 @@ log_session(const struct session *s)
 	if (s->be_tls[0] != '\0' && n < sizeof(tls))
 		snprintf(tls + n, sizeof(tls) - n, " backend_tls=%s", s->be_tls);
 	strlcat(line, tls, sizeof(line));
+	/* the load balancer whose PROXY header named the client */
+	if (s->client.peer.known) {
+		endpoint_str(via, sizeof(via), &s->client.peer);
+		strlcat(line, " via=", sizeof(line));
+		strlcat(line, via, sizeof(line));
+	}
 	if (journal_stream() && log_journal(s, line, client, user, ms) == 0)
 		return;
 	log_line(results[s->result].prio, line);

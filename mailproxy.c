@@ -16,6 +16,7 @@
 
 #include "auth.h"
 #include "backend.h"
+#include "front.h"
 #include "launch.h"
 #include "options.h"
 #include "proto/auth_http.h"
@@ -341,8 +342,11 @@ main(int argc, char *argv[], char *envp[])
 		s.cli.deadline = s.start_ms + opt.login_timeout;
 	conn_keepalive(&s.cli);
 
+	/* the PROXY header first of all, then TLS, then the greeting */
+	if (opt.listen_proxy_protocol && front_proxy(&s) == -1)
+		rc = -1;
 	/* implicit TLS: the handshake comes before the greeting */
-	if (opt.ssl && tls_server(&s) == -1) {
+	else if (opt.ssl && tls_server(&s) == -1) {
 		session_result(&s, RESULT_TLS_ERROR);
 		rc = -1;
 	} else

@@ -22,6 +22,7 @@
 #define LIBBSD_OPENBSD_VIS
 #include <vis.h>
 
+#include "addr.h"
 #include "options.h"
 #include "values.h"
 
@@ -211,9 +212,9 @@ static const struct opt opts[] = {
 	    "CIPHERS", 0, NOW, "cipher list towards the backend (TLSv1.2)" },
 
 	{ "set-real-ip-from", T_REPEAT, OFF(set_real_ip_from), NULL, "CIDR", 0,
-	    LATER, "network trusted with PROXY, repeatable" },
+	    NOW, "network trusted with PROXY, repeatable" },
 	{ "listen-proxy-protocol", T_FLAG, OFF(listen_proxy_protocol), "off",
-	    NULL, 0, LATER, "expect a PROXY header from the client" },
+	    NULL, 0, NOW, "expect a PROXY header from the client" },
 	{ "proxy-imap-id", T_FLAG, OFF(proxy_imap_id), "off", NULL, 0, NOW,
 	    "send the client's address to the IMAP backend in ID" },
 	{ "proxy-pop3-xclient", T_FLAG, OFF(proxy_pop3_xclient), "off", NULL,
@@ -1040,6 +1041,28 @@ options_tls(const struct options *o, char *err, size_t errlen)
 	return -1;
 }
 
+/*
+ * --set-real-ip-from: each network valid, checked once here so that a
+ * session never meets a bad one.
+ */
+static int
+options_real_ip(const struct options *o, char *err, size_t errlen)
+{
+	const char	*list = o->set_real_ip_from;
+	char		 item[VALUE_MAX + 1], buf[256];
+	struct cidr	 c;
+	int		 n;
+
+	while ((n = options_value_next(&list, item, sizeof item)) != 0)
+		if (n == -1 || cidr_parse(item, n, &c) == -1) {
+			snprintf(err, errlen, "--set-real-ip-from: bad network "
+			    "\"%s\" (use IP, IP/BITS, IPv6 or IPv6/BITS)",
+			    shown(item, n == -1 ? 0 : n, buf, sizeof buf));
+			return -1;
+		}
+	return 0;
+}
+
 int
 options_parse(struct options *o, int argc, char **argv, char **envp,
     char *err, size_t errlen)
@@ -1062,6 +1085,8 @@ options_parse(struct options *o, int argc, char **argv, char **envp,
 		snprintf(err, errlen, "--backend: required (or --auth-http)");
 		return OPT_ERROR;
 	}
+	if (options_real_ip(o, err, errlen) == -1)
+		return OPT_ERROR;
 	return options_tls(o, err, errlen) == -1 ? OPT_ERROR : OPT_RUN;
 }
 
