@@ -109,7 +109,7 @@ session_ok() {
 }
 
 @test "options not implemented yet are refused, never ignored" {
-	for o in --set-real-ip-from=10.0.0.0/8 --listen-proxy-protocol=on; do
+	for o in --proxy-pop3-xclient=on --proxy-imap-id=on; do
 		run "$MP" --protocol=smtp --backend=127.0.0.1:25 "$o"
 		[ "$status" -eq 64 ]
 		[[ "$output" == *"not supported yet"* ]]

@@ -411,8 +411,8 @@ errors(void)
 	char	*env[] = { "MAILPROXY_PROTOCOL=smtp", "MAILPROXY_BACKEND=h:25",
 	    NULL };
 	char	*badenv[] = { "MAILPROXY_PROXY_TIMOUT=10m", NULL };
-	char	*laterenv[] = { "MAILPROXY_LISTEN_PROXY_PROTOCOL=on", NULL };
-	char	*a1[] = { "mailproxy", "--listen-proxy-protocol=on", NULL };
+	char	*laterenv[] = { "MAILPROXY_PROXY_POP3_XCLIENT=on", NULL };
+	char	*a1[] = { "mailproxy", "--proxy-pop3-xclient=on", NULL };
 	char	*a2[] = { "mailproxy", "--resolver", "bogus", NULL };
 	char	*a3[] = { "mailproxy", "--frobnicate=1", NULL };
 	char	*a4[] = { "mailproxy", "--backend=h:25", NULL };
@@ -442,14 +442,22 @@ errors(void)
 	char	*extenv[] = { "MAILPROXY_PROTOCOL=smtp", "MAILPROXY_BACKEND=h:25",
 	    "MAILPROXY_SMTP_AUTH=login external", NULL };
 	char	*run[] = { "mailproxy", NULL };
+	char	*a21[] = { "mailproxy", "--listen-proxy-protocol=on",
+	    "--set-real-ip-from=127.0.0.1", "--set-real-ip-from=10.0.0.0/33",
+	    NULL };
+	char	*a22[] = { "mailproxy", "--listen-proxy-protocol=on",
+	    "--set-real-ip-from=10.0.0.0/8", "--set-real-ip-from=::1",
+	    "--set-real-ip-from=2001:db8::/32", NULL };
+	char	*realenv[] = { "MAILPROXY_PROTOCOL=smtp", "MAILPROXY_BACKEND=h:25",
+	    "MAILPROXY_SET_REAL_IP_FROM=127.0.0.0/8 mx.example", NULL };
 
 	refused("later option on argv", a1, env, OPT_ERROR,
-	    "--listen-proxy-protocol: not supported yet");
+	    "--proxy-pop3-xclient: not supported yet");
 	refused("resolver not an address", a2, env, OPT_ERROR,
 	    "--resolver: bad address \"bogus\" (use off, IP, IP:PORT or "
 	    "[IPv6]:PORT)");
 	refused("later option in env", run, laterenv, OPT_ERROR,
-	    "MAILPROXY_LISTEN_PROXY_PROTOCOL: not supported yet");
+	    "MAILPROXY_PROXY_POP3_XCLIENT: not supported yet");
 	refused("unknown option", a3, env, OPT_ERROR,
 	    "--frobnicate: unknown option (see --help)");
 	refused("unknown env variable", run, badenv, OPT_ERROR,
@@ -492,6 +500,14 @@ errors(void)
 	refused("two certificates, one key", a20, env, OPT_ERROR,
 	    "--ssl-certificate-key: one for each --ssl-certificate, in the "
 	    "same order");
+	refused("a bad network among good ones", a21, env, OPT_ERROR,
+	    "--set-real-ip-from: bad network \"10.0.0.0/33\" (use IP, "
+	    "IP/BITS, IPv6 or IPv6/BITS)");
+	refused("networks of both families and a bare address", a22, env,
+	    OPT_RUN, "");
+	refused("a host name in the environment's networks", run, realenv,
+	    OPT_ERROR, "--set-real-ip-from: bad network \"mx.example\" (use "
+	    "IP, IP/BITS, IPv6 or IPv6/BITS)");
 }
 
 static void
@@ -512,7 +528,7 @@ help(void)
 	fclose(fp);
 	ok(strstr(buf, "--proxy-timeout=TIME") != NULL &&
 	    strstr(buf, "(default: 24h)") != NULL, "help: an option, a default");
-	ok(strstr(buf, "--set-real-ip-from=") != NULL &&
+	ok(strstr(buf, "--proxy-pop3-xclient=") != NULL &&
 	    strstr(buf, "not supported yet") != NULL, "help: later options");
 }
 

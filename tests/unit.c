@@ -23,6 +23,8 @@ main(void)
 	test_identity();
 	test_proxy();
 	test_proxy_v2();
+	test_proxy_parse();
+	test_cidr();
 	test_dl();
 	test_base64();
 	test_sasl();

@@ -15,6 +15,8 @@ void	test_xclient(void);
 void	test_identity(void);
 void	test_proxy(void);
 void	test_proxy_v2(void);
+void	test_proxy_parse(void);
+void	test_cidr(void);
 void	test_dl(void);
 void	test_base64(void);
 void	test_sasl(void);
