@@ -296,6 +296,39 @@ PY
 	[ "$status" -eq 0 ]
 }
 
+# pipe PEER NETWORK...: one SMTP session in a pipeline whose peer is PEER
+# (--client-addr; - for none), the header and QUIT on stdin; prints the
+# log line
+pipe() {
+	local args=() n
+	[[ $1 == - ]] || args+=("--client-addr=$1")
+	shift
+	for n in "$@"; do args+=("--set-real-ip-from=$n"); done
+	printf 'PROXY TCP4 192.0.2.1 198.51.100.2 56324 25\r\nQUIT\r\n' |
+		"$MP" --protocol=smtp --backend=127.0.0.1:1 --server-name=mx.test \
+		    --listen-proxy-protocol=on "${args[@]}" 2>&1 >/dev/null
+}
+
+@test "IPv6 and v4-mapped peers: trusted by their own networks, a v4-mapped one as the IPv4 address it is" {
+	run pipe '[::1]:99' ::1
+	[[ "$output" == *"client=192.0.2.1:56324 "*" via=[::1]:99" ]]
+	run pipe '[2001:db8::5]:99' 2001:db8::/64 10.0.0.0/8
+	[[ "$output" == *" via=[2001:db8::5]:99" ]]
+	run pipe '[2001:db8:0:1::5]:99' 2001:db8::/48
+	[[ "$output" == *" via=[2001:db8:0:1::5]:99" ]]
+	run pipe '[2001:db9::5]:99' 2001:db8::/32 0.0.0.0/0
+	[[ "$output" == *"client=[2001:db9::5]:99 "* && "$output" != *via=* ]]
+	run pipe '::ffff:127.0.0.1' 127.0.0.0/8
+	[[ "$output" == *"client=192.0.2.1:56324 "*" via="* ]]
+	run pipe 127.0.0.1:5 ::ffff:127.0.0.0/104
+	[[ "$output" == *"client=192.0.2.1:56324 "*" via=127.0.0.1:5" ]]
+	run pipe 127.0.0.1:5 ::ffff:10.0.0.0/104 ::/0
+	[[ "$output" == *"client=127.0.0.1:5 "* && "$output" != *via=* ]]
+	# a pipeline without --client-addr has no peer to trust
+	run pipe - 0.0.0.0/0 ::/0
+	[[ "$output" == *"client=unknown "* && "$output" != *via=* ]]
+}
+
 # The real front.  haproxy_front PORT TARGET SEND: HAProxy in TCP mode on
 # 127.0.0.1:PORT, to 127.0.0.1:TARGET with SEND (send-proxy or
 # send-proxy-v2); its log in $T/haproxy-PORT.log.
