@@ -19,7 +19,7 @@ setup() {
 	read -r -d '' BE MPPORT < <(free_port 2) || :
 }
 
-teardown() { san_teardown "$T"/systemd-*.log; }
+teardown() { san_teardown "$T"/systemd-*.log "$T"/inetd-*.log "$T"/tcpserver-*.log; }
 
 PLAIN=AGFsaWNlAHNlY3JldA==
 V1='PROXY TCP4 192.0.2.1 198.51.100.2 56324 25\r\n'
@@ -294,6 +294,20 @@ PY
 	run env MAILPROXY_SET_REAL_IP_FROM='127.0.0.0/8 2001:db8::/32 ::1 10.1.2.3' \
 	    "$MP" --protocol=smtp --backend=127.0.0.1:25 --listen-proxy-protocol=on --check
 	[ "$status" -eq 0 ]
+}
+
+@test "under inetd and tcpserver too: the header is read from fd 0, the protocol answers on fd 1" {
+	backend
+	for l in inetd tcpserver; do
+		port=$(free_port)
+		"launch_$l" "$port" --protocol=smtp --backend="127.0.0.1:$BE" \
+		    --server-name=mx.test --proxy-smtp-auth=on \
+		    --listen-proxy-protocol=on --set-real-ip-from=127.0.0.0/8
+		{ echo "@first $V1"; session; } | smtp_chat "$port" >"$T/out"
+		grep -q '^235 ' "$T/out"
+		wait_log "$T/$l-$port.log" 'smtp client=192\.0\.2\.1:56324 user="alice" .*outcome="ok".* via=127\.0\.0\.1:[0-9]+$'
+	done
+	[ "$(transcript | grep -c $'^XCLIENT .*ADDR=192\\.0\\.2\\.1')" -eq 2 ]
 }
 
 # pipe PEER NETWORK...: one SMTP session in a pipeline whose peer is PEER
