@@ -151,6 +151,30 @@ v1_fields(const char *s, size_t n, struct pp_header *h)
 }
 
 /*
+ * The least a valid v1 line that starts with buf[0..len) can be, so
+ * that a TCP4 or TCP6 line is read in a few reads, not a byte a time:
+ * each of its five spaces still to come, and a byte after each, then
+ * CRLF.  UNKNOWN may end at any byte.
+ */
+static size_t
+v1_need(const unsigned char *buf, size_t len)
+{
+	size_t	spaces = 0, i, n;
+
+	if (len < 11 || (memcmp(buf + 6, "TCP4 ", 5) != 0 &&
+	    memcmp(buf + 6, "TCP6 ", 5) != 0))
+		return len + 1 > PP_MIN ? len + 1 : PP_MIN;
+	for (i = 0; i < len; i++)
+		spaces += buf[i] == ' ';
+	if (buf[len - 1] == '\r')
+		return len + 1;
+	n = len + 2 + (buf[len - 1] == ' ');
+	if (spaces < 5)
+		n += 2 * (5 - spaces);
+	return n;
+}
+
+/*
  * v1: "PROXY " and printable US-ASCII up to a CRLF, all within 107
  * bytes; neither a CR nor an LF alone ends it.  Until the LF is held,
  * one more byte may be read at a time.
@@ -178,7 +202,7 @@ pp_v1(const unsigned char *buf, size_t len, struct pp_header *h)
 	if (i == PP_V1_MAX)
 		return bad(h, "v1: no CRLF within 107 bytes");
 	if (i == len)
-		return need(h, len + 1 > PP_MIN ? len + 1 : PP_MIN);
+		return need(h, v1_need(buf, len));
 	if (i == 0 || buf[i - 1] != '\r')
 		return bad(h, "v1: an LF without its CR");
 	if (i - 1 < 6)

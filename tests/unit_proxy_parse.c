@@ -28,6 +28,8 @@ v1(const char *s, struct pp_header *h)
  * gave last; *used is how many bytes were taken from the stream, which
  * must never pass the header's end.
  */
+static int	reads;
+
 static int
 stream_read(const unsigned char *s, size_t slen, size_t step,
     struct pp_header *h, size_t *used)
@@ -35,7 +37,9 @@ stream_read(const unsigned char *s, size_t slen, size_t step,
 	size_t	have = 0, want;
 	int	rc;
 
+	reads = 0;
 	while ((rc = pp_parse(s, have, h)) == PP_NEED) {
+		reads++;
 		if (h->need <= have || have == slen)
 			return -2;
 		want = h->need - have;
@@ -350,6 +354,9 @@ test_truncations(void)
 		"PROXY TCP6 2001:db8::1 2001:db8::2 1 65535\r\n",
 		"PROXY UNKNOWN\r\n",
 		"PROXY UNKNOWN x\r\n",
+		"PROXY TCP4 0.0.0.0 0.0.0.0 0 0\r\n",
+		"PROXY TCP6 :: :: 0 0\r\n",
+		"PROXY TCP6 ::ffff:192.0.2.1 ::1 65535 1\r\n",
 	};
 	unsigned char		h[PP_V2_MAX + 64], s[PP_V2_MAX + 64];
 	struct pp_header	p;
@@ -394,6 +401,11 @@ test_truncations(void)
 	}
 	ok(all, "a reader that takes what pp_parse asks for never reads "
 	    "past the header");
+	stream_read((const unsigned char *)lines[0], strlen(lines[0]), 4096,
+	    &p, &used);
+	printf("# v1 TCP4, 44 bytes: %d reads\n", reads);
+	ok(used == strlen(lines[0]) && reads <= 8,
+	    "v1 TCP4: read in a few reads, not a byte at a time");
 }
 
 /* Our own headers (proto/proxy.c) read back as they were written. */
