@@ -61,12 +61,12 @@ syslogged() { wait_log "$T/syslog" "$1"; }
 		esac
 		: >"$T/syslog"
 		MPPORT=$(free_port)
-		inetd --protocol="$p" --backend="127.0.0.1:$BE" --proxy-pop3-xclient=on
+		inetd --protocol="$p" --backend="127.0.0.1:$BE" --max-commands=10
 		chat "$MPPORT" --timeout 5 </dev/null >"$T/got" 2>/dev/null
 		printf '%s' "$want" >"$T/want"
 		same_bytes "$T/want" "$T/got"
 		# LOG_MAIL | LOG_ERR
-		syslogged '^<19>.* mailproxy\[[0-9]+\]: --proxy-pop3-xclient: not supported yet$'
+		syslogged '^<19>.* mailproxy\[[0-9]+\]: --max-commands: not supported yet$'
 		[ "$(wc -l <"$T/syslog")" -eq 1 ]
 	done
 	[ ! -s "$T/devlog.err" ]

@@ -109,7 +109,7 @@ session_ok() {
 }
 
 @test "options not implemented yet are refused, never ignored" {
-	for o in --proxy-pop3-xclient=on --proxy-imap-id=on; do
+	for o in --max-commands=10 --smtp-auth=xoauth2; do
 		run "$MP" --protocol=smtp --backend=127.0.0.1:25 "$o"
 		[ "$status" -eq 64 ]
 		[[ "$output" == *"not supported yet"* ]]

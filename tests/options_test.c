@@ -411,8 +411,8 @@ errors(void)
 	char	*env[] = { "MAILPROXY_PROTOCOL=smtp", "MAILPROXY_BACKEND=h:25",
 	    NULL };
 	char	*badenv[] = { "MAILPROXY_PROXY_TIMOUT=10m", NULL };
-	char	*laterenv[] = { "MAILPROXY_PROXY_POP3_XCLIENT=on", NULL };
-	char	*a1[] = { "mailproxy", "--proxy-pop3-xclient=on", NULL };
+	char	*laterenv[] = { "MAILPROXY_MAX_COMMANDS=10", NULL };
+	char	*a1[] = { "mailproxy", "--max-commands=10", NULL };
 	char	*a2[] = { "mailproxy", "--resolver", "bogus", NULL };
 	char	*a3[] = { "mailproxy", "--frobnicate=1", NULL };
 	char	*a4[] = { "mailproxy", "--backend=h:25", NULL };
@@ -452,12 +452,12 @@ errors(void)
 	    "MAILPROXY_SET_REAL_IP_FROM=127.0.0.0/8 mx.example", NULL };
 
 	refused("later option on argv", a1, env, OPT_ERROR,
-	    "--proxy-pop3-xclient: not supported yet");
+	    "--max-commands: not supported yet");
 	refused("resolver not an address", a2, env, OPT_ERROR,
 	    "--resolver: bad address \"bogus\" (use off, IP, IP:PORT or "
 	    "[IPv6]:PORT)");
 	refused("later option in env", run, laterenv, OPT_ERROR,
-	    "MAILPROXY_PROXY_POP3_XCLIENT: not supported yet");
+	    "MAILPROXY_MAX_COMMANDS: not supported yet");
 	refused("unknown option", a3, env, OPT_ERROR,
 	    "--frobnicate: unknown option (see --help)");
 	refused("unknown env variable", run, badenv, OPT_ERROR,
@@ -528,7 +528,7 @@ help(void)
 	fclose(fp);
 	ok(strstr(buf, "--proxy-timeout=TIME") != NULL &&
 	    strstr(buf, "(default: 24h)") != NULL, "help: an option, a default");
-	ok(strstr(buf, "--proxy-pop3-xclient=") != NULL &&
+	ok(strstr(buf, "--max-commands=") != NULL &&
 	    strstr(buf, "not supported yet") != NULL, "help: later options");
 }
 
