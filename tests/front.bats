@@ -122,7 +122,7 @@ session() { printf '%s\n' "EHLO client.example" "AUTH PLAIN $PLAIN" QUIT; }
 	printf '@raw EHLO client.example\\r\\n\n' | chat "$MPPORT" --timeout 5 >"$T/out"
 	[ ! -s "$T/out" ]
 	wait_sessions 1
-	mplog | grep -qE 'smtp client=127\.0\.0\.1:[0-9]+ user="" backend=- .*outcome="PROXY header: not a PROXY header"'
+	mplog | grep -qE 'smtp client=127\.0\.0\.1:[0-9]+ user="" backend=- .*result=client-error outcome="PROXY header: not a PROXY header"'
 	[ ! -s "$T/fake-$BE.transcript" ]
 }
 
@@ -134,7 +134,7 @@ session() { printf '%s\n' "EHLO client.example" "AUTH PLAIN $PLAIN" QUIT; }
 	[ ! -s "$T/out" ]
 	((SECONDS - start <= 4))
 	wait_sessions 1
-	mplog | grep -q 'outcome="PROXY header: none came in time"'
+	mplog | grep -q 'result=timeout outcome="PROXY header: none came in time"'
 }
 
 @test "a header sent a byte at a time: one deadline for the whole header, a peer cannot stretch it" {
@@ -165,7 +165,7 @@ session() { printf '%s\n' "EHLO client.example" "AUTH PLAIN $PLAIN" QUIT; }
 	printf '@raw PROXY TCP4 192.0\n@shut\n' | chat "$MPPORT" --timeout 5 >"$T/out"
 	[ ! -s "$T/out" ]
 	wait_sessions 1
-	mplog | grep -q 'outcome="PROXY header: the peer closed the connection after 16 bytes"'
+	mplog | grep -q 'result=client-quit outcome="PROXY header: the peer closed the connection after 16 bytes"'
 }
 
 @test "hostile headers: each refused with its reason, nothing sent, no backend contact" {
