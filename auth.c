@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "proto/auth_http.h"
 #include "resolve.h"
 #include "session.h"
+#include "tls.h"
 
 static const char *
 auth_method(unsigned m)
@@ -53,7 +55,23 @@ auth_request(struct session *s, struct auth_req *q, const char *host,
 	q->protocol = names[s->opt->protocol];
 	q->attempt = s->attempt;
 	q->client_ip = s->client.remote.known ? s->client.remote.ip : "unknown";
+	if (s->client.proxied && s->client.pp_remote.known &&
+	    s->client.pp_local.known) {
+		q->pp_addr = s->client.pp_remote.ip;
+		q->pp_port = s->client.pp_remote.port;
+		q->pp_server_addr = s->client.pp_local.ip;
+		q->pp_server_port = s->client.pp_local.port;
+	}
 	q->headers = s->opt->auth_http_header;
+	/* ours, after nginx's */
+	if (s->client.remote.known)
+		q->client_port = s->client.remote.port;
+	if (s->client.local.known) {
+		q->server_addr = s->client.local.ip;
+		q->server_port = s->client.local.port;
+	}
+	if (s->tls.on)
+		q->sni = s->tls.sni;
 	/* the client's TLS, implicit or after STARTTLS (Auth-SSL-*) */
 	if (s->tls.on) {
 		q->tls = &s->tls;
@@ -73,11 +91,16 @@ auth_request(struct session *s, struct auth_req *q, const char *host,
 	}
 }
 
-/* Auth-Server must be an address, as in nginx: no resolving here. */
+/*
+ * Auth-Server: an address, as in nginx, or (ours) a host name, resolved
+ * as --backend's is when the backend is connected.  Anything else is
+ * refused before it reaches a resolver or the log's backend=.
+ */
 static int
 auth_backend(struct session *s, const struct auth_resp *r)
 {
 	unsigned char	 bin[16];
+	int		 w;
 
 	if (r->server[0] == '\0' || r->port[0] == '\0') {
 		session_outcome(s, "auth service said OK without Auth-Server "
@@ -89,15 +112,21 @@ auth_backend(struct session *s, const struct auth_resp *r)
 		    r->port);
 		return -1;
 	}
-	if (inet_pton(AF_INET, r->server, bin) == 1)
-		snprintf(s->backend, sizeof(s->backend), "%s:%s", r->server,
-		    r->port);
-	else if (inet_pton(AF_INET6, r->server, bin) == 1)
-		snprintf(s->backend, sizeof(s->backend), "[%s]:%s", r->server,
-		    r->port);
+	if (inet_pton(AF_INET6, r->server, bin) == 1)
+		w = snprintf(s->backend, sizeof(s->backend), "[%s]:%s",
+		    r->server, r->port);
+	else if (inet_pton(AF_INET, r->server, bin) == 1 ||
+	    hostname_valid(r->server, strlen(r->server)))
+		w = snprintf(s->backend, sizeof(s->backend), "%s:%s",
+		    r->server, r->port);
 	else {
 		session_outcome(s, "auth service sent a bad Auth-Server \"%s\": "
-		    "it must be an IP address", r->server);
+		    "it must be an IP address or a host name", r->server);
+		return -1;
+	}
+	if (w < 0 || (size_t)w >= sizeof(s->backend)) {
+		s->backend[0] = '\0';
+		session_outcome(s, "auth service sent an Auth-Server too long");
 		return -1;
 	}
 	return 0;
@@ -124,59 +153,100 @@ auth_creds(struct session *s, const struct auth_resp *r)
 	return 0;
 }
 
+/*
+ * The connection to the service, TLS done for an https URL, within the
+ * exchange's deadline: 0, or -1 with the outcome set.  libssl is loaded
+ * only here, for https: a plaintext service costs a session nothing.
+ */
 static int
-auth_exchange(struct session *s, const char *hostport, const char *req,
-    size_t reqlen, struct auth_resp *r)
+auth_connect(struct session *s, const struct auth_url *u, const char *peer,
+    struct conn *c, long long deadline)
 {
-	char		 buf[AUTH_HTTP_RESPONSE_MAX + 1], err[256];
-	struct conn	 c;
-	long long	 timeout = login_left(s, s->opt->auth_http_timeout);
-	long long	 deadline = now_ms() + timeout;
-	int		 fd, rc = 0;
-	ssize_t		 n;
+	char	 err[256];
+	int	 fd;
 
-	if ((fd = backend_connect(hostport, timeout, err,
-	    sizeof(err))) == -1) {
+	if (u->kind == AUTH_URL_UNIX)
+		fd = unix_connect(u->path, deadline - now_ms(), err,
+		    sizeof(err));
+	else
+		fd = backend_connect(u->hostport, deadline - now_ms(), err,
+		    sizeof(err));
+	if (fd == -1) {
 		/* err names the address as "backend HOST:PORT: why" */
 		session_outcome(s, "auth service %s", strncmp(err, "backend ",
 		    8) == 0 ? err + 8 : err);
 		return -1;
 	}
-	conn_init(&c, fd, fd, NULL, 0);
-	if (conn_writeall(&c, req, reqlen, deadline - now_ms()) == -1) {
-		session_outcome(s, "auth service %s: cannot send", hostport);
-		close(fd);
+	conn_init(c, fd, fd, NULL, 0);
+	c->deadline = deadline;
+	if (u->kind == AUTH_URL_HTTPS &&
+	    tls_client_conn(s, c, u->name, peer, deadline - now_ms()) == -1) {
+		conn_close(c);
 		return -1;
 	}
-	c.len = 0;
+	return 0;
+}
+
+/*
+ * One request and its response, all within auth_http_timeout (and the
+ * login's deadline).  A TLS read may stall on a partial record, or want
+ * to write: it waits for what it wants, never takes that for the end.
+ */
+static int
+auth_exchange(struct session *s, const struct auth_url *u, const char *req,
+    size_t reqlen, struct auth_resp *r)
+{
+	char		 buf[AUTH_HTTP_RESPONSE_MAX + 1], peer[320];
+	struct conn	 c;
+	long long	 timeout = login_left(s, s->opt->auth_http_timeout);
+	long long	 deadline = now_ms() + timeout;
+	int		 rc = 0, want = 0;
+	ssize_t		 n;
+
+	snprintf(peer, sizeof(peer), "auth service %s%s",
+	    u->kind == AUTH_URL_UNIX ? "unix:" : "",
+	    u->kind == AUTH_URL_UNIX ? u->path : u->hostport);
+	if (auth_connect(s, u, peer, &c, deadline) == -1)
+		return -1;
+	if (conn_writeall(&c, req, reqlen, deadline - now_ms()) == -1) {
+		session_outcome(s, "%s: cannot send", peer);
+		conn_close(&c);
+		return -1;
+	}
+	c.rbytes = 0;
 	while (rc == 0) {
 		size_t have = c.rbytes;
 
 		if (have == sizeof(buf) - 1 || now_ms() >= deadline ||
-		    conn_wait_readable(&c, deadline - now_ms()) != 1) {
-			session_outcome(s, "auth service %s %s", hostport,
+		    (want != 0 ? conn_wait(&c, want, deadline - now_ms()) :
+		    conn_wait_readable(&c, deadline - now_ms())) != 1) {
+			session_outcome(s, "%s %s", peer,
 			    have == sizeof(buf) - 1 ? "sent too much" :
 			    "timed out");
 			rc = -1;
 			break;
 		}
 		n = conn_read(&c, buf + have, sizeof(buf) - 1 - have);
+		if (n == -1 && errno == EAGAIN && c.tls != NULL) {
+			want = c.rwant;
+			continue;
+		}
+		want = 0;
 		if (n <= 0) {
 			rc = auth_http_response(buf, have, r);
 			if (rc != 1) {
-				session_outcome(s, "auth service %s closed the "
-				    "connection %s", hostport, have == 0 ?
+				session_outcome(s, "%s closed the connection "
+				    "%s", peer, have == 0 ?
 				    "without answering" : "mid-response");
 				rc = -1;
 			}
 			break;
 		}
 		if ((rc = auth_http_response(buf, c.rbytes, r)) == -1)
-			session_outcome(s, "auth service %s sent a malformed "
-			    "response", hostport);
+			session_outcome(s, "%s sent a malformed response", peer);
 	}
 	explicit_bzero(buf, sizeof(buf));
-	close(fd);
+	conn_close(&c);
 	return rc == 1 ? 0 : -1;
 }
 
@@ -202,20 +272,32 @@ auth_request_failed(struct session *s, int why)
 		    "bytes)", AUTH_HTTP_REQUEST_MAX);
 }
 
+/* The service's choices for this session, once it said OK. */
+static void
+auth_choices(struct session *s, const struct auth_resp *r)
+{
+	s->be_ssl = r->proxy_ssl;
+	strlcpy(s->be_ssl_name, r->proxy_ssl_name, sizeof(s->be_ssl_name));
+	s->be_proxy_protocol = r->proxy_protocol;
+	s->be_xclient = r->xclient;
+	s->be_smtp_auth = r->smtp_auth;
+}
+
 int
 auth_ask(struct session *s, struct auth_resp *r)
 {
+	struct auth_url	 u;
 	struct auth_req	 q;
-	char		 hostport[300], host[256], req[AUTH_HTTP_REQUEST_MAX];
-	const char	*uri;
+	char		 req[AUTH_HTTP_REQUEST_MAX];
 	int		 n, rc = AUTH_ERROR, tries;
 
-	if (auth_http_url(s->opt->auth_http, hostport, sizeof(hostport), host,
-	    sizeof(host), &uri) == -1) {
+	_Static_assert(sizeof(s->sasl_error) >= sizeof(r->sasl_error),
+	    "Auth-Error-SASL fits the session's");
+	if (auth_http_url(s->opt->auth_http, &u) == -1) {
 		session_outcome(s, "bad --auth-http URL");
 		return AUTH_ERROR;
 	}
-	auth_request(s, &q, host, uri);
+	auth_request(s, &q, u.host, u.uri);
 	if ((n = auth_http_request(&q, req, sizeof(req))) < 0) {
 		auth_request_failed(s, n);
 		explicit_bzero(req, sizeof(req));
@@ -226,8 +308,10 @@ auth_ask(struct session *s, struct auth_resp *r)
 	 * never at once (nginx asks again at once without Auth-Wait).
 	 */
 	for (tries = 0; tries < 5; tries++) {
-		if (auth_exchange(s, hostport, req, n, r) == -1)
+		if (auth_exchange(s, &u, req, n, r) == -1)
 			break;
+		/* Angie's: the SASL failure text, with a refusal mostly */
+		strlcpy(s->sasl_error, r->sasl_error, sizeof(s->sasl_error));
 		if (r->verdict == AUTH_HTTP_WAIT) {
 			if (tries == 4)
 				session_outcome(s, "auth service answered "
@@ -248,9 +332,7 @@ auth_ask(struct session *s, struct auth_resp *r)
 		else if (r->verdict == AUTH_HTTP_NONE)
 			session_outcome(s, "auth service sent no Auth-Status");
 		else if (auth_backend(s, r) == 0 && auth_creds(s, r) == 0) {
-			s->be_ssl = r->proxy_ssl;
-			strlcpy(s->be_ssl_name, r->proxy_ssl_name,
-			    sizeof(s->be_ssl_name));
+			auth_choices(s, r);
 			rc = AUTH_OK;
 		}
 		break;

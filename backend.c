@@ -4,6 +4,7 @@
  * non-blocking; conn.c waits with poll.
  */
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -101,6 +102,36 @@ backend_connect(const char *hostport, long long timeout_ms, char *err,
 		snprintf(err, errlen, "backend %s: %s", hostport,
 		    strerror(errno));
 	freeaddrinfo(res);
+	return fd;
+}
+
+/*
+ * A unix-domain stream socket (the auth service at "unix:/path"): a
+ * connected socket, or -1 with a message in err.  A listener with a full
+ * backlog refuses at once (EAGAIN), as a TCP one may time out.
+ */
+int
+unix_connect(const char *path, long long timeout_ms, char *err,
+    size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	struct addrinfo		 ai;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "unix:%s: path too long", path);
+		return -1;
+	}
+	memset(&ai, 0, sizeof(ai));
+	ai.ai_family = AF_UNIX;
+	ai.ai_socktype = SOCK_STREAM;
+	ai.ai_addr = (struct sockaddr *)&sun;
+	ai.ai_addrlen = sizeof(sun);
+	if ((fd = connect_one(&ai, timeout_ms)) == -1)
+		snprintf(err, errlen, "unix:%s: %s", path, strerror(errno));
 	return fd;
 }
 

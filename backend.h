@@ -8,6 +8,8 @@ struct session;
 
 int	backend_connect(const char *hostport, long long timeout_ms,
 	    char *err, size_t errlen);
+int	unix_connect(const char *path, long long timeout_ms, char *err,
+	    size_t errlen);
 
 /* How the session's backend speaks TLS: backend_tls_mode's answers. */
 enum {

@@ -65,7 +65,7 @@ backend_open(struct session *s, const struct proto *p)
 {
 	unsigned char	hdr[PROXY_V2_MAX];
 	char		err[512];
-	int		fd, n;
+	int		fd, n, pp;
 
 	fd = backend_connect(s->backend, login_left(s, s->opt->timeout), err,
 	    sizeof(err));
@@ -83,8 +83,11 @@ backend_open(struct session *s, const struct proto *p)
 		return -1;
 	}
 	s->be.deadline = s->cli.deadline;
-	if (s->opt->proxy_protocol != PROXYPROTO_OFF) {
-		if (s->opt->proxy_protocol == PROXYPROTO_V2)
+	/* the auth service's choice for this session, else the options' */
+	pp = s->be_proxy_protocol >= 0 ? s->be_proxy_protocol :
+	    (int)s->opt->proxy_protocol;
+	if (pp != PROXYPROTO_OFF) {
+		if (pp == PROXYPROTO_V2)
 			n = proxy_v2(&s->client, &s->tls, hdr, sizeof(hdr));
 		else
 			n = proxy_v1(&s->client, (char *)hdr, sizeof(hdr));
@@ -268,7 +271,7 @@ main(int argc, char *argv[], char *envp[])
 	static struct options	 opt;
 	static struct session	 s;
 	const struct proto	*p;
-	const char		*uri;
+	struct auth_url		 url;
 	char			 err[512], host[NAME_MAX_LEN + 1];
 	int			 rc, status = 0;
 
@@ -290,10 +293,11 @@ main(int argc, char *argv[], char *envp[])
 	}
 	log_init();
 	p = proto_find(opt.protocol);
-	if (rc == OPT_RUN && opt.auth_http != NULL && auth_http_url(opt.auth_http,
-	    err, sizeof(err), host, sizeof(host), &uri) == -1) {
+	if (rc == OPT_RUN && opt.auth_http != NULL &&
+	    auth_http_url(opt.auth_http, &url) == -1) {
 		snprintf(err, sizeof(err), "--auth-http: bad URL \"%s\" (use "
-		    "http://HOST[:PORT][/URI])", opt.auth_http);
+		    "http[s]://HOST[:PORT][/URI] or unix:/PATH[:/URI])",
+		    opt.auth_http);
 		rc = OPT_ERROR;
 	}
 	if (rc == OPT_RUN && tls_files_check(&opt, err, sizeof(err)) == -1)

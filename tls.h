@@ -71,6 +71,9 @@ void	tls_server_free(struct tls_server *);
  * 0, or -1 with the reason as the session's outcome.
  */
 int	tls_client(struct session *, const char *name);
+/* The same on another connection (the auth service's), peer for the log. */
+int	tls_client_conn(struct session *, struct conn *, const char *name,
+	    const char *peer, long long timeout_ms);
 
 /* Every file of the TLS options readable (at start): 0, or -1 and err. */
 int	tls_files_check(const struct options *, char *err, size_t errlen);

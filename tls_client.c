@@ -163,6 +163,54 @@ tls_client_check(const struct options *o, char *err, size_t errlen)
 }
 
 /*
+ * The handshake on c towards name, verified as the backend is, within
+ * timeout_ms (and c's deadline); peer names the other end for the log,
+ * "backend HOST:PORT".  0, or -1 with the reason as the session's
+ * outcome.
+ */
+int
+tls_client_conn(struct session *s, struct conn *c, const char *name,
+    const char *peer, long long timeout_ms)
+{
+	const struct options	*o = s->opt;
+	struct tls_client	 t = { NULL, X509_V_OK };
+	SSL_CTX			*ctx;
+	char			 err[512];
+	long			 v;
+	int			 rc;
+
+	if ((ctx = ctx_new(o, err, sizeof(err))) == NULL ||
+	    verify_name(o, ctx, name, &t, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		session_outcome(s, "%s: %s", peer, err);
+		if (ctx != NULL)
+			sym_SSL_CTX_free(ctx);
+		return -1;
+	}
+	sym_SSL_CTX_set_ex_data(ctx, 0, &t);
+	sym_SSL_CTX_set_info_callback(ctx, info_cb);
+	rc = tls_handshake(c, ctx, 0, timeout_ms, err, sizeof(err));
+	/* the SSL keeps the context: nothing of ours may stay in it */
+	sym_SSL_CTX_set_info_callback(ctx, NULL);
+	sym_SSL_CTX_set_ex_data(ctx, 0, NULL);
+	sym_SSL_CTX_free(ctx);
+	if (rc == -1 && o->proxy_ssl_verify && t.verify != X509_V_OK)
+		session_outcome(s, "%s: TLS certificate: %s", peer,
+		    sym_X509_verify_cert_error_string(t.verify));
+	else if (rc == -1)
+		session_outcome(s, "%s: %s", peer, err);
+	else if (o->proxy_ssl_verify && (v = sym_SSL_get_verify_result(
+	    c->tls)) != X509_V_OK) {
+		/* not reached with SSL_VERIFY_PEER; kept as the last word */
+		session_outcome(s, "%s: TLS certificate: %s", peer,
+		    sym_X509_verify_cert_error_string(v));
+		tls_free(c);
+		return -1;
+	}
+	return rc;
+}
+
+/*
  * The handshake on s->be, towards name (NULL: the backend's host).
  * Plaintext the backend sent ahead (after its STARTTLS reply) is dropped
  * first.  0, or -1 with the reason as the session's outcome; the caller
@@ -171,13 +219,8 @@ tls_client_check(const struct options *o, char *err, size_t errlen)
 int
 tls_client(struct session *s, const char *name)
 {
-	const struct options	*o = s->opt;
-	struct tls_client	 t = { NULL, X509_V_OK };
 	struct hostport		 hp;
-	SSL_CTX			*ctx;
-	char			 err[512];
-	long			 v;
-	int			 rc;
+	char			 peer[NAME_MAX_LEN + 32];
 
 	if (name == NULL) {
 		if (hostport_parse(s->backend, strlen(s->backend), &hp) == -1) {
@@ -187,36 +230,10 @@ tls_client(struct session *s, const char *name)
 		}
 		name = hp.host;
 	}
-	if ((ctx = ctx_new(o, err, sizeof(err))) == NULL ||
-	    verify_name(o, ctx, name, &t, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
-		session_outcome(s, "backend %s: %s", s->backend, err);
-		if (ctx != NULL)
-			sym_SSL_CTX_free(ctx);
-		return -1;
-	}
-	sym_SSL_CTX_set_ex_data(ctx, 0, &t);
-	sym_SSL_CTX_set_info_callback(ctx, info_cb);
+	snprintf(peer, sizeof(peer), "backend %s", s->backend);
 	conn_discard(&s->be);
-	rc = tls_handshake(&s->be, ctx, 0, o->timeout, err, sizeof(err));
-	/* the SSL keeps the context: nothing of ours may stay in it */
-	sym_SSL_CTX_set_info_callback(ctx, NULL);
-	sym_SSL_CTX_set_ex_data(ctx, 0, NULL);
-	sym_SSL_CTX_free(ctx);
-	if (rc == -1 && o->proxy_ssl_verify && t.verify != X509_V_OK)
-		session_outcome(s, "backend %s: TLS certificate: %s",
-		    s->backend, sym_X509_verify_cert_error_string(t.verify));
-	else if (rc == -1)
-		session_outcome(s, "backend %s: %s", s->backend, err);
-	else if (o->proxy_ssl_verify && (v = sym_SSL_get_verify_result(
-	    s->be.tls)) != X509_V_OK) {
-		/* not reached with SSL_VERIFY_PEER; kept as the last word */
-		session_outcome(s, "backend %s: TLS certificate: %s",
-		    s->backend, sym_X509_verify_cert_error_string(v));
-		tls_free(&s->be);
+	if (tls_client_conn(s, &s->be, name, peer, s->opt->timeout) == -1)
 		return -1;
-	}
-	if (rc == 0)
-		tls_describe(&s->be, s->be_tls, sizeof(s->be_tls));
-	return rc;
+	tls_describe(&s->be, s->be_tls, sizeof(s->be_tls));
+	return 0;
 }

@@ -8,38 +8,73 @@
 #include <strings.h>
 
 #include "../addr.h"
+#include "../options.h"
 #include "../tls.h"
 #include "auth_http.h"
 
 /*
- * "[http://]host[:port][/uri]": hostport to connect to, host for Host:.
- * The URL goes into the request as it is: no blanks or control bytes,
- * and a port, when given, is a number (so "https://..." is refused).
+ * nginx's "unix:/path[:/uri]" (ngx_parse_unix_domain_url): the path runs
+ * to the first ':', the URI follows it, and the Host header is
+ * "localhost".  A URI that does not begin with '/' (nginx would send it
+ * as it is) is refused: "GET auth HTTP/1.0" is no request.
+ */
+static int
+url_unix(const char *p, struct auth_url *u)
+{
+	size_t	n = strcspn(p, ":");
+
+	if (n == 0 || n >= sizeof(u->path))
+		return -1;
+	memcpy(u->path, p, n);
+	u->path[n] = '\0';
+	u->uri = p[n] == '\0' || p[n + 1] == '\0' ? "/" : p + n + 1;
+	if (u->uri[0] != '/')
+		return -1;
+	u->kind = AUTH_URL_UNIX;
+	strlcpy(u->host, "localhost", sizeof(u->host));
+	return 0;
+}
+
+/*
+ * "[http://]host[:port][/uri]", "[http://]unix:/path[:/uri]" or
+ * "https://host[:port][/uri]", into u.  The URL goes into the request as
+ * it is: no blanks or control bytes, and a port, when given, is a number.
  */
 int
-auth_http_url(const char *url, char *hostport, size_t hpcap, char *host,
-    size_t hostcap, const char **uri)
+auth_http_url(const char *url, struct auth_url *u)
 {
 	struct hostport	 hp;
 	const char	*p;
 	size_t		 n;
-	int		 w;
+	int		 w, port = 80;
 
+	memset(u, 0, sizeof(*u));
+	u->kind = AUTH_URL_HTTP;
 	for (p = url; *p != '\0'; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
 			return -1;
 	if (strncasecmp(url, "http://", 7) == 0)
 		url += 7;
+	else if (strncasecmp(url, "https://", 8) == 0) {
+		url += 8;
+		u->kind = AUTH_URL_HTTPS;
+		port = 443;
+	}
+	if (u->kind == AUTH_URL_HTTP && strncasecmp(url, "unix:", 5) == 0)
+		return url_unix(url + 5, u);
 	n = strcspn(url, "/");
-	*uri = url[n] == '\0' ? "/" : url + n;
+	u->uri = url[n] == '\0' ? "/" : url + n;
 	/* a bare IPv6 address would swallow the port: brackets only */
 	if (hostport_parse(url, n, &hp) == -1 || (hp.v6 && !hp.bracketed))
 		return -1;
-	w = snprintf(host, hostcap, hp.v6 ? "[%s]" : "%s", hp.host);
-	if (w < 0 || (size_t)w >= hostcap)
+	if (strlcpy(u->name, hp.host, sizeof(u->name)) >= sizeof(u->name))
 		return -1;
-	w = snprintf(hostport, hpcap, "%s:%u", host, hp.port ? hp.port : 80);
-	return w < 0 || (size_t)w >= hpcap ? -1 : 0;
+	w = snprintf(u->host, sizeof(u->host), hp.v6 ? "[%s]" : "%s", hp.host);
+	if (w < 0 || (size_t)w >= sizeof(u->host))
+		return -1;
+	w = snprintf(u->hostport, sizeof(u->hostport), "%s:%u", u->host,
+	    hp.port ? hp.port : (unsigned)port);
+	return w < 0 || (size_t)w >= sizeof(u->hostport) ? -1 : 0;
 }
 
 struct buf {
@@ -73,6 +108,16 @@ header(struct buf *b, const char *name, const char *value)
 	puts_(b, ": ");
 	puts_(b, value);
 	put(b, "\r\n", 2);
+}
+
+/* "Name: 25": a port, as nginx's "%d" */
+static void
+header_port(struct buf *b, const char *name, unsigned port)
+{
+	char	n[16];
+
+	snprintf(n, sizeof(n), "%u", port);
+	header(b, name, n);
 }
 
 /*
@@ -210,6 +255,30 @@ tls_headers(struct buf *b, const struct auth_req *r)
 }
 
 /*
+ * Ours, after all of nginx's and the extra headers, each only when known,
+ * so that a service written for nginx sees its request unchanged up to
+ * them: the client's port, the address and port it connected to (the
+ * true ends, a trusted PROXY header's or a launcher's), and the name the
+ * client asked for in its TLS ClientHello (SNI).
+ */
+static int
+our_headers(struct buf *b, const struct auth_req *r)
+{
+	if (r->client_port != 0)
+		header_port(b, "Client-Port", r->client_port);
+	if (r->server_addr != NULL && r->server_addr[0] != '\0')
+		header(b, "Server-Addr", r->server_addr);
+	if (r->server_port != 0)
+		header_port(b, "Server-Port", r->server_port);
+	if (r->sni != NULL && r->sni[0] != '\0') {
+		if (!fact_clean(r->sni))
+			return AUTH_HTTP_EFACT;
+		header(b, "Auth-SSL-Server-Name", r->sni);
+	}
+	return 0;
+}
+
+/*
  * Returns the request's length, or AUTH_HTTP_ETOOLONG when it does not
  * fit, AUTH_HTTP_ECERT or AUTH_HTTP_EFACT (tls_headers).
  *
@@ -241,6 +310,17 @@ auth_http_request(const struct auth_req *r, char *out, size_t outcap)
 	header(&b, "Client-IP", r->client_ip);
 	if (r->client_host != NULL)
 		header(&b, "Client-Host", r->client_host);
+	/*
+	 * As nginx 1.19.8 and later, after Client-Host: the addresses of a
+	 * PROXY header read from the front, trusted or not (Client-IP is the
+	 * one to believe); none after "PROXY UNKNOWN" or a v2 LOCAL.
+	 */
+	if (r->pp_addr != NULL && r->pp_server_addr != NULL) {
+		header(&b, "Proxy-Protocol-Addr", r->pp_addr);
+		header_port(&b, "Proxy-Protocol-Port", r->pp_port);
+		header(&b, "Proxy-Protocol-Server-Addr", r->pp_server_addr);
+		header_port(&b, "Proxy-Protocol-Server-Port", r->pp_server_port);
+	}
 	if (r->smtp_helo != NULL) {
 		/* whole command lines, as nginx sends them: no CR or LF here */
 		header(&b, "Auth-SMTP-Helo", r->smtp_helo);
@@ -260,6 +340,8 @@ auth_http_request(const struct auth_req *r, char *out, size_t outcap)
 			put(&b, "\r\n", 2);
 		}
 	}
+	if ((rc = our_headers(&b, r)) != 0)
+		return rc;
 	put(&b, "\r\n", 2);
 	return b.full ? AUTH_HTTP_ETOOLONG : (int)b.len;
 }
@@ -360,6 +442,69 @@ proxy_ssl(const char *v, size_t n, struct auth_resp *r)
 }
 
 /*
+ * A word of a per-session choice: the value of the one that matches, -1
+ * when none does (the caller makes the response malformed).
+ */
+struct word {
+	const char	*word;
+	int		 value;
+};
+
+static int
+word(const char *v, size_t n, const struct word *w, size_t nw)
+{
+	size_t	i;
+
+	for (i = 0; i < nw; i++)
+		if (n == strlen(w[i].word) && strncasecmp(v, w[i].word, n) == 0)
+			return w[i].value;
+	return -1;
+}
+
+#define WORD(v, n, table)	word(v, n, table, sizeof(table) / sizeof(table[0]))
+
+static const struct word proxy_words[] = {
+	{ "off", PROXYPROTO_OFF }, { "v1", PROXYPROTO_V1 },
+	{ "v2", PROXYPROTO_V2 },
+};
+static const struct word onoff_words[] = { { "off", 0 }, { "on", 1 } };
+static const struct word smtp_auth_words[] = {
+	{ "off", 0 }, { "plain", AUTH_PLAIN }, { "login", AUTH_LOGIN },
+};
+
+static int
+choice(int *dst, int value)
+{
+	*dst = value;
+	return value == -1 ? -1 : 0;
+}
+
+/*
+ * Auth-Error-SASL (Angie's): the text a failed XOAUTH2 or OAUTHBEARER
+ * client is sent as the server's last challenge, base64 as it goes on
+ * the wire: whole quads of the alphabet, '=' only as padding at the end.
+ * Anything else, or more than AUTH_HTTP_SASL_ERROR_MAX, is malformed.
+ */
+static int
+sasl_error(const char *v, size_t n, struct auth_resp *r)
+{
+	size_t	i, pad = 0;
+
+	if (n == 0 || n % 4 != 0 || n >= sizeof(r->sasl_error))
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = v[i];
+
+		if (ch == '=' && i >= n - 2)
+			pad++;
+		else if (pad > 0 || !(((ch | 0x20) >= 'a' && (ch | 0x20) <=
+		    'z') || (ch >= '0' && ch <= '9') || ch == '+' || ch == '/'))
+			return -1;
+	}
+	return copy(r->sasl_error, sizeof(r->sasl_error), v, n, NULL);
+}
+
+/*
  * One "Name: value" header into r; -1 when malformed or out of bounds.
  * Auth-User and Auth-Pass are taken as they come (a password may hold a
  * tab, and nginx passes it on as it is); header_line kept NUL, CR and LF
@@ -392,6 +537,14 @@ response_header(const char *name, size_t namelen, const char *v, size_t n,
 		return proxy_ssl(v, n, r);
 	else if (field(name, namelen, "Auth-Proxy-SSL-Name"))
 		return text(r->proxy_ssl_name, sizeof(r->proxy_ssl_name), v, n);
+	else if (field(name, namelen, "Auth-Proxy-Protocol"))
+		return choice(&r->proxy_protocol, WORD(v, n, proxy_words));
+	else if (field(name, namelen, "Auth-XCLIENT"))
+		return choice(&r->xclient, WORD(v, n, onoff_words));
+	else if (field(name, namelen, "Auth-Proxy-SMTP-Auth"))
+		return choice(&r->smtp_auth, WORD(v, n, smtp_auth_words));
+	else if (field(name, namelen, "Auth-Error-SASL"))
+		return sasl_error(v, n, r);
 	else if (field(name, namelen, "Auth-Wait")) {
 		/* one nginx cannot read it ignores: the refusal then closes */
 		if (copy(num, sizeof(num), v, n, NULL) == -1)
@@ -476,6 +629,7 @@ auth_http_response(const char *buf, size_t len, struct auth_resp *r)
 	memset(r, 0, sizeof(*r));
 	r->wait = -1;
 	r->proxy_ssl = AUTH_PROXY_SSL_DEFAULT;
+	r->proxy_protocol = r->xclient = r->smtp_auth = -1;
 	if (len > AUTH_HTTP_RESPONSE_MAX)
 		return -1;
 	if ((rc = status_line(p, len, &n)) != 1)

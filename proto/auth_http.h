@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #define AUTH_HTTP_RESPONSE_MAX	4096	/* nginx reads at most 1024 */
+#define AUTH_HTTP_SASL_ERROR_MAX 1023	/* Auth-Error-SASL's base64 */
 
 /*
  * The client certificate, escaped, as Auth-SSL-Cert may carry it: the
@@ -28,6 +29,24 @@
 
 struct tls_facts;
 
+/*
+ * Where the service is, as --auth-http names it: nginx's
+ * "[http://]host[:port][/uri]" and "[http://]unix:/path[:/uri]", and
+ * ours, "https://host[:port][/uri]".
+ */
+enum { AUTH_URL_HTTP, AUTH_URL_HTTPS, AUTH_URL_UNIX };
+
+#define AUTH_URL_PATH_MAX	108	/* sun_path, its NUL included */
+
+struct auth_url {
+	int		 kind;		/* AUTH_URL_* */
+	char		 hostport[300];	/* HOST:PORT to connect to (not unix) */
+	char		 host[256];	/* the Host header ("localhost": unix) */
+	char		 name[256];	/* https: the name verified, as SNI */
+	char		 path[AUTH_URL_PATH_MAX];	/* unix: the socket */
+	const char	*uri;		/* in the URL, or "/" */
+};
+
 struct auth_req {
 	const char	*host;		/* the Host header: the URL's host */
 	const char	*uri;
@@ -41,6 +60,11 @@ struct auth_req {
 	unsigned	 attempt;
 	const char	*client_ip;
 	const char	*client_host;	/* NULL until resolved */
+	/* the PROXY header's addresses, as nginx sends them; NULL without */
+	const char	*pp_addr;
+	unsigned	 pp_port;
+	const char	*pp_server_addr;
+	unsigned	 pp_server_port;
 	const char	*smtp_helo;	/* SMTP only, else NULL */
 	const char	*smtp_from;
 	const char	*smtp_to;
@@ -49,6 +73,11 @@ struct auth_req {
 	int		 pass_cert;	/* auth_http_pass_client_cert */
 	const char	*headers;	/* extra "Name: value" lines, '\n'-separated,
 					   as options.c made them */
+	/* ours, after nginx's: each NULL or 0 when not known */
+	unsigned	 client_port;	/* Client-Port */
+	const char	*server_addr;	/* Server-Addr */
+	unsigned	 server_port;	/* Server-Port */
+	const char	*sni;		/* Auth-SSL-Server-Name */
 };
 
 /*
@@ -67,7 +96,7 @@ enum auth_verdict {
 struct auth_resp {
 	enum auth_verdict verdict;
 	char		status[256];	/* the last refusal's text */
-	char		server[64];	/* Auth-Server */
+	char		server[256];	/* Auth-Server: an address or a name */
 	char		port[8];	/* Auth-Port, as sent */
 	unsigned	portnum;	/* and as a port: 0 when not one */
 	char		user[513];	/* Auth-User, for the backend login */
@@ -78,13 +107,21 @@ struct auth_resp {
 	char		errcode[32];	/* Auth-Error-Code (SMTP) */
 	int		proxy_ssl;	/* Auth-Proxy-SSL: AUTH_PROXY_SSL_* */
 	char		proxy_ssl_name[256];	/* Auth-Proxy-SSL-Name */
+	int		proxy_protocol;	/* Auth-Proxy-Protocol: PROXYPROTO_*, -1 */
+	int		xclient;	/* Auth-XCLIENT: 1, 0, -1 */
+	int		smtp_auth;	/* Auth-Proxy-SMTP-Auth: AUTH_PLAIN,
+					   AUTH_LOGIN, 0 (off), -1 */
+	char		sasl_error[AUTH_HTTP_SASL_ERROR_MAX + 1]; /* Auth-Error-SASL */
 };
 
 /*
- * Ours, beyond nginx: the service may choose TLS to the backend for one
- * session, "Auth-Proxy-SSL: on|off|starttls" (the options' choice when
- * absent) and the name to verify, "Auth-Proxy-SSL-Name: NAME".  A
- * service that knows nothing of them sends neither.
+ * Ours, beyond nginx: the service may choose for one session TLS to the
+ * backend, "Auth-Proxy-SSL: on|off|starttls" (the options' choice when
+ * absent) and the name to verify, "Auth-Proxy-SSL-Name: NAME"; the PROXY
+ * header, "Auth-Proxy-Protocol: off|v1|v2"; XCLIENT, "Auth-XCLIENT:
+ * on|off"; proxy_smtp_auth, "Auth-Proxy-SMTP-Auth: plain|login|off".  A
+ * service that knows nothing of them sends none, and a word we do not
+ * know makes the response malformed.
  */
 enum {
 	AUTH_PROXY_SSL_DEFAULT = -1,
@@ -93,8 +130,7 @@ enum {
 	AUTH_PROXY_SSL_STARTTLS
 };
 
-int	auth_http_url(const char *url, char *hostport, size_t hpcap,
-	    char *host, size_t hostcap, const char **uri);
+int	auth_http_url(const char *url, struct auth_url *);
 int	auth_http_request(const struct auth_req *, char *out, size_t outcap);
 size_t	auth_http_escaped_len(const char *, size_t);
 int	auth_http_response(const char *buf, size_t len, struct auth_resp *);
