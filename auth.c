@@ -36,7 +36,11 @@ auth_method(unsigned m)
 	}
 }
 
-static void
+/*
+ * The request's facts from the session: nginx's, the PROXY header's when
+ * one was read (front.c), then ours from the client's true ends and TLS.
+ */
+void
 auth_request(struct session *s, struct auth_req *q, const char *host,
     const char *uri)
 {

@@ -12,5 +12,9 @@ enum {
 };
 
 int	auth_ask(struct session *, struct auth_resp *);
+/* The request's fields from the session (for the unit tests too). */
+struct auth_req;
+void	auth_request(struct session *, struct auth_req *, const char *host,
+	    const char *uri);
 
 #endif

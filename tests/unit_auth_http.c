@@ -4,6 +4,8 @@
 #include <stdlib.h>
 
 #include "unit.h"
+#include "../auth.h"
+#include "../options.h"
 #include "../proto/auth_http.h"
 #include "../session.h"
 #include "../tls.h"
@@ -169,12 +171,300 @@ test_auth_http_tls(void)
 	    "auth_http: a request over its buffer fails");
 }
 
+/* The URL of the service: nginx's forms, and https */
+static void
+test_auth_http_url(void)
+{
+	struct auth_url	u;
+	char		long_path[200];
+
+	ok(auth_http_url("http://127.0.0.1:9000/auth", &u) == 0 &&
+	    u.kind == AUTH_URL_HTTP && strcmp(u.hostport, "127.0.0.1:9000") ==
+	    0 && strcmp(u.host, "127.0.0.1") == 0 && strcmp(u.uri, "/auth") == 0,
+	    "auth_http_url: http://HOST:PORT/URI");
+	ok(auth_http_url("auth.test", &u) == 0 && u.kind == AUTH_URL_HTTP &&
+	    strcmp(u.hostport, "auth.test:80") == 0 && strcmp(u.uri, "/") == 0,
+	    "auth_http_url: a bare host: port 80, URI /");
+	ok(auth_http_url("https://auth.test/a", &u) == 0 &&
+	    u.kind == AUTH_URL_HTTPS && strcmp(u.hostport, "auth.test:443") ==
+	    0 && strcmp(u.name, "auth.test") == 0 &&
+	    strcmp(u.host, "auth.test") == 0 && strcmp(u.uri, "/a") == 0,
+	    "auth_http_url: https://HOST/URI: port 443, HOST verified");
+	ok(auth_http_url("HTTPS://[::1]:8443", &u) == 0 &&
+	    u.kind == AUTH_URL_HTTPS && strcmp(u.hostport, "[::1]:8443") == 0 &&
+	    strcmp(u.name, "::1") == 0 && strcmp(u.host, "[::1]") == 0,
+	    "auth_http_url: https://[v6]:PORT: the address verified");
+	ok(auth_http_url("unix:/run/auth.sock:/auth", &u) == 0 &&
+	    u.kind == AUTH_URL_UNIX && strcmp(u.path, "/run/auth.sock") == 0 &&
+	    strcmp(u.uri, "/auth") == 0 && strcmp(u.host, "localhost") == 0,
+	    "auth_http_url: unix:/PATH:/URI, Host: localhost, as nginx");
+	ok(auth_http_url("http://unix:/run/a.sock", &u) == 0 &&
+	    u.kind == AUTH_URL_UNIX && strcmp(u.path, "/run/a.sock") == 0 &&
+	    strcmp(u.uri, "/") == 0 && auth_http_url("unix:/run/a:", &u) == 0 &&
+	    strcmp(u.path, "/run/a") == 0 && strcmp(u.uri, "/") == 0,
+	    "auth_http_url: http://unix:/PATH and unix:/PATH: URI /");
+	memset(long_path, 'a', sizeof(long_path));
+	memcpy(long_path, "unix:/", 6);
+	long_path[5 + AUTH_URL_PATH_MAX - 1] = '\0';
+	ok(auth_http_url(long_path, &u) == 0 &&
+	    strlen(u.path) == AUTH_URL_PATH_MAX - 1,
+	    "auth_http_url: a path of 107 bytes fits sun_path");
+	long_path[5 + AUTH_URL_PATH_MAX - 1] = 'a';
+	long_path[5 + AUTH_URL_PATH_MAX] = '\0';
+	ok(auth_http_url(long_path, &u) == -1,
+	    "auth_http_url: a path over sun_path is refused");
+	ok(auth_http_url("unix:", &u) == -1 &&
+	    auth_http_url("unix::/auth", &u) == -1 &&
+	    auth_http_url("unix:/run/a:auth", &u) == -1 &&
+	    auth_http_url("https://unix:/run/a", &u) == -1 &&
+	    auth_http_url("ftp://h/", &u) == -1 &&
+	    auth_http_url("https://h:0/", &u) == -1 &&
+	    auth_http_url("https://", &u) == -1 &&
+	    auth_http_url("http://h/a b", &u) == -1,
+	    "auth_http_url: no path, a URI without /, https unix, bad URLs");
+}
+
+/* Where each header nginx does not send goes, and nginx's PROXY ones */
+static void
+test_auth_http_ours(void)
+{
+	struct auth_req		q;
+	struct tls_facts	t;
+	char			out[AUTH_HTTP_REQUEST_MAX];
+
+	req_base(&q);
+	q.client_port = 40000;
+	q.server_addr = "192.0.2.1";
+	q.server_port = 143;
+	ok(req_is(&q, REQ_HEAD "X-Extra: 1\r\nClient-Port: 40000\r\n"
+	    "Server-Addr: 192.0.2.1\r\nServer-Port: 143\r\n\r\n"),
+	    "auth_http: Client-Port, Server-Addr, Server-Port after the extra "
+	    "headers");
+	q.headers = NULL;
+	q.server_addr = NULL;
+	q.server_port = 0;
+	ok(req_is(&q, REQ_HEAD "Client-Port: 40000\r\n\r\n"),
+	    "auth_http: each of ours only when known");
+	facts_base(&t, 0, "NONE");
+	strcpy(t.sni, "imap.example.org");
+	q.tls = &t;
+	q.client_port = 0;
+	ok(req_is(&q, REQ_HEAD SSL_ON "\r\n"),
+	    "auth_http: no Auth-SSL-Server-Name when the SNI is not known");
+	q.sni = t.sni;
+	ok(req_is(&q, REQ_HEAD SSL_ON "Auth-SSL-Server-Name: imap.example.org"
+	    "\r\n\r\n"), "auth_http: the SNI name last, apart from Auth-SSL-*");
+	q.sni = "x\r\nAuth-Status: OK";
+	ok(auth_http_request(&q, out, sizeof(out)) == AUTH_HTTP_EFACT,
+	    "auth_http: a control byte in the SNI name fails the request");
+
+	/* nginx's place for the PROXY header's: after Client-Host */
+	req_base(&q);
+	q.protocol = "smtp";
+	q.method = "none";
+	q.user = q.pass = "";
+	q.userlen = q.passlen = 0;
+	q.client_host = "[UNAVAILABLE]";
+	q.smtp_helo = "client.test";
+	q.smtp_from = "MAIL FROM:<a@b>";
+	q.smtp_to = "RCPT TO:<c@d>";
+	q.pp_addr = "198.51.100.7";
+	q.pp_port = 5555;
+	q.pp_server_addr = "203.0.113.9";
+	q.pp_server_port = 25;
+	q.client_port = 5555;
+	q.tls = &t;
+	facts_base(&t, 0, "NONE");
+	ok(req_is(&q, "GET /auth HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+	    "Auth-Method: none\r\nAuth-User: \r\nAuth-Pass: \r\n"
+	    "Auth-Protocol: smtp\r\nAuth-Login-Attempt: 1\r\n"
+	    "Client-IP: 192.0.2.7\r\nClient-Host: [UNAVAILABLE]\r\n"
+	    "Proxy-Protocol-Addr: 198.51.100.7\r\n"
+	    "Proxy-Protocol-Port: 5555\r\n"
+	    "Proxy-Protocol-Server-Addr: 203.0.113.9\r\n"
+	    "Proxy-Protocol-Server-Port: 25\r\n"
+	    "Auth-SMTP-Helo: client.test\r\nAuth-SMTP-From: MAIL FROM:<a@b>\r\n"
+	    "Auth-SMTP-To: RCPT TO:<c@d>\r\n" SSL_ON "X-Extra: 1\r\n"
+	    "Client-Port: 5555\r\n\r\n"),
+	    "auth_http: Proxy-Protocol-* after Client-Host, before "
+	    "Auth-SMTP-*, as nginx");
+	q.pp_server_addr = NULL;
+	q.tls = NULL;
+	q.client_port = 0;
+	ok(req_is(&q, "GET /auth HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+	    "Auth-Method: none\r\nAuth-User: \r\nAuth-Pass: \r\n"
+	    "Auth-Protocol: smtp\r\nAuth-Login-Attempt: 1\r\n"
+	    "Client-IP: 192.0.2.7\r\nClient-Host: [UNAVAILABLE]\r\n"
+	    "Auth-SMTP-Helo: client.test\r\nAuth-SMTP-From: MAIL FROM:<a@b>\r\n"
+	    "Auth-SMTP-To: RCPT TO:<c@d>\r\nX-Extra: 1\r\n\r\n"),
+	    "auth_http: no Proxy-Protocol-* without both of its addresses");
+}
+
+static void
+endpoint_set(struct endpoint *e, const char *ip, unsigned port)
+{
+	e->known = 1;
+	e->family = strchr(ip, ':') != NULL ? AF_INET6 : AF_INET;
+	strlcpy(e->ip, ip, sizeof(e->ip));
+	e->port = port;
+}
+
+/*
+ * From the session to the request: what front.c and launch.c filled in
+ * struct client, and the client's TLS, each header in its place.
+ */
+static void
+test_auth_http_session(void)
+{
+	static struct options	o;
+	static struct session	s;
+	struct auth_req		q;
+
+	o.protocol = PROTO_IMAP;
+	s.opt = &o;
+	s.creds.method = AUTH_PLAIN;
+	strcpy(s.creds.user, "alice");
+	s.creds.userlen = 5;
+	strcpy(s.creds.pass, "p w%");
+	s.creds.passlen = 4;
+	s.attempt = 1;
+	endpoint_set(&s.client.remote, "192.0.2.7", 40000);
+	endpoint_set(&s.client.local, "192.0.2.1", 143);
+	auth_request(&s, &q, "127.0.0.1", "/auth");
+	ok(req_is(&q, REQ_HEAD "Client-Port: 40000\r\n"
+	    "Server-Addr: 192.0.2.1\r\nServer-Port: 143\r\n\r\n"),
+	    "auth_http: the session's true ends as Client-Port, Server-*");
+
+	/* a PROXY header was read: nginx's four, from its addresses */
+	s.client.proxied = 1;
+	endpoint_set(&s.client.pp_remote, "2001:db8::7", 5555);
+	endpoint_set(&s.client.pp_local, "2001:db8::1", 993);
+	endpoint_set(&s.client.peer, "10.0.0.2", 61000);
+	endpoint_set(&s.client.peer_local, "10.0.0.1", 143);
+	s.tls.on = 1;
+	strcpy(s.tls.protocol, "TLSv1.3");
+	strcpy(s.tls.cipher, "TLS_AES_256_GCM_SHA384");
+	strcpy(s.tls.sni, "imap.example.org");
+	auth_request(&s, &q, "127.0.0.1", "/auth");
+	ok(req_is(&q, REQ_HEAD "Proxy-Protocol-Addr: 2001:db8::7\r\n"
+	    "Proxy-Protocol-Port: 5555\r\n"
+	    "Proxy-Protocol-Server-Addr: 2001:db8::1\r\n"
+	    "Proxy-Protocol-Server-Port: 993\r\n" SSL_ON
+	    "Client-Port: 40000\r\nServer-Addr: 192.0.2.1\r\n"
+	    "Server-Port: 143\r\n"
+	    "Auth-SSL-Server-Name: imap.example.org\r\n\r\n"),
+	    "auth_http: the session's PROXY header, its TLS and SNI name");
+
+	/* "PROXY UNKNOWN", a v2 LOCAL: read, but no addresses */
+	s.client.pp_remote.known = s.client.pp_local.known = 0;
+	s.client.remote.known = s.client.local.known = 0;
+	s.tls.sni[0] = '\0';
+	auth_request(&s, &q, "127.0.0.1", "/auth");
+	ok(req_is(&q, "GET /auth HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+	    "Auth-Method: plain\r\nAuth-User: alice\r\n"
+	    "Auth-Pass: p%20w%25\r\nAuth-Protocol: imap\r\n"
+	    "Auth-Login-Attempt: 1\r\nClient-IP: unknown\r\n" SSL_ON
+	    "\r\n"), "auth_http: no addresses known: none of them sent");
+}
+
+/* The per-session choices and Auth-Error-SASL */
+static void
+test_auth_http_choices(void)
+{
+	struct auth_resp	r;
+	char			resp[2048], name[300];
+
+	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "\r\n", &r) == 1 &&
+	    r.proxy_protocol == -1 && r.xclient == -1 && r.smtp_auth == -1 &&
+	    r.sasl_error[0] == '\0',
+	    "auth_http: none of ours: -1 each, the options decide");
+	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-Protocol: v1"
+	    "\r\n\r\n", &r) == 1 && r.proxy_protocol == PROXYPROTO_V1 &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "auth-proxy-protocol: V2"
+	    "\r\n\r\n", &r) == 1 && r.proxy_protocol == PROXYPROTO_V2 &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-Protocol: off"
+	    "\r\n\r\n", &r) == 1 && r.proxy_protocol == PROXYPROTO_OFF,
+	    "auth_http: Auth-Proxy-Protocol v1, v2, off");
+	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-XCLIENT: on\r\n"
+	    "\r\n", &r) == 1 && r.xclient == 1 &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-XCLIENT: off\r\n"
+	    "\r\n", &r) == 1 && r.xclient == 0,
+	    "auth_http: Auth-XCLIENT on, off");
+	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-SMTP-Auth: "
+	    "login\r\n\r\n", &r) == 1 && r.smtp_auth == AUTH_LOGIN &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-SMTP-Auth: "
+	    "plain\r\n\r\n", &r) == 1 && r.smtp_auth == AUTH_PLAIN &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-SMTP-Auth: "
+	    "off\r\n\r\n", &r) == 1 && r.smtp_auth == 0,
+	    "auth_http: Auth-Proxy-SMTP-Auth login, plain, off");
+	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-Protocol: v3"
+	    "\r\n\r\n", &r) == -1 &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-Protocol: "
+	    "\r\n\r\n", &r) == -1 &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-XCLIENT: yes\r\n"
+	    "\r\n", &r) == -1 &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-SMTP-Auth: "
+	    "cram-md5\r\n\r\n", &r) == -1 &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-XCLIENT: on x\r\n"
+	    "\r\n", &r) == -1,
+	    "auth_http: a word we do not know, or none, is malformed");
+
+	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: "
+	    "eyJzdGF0dXMiOiI0MDEifQ==\r\n\r\n", &r) == 1 &&
+	    r.verdict == AUTH_HTTP_REFUSED &&
+	    strcmp(r.sasl_error, "eyJzdGF0dXMiOiI0MDEifQ==") == 0,
+	    "auth_http: Auth-Error-SASL, base64, kept with the refusal");
+	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: "
+	    "YWJj\r\n\r\n", &r) == 1 && strcmp(r.sasl_error, "YWJj") == 0 &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: "
+	    "YW+/Yg==\r\n\r\n", &r) == 1,
+	    "auth_http: Auth-Error-SASL without padding, with + and /");
+	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: YWJ\r\n"
+	    "\r\n", &r) == -1 &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: Y=Jj"
+	    "\r\n\r\n", &r) == -1 &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: YW=j"
+	    "\r\n\r\n", &r) == -1 &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: ===="
+	    "\r\n\r\n", &r) == -1 &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: YW j"
+	    "\r\n\r\n", &r) == -1 &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: YW-_"
+	    "\r\n\r\n", &r) == -1 &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL:\r\n"
+	    "\r\n", &r) == -1,
+	    "auth_http: Auth-Error-SASL not base64 (length, padding, "
+	    "alphabet, empty) is malformed");
+	snprintf(resp, sizeof(resp), "HTTP/1.0 200 OK\r\n" AH_NO
+	    "Auth-Error-SASL: %0*d\r\n\r\n", AUTH_HTTP_SASL_ERROR_MAX - 3, 0);
+	ok(auth_resp_of(resp, &r) == 1 &&
+	    strlen(r.sasl_error) == AUTH_HTTP_SASL_ERROR_MAX - 3,
+	    "auth_http: Auth-Error-SASL of 1020 bytes fits");
+	snprintf(resp, sizeof(resp), "HTTP/1.0 200 OK\r\n" AH_NO
+	    "Auth-Error-SASL: %0*d\r\n\r\n", AUTH_HTTP_SASL_ERROR_MAX + 1, 0);
+	ok(auth_resp_of(resp, &r) == -1,
+	    "auth_http: Auth-Error-SASL over the bound is malformed");
+
+	/* Auth-Server: a host name of 253 bytes is kept whole */
+	memset(name, 'a', sizeof(name));
+	name[63] = name[127] = name[191] = '.';
+	name[253] = '\0';
+	snprintf(resp, sizeof(resp), "HTTP/1.0 200 OK\r\nAuth-Status: OK\r\n"
+	    "Auth-Server: %s\r\nAuth-Port: 25\r\n\r\n", name);
+	ok(auth_resp_of(resp, &r) == 1 && strcmp(r.server, name) == 0,
+	    "auth_http: Auth-Server, a name of 253 bytes, kept whole");
+}
+
 void
 test_auth_http(void)
 {
 	struct auth_resp	r;
 
 	test_auth_http_tls();
+	test_auth_http_url();
+	test_auth_http_ours();
+	test_auth_http_session();
+	test_auth_http_choices();
 
 	/* a refusal anywhere is final: the bypass of issue 13 */
 	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK AH_NO "\r\n", &r) == 1 &&
