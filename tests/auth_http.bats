@@ -11,7 +11,7 @@
 load lib/common
 
 # One auth service per behaviour, all naming the same fake backends.
-SERVICES="ok any rename fail code wait1 wait0 wait30 waitstatus badserver badport garbage nostatus bigheaders close slow
+SERVICES="ok any rename fail code wait1 wait0 wait30 waitstatus badserver badname badport garbage nostatus bigheaders close slow
 	okrefused refusedok nostatusline plusport"
 
 # service_args NAME: set $a to the fake_auth_http.py arguments of NAME
@@ -27,7 +27,7 @@ service_args() {
 	wait0) a=("${u[@]}" --wait 0) ;;
 	wait30) a=("${u[@]}" --wait 30) ;;
 	waitstatus) a=("${u[@]}" --mode wait-status) ;;
-	badserver) a=("${u[@]}" --mode badserver) ;;
+	badserver | badname) a=("${u[@]}" --mode "$1") ;;
 	badport) a=("${u[@]}" --backend-smtp 127.0.0.1:0 --backend-pop3 127.0.0.1:0
 		--backend-imap 127.0.0.1:0) ;;	# Auth-Port: 0
 	slow) a=("${u[@]}" --mode slow --slow-secs 5) ;;
@@ -157,13 +157,40 @@ sys.stdout.buffer.write(reqs[n - 1] if n > 0 else reqs[-1])
 PY
 }
 
-# req_is SERVICE N LINE...: request N is exactly the LINEs, each ended by
-# CRLF, then the empty line
+# nginx_part: the request on stdin without the headers nginx does not send
+# (Client-Port, Server-Addr, Server-Port, Auth-SSL-Server-Name), which
+# must all come last, after nginx's and the extra headers; fails if one
+# comes earlier.  What nginx's own service sees unchanged.
+nginx_part() {
+	"$PYTHON" -c '
+import re, sys
+raw = sys.stdin.buffer.read()
+head, sep, rest = raw.partition(b"\r\n\r\n")
+lines = head.split(b"\r\n")
+ours = re.compile(rb"^(Client-Port|Server-Addr|Server-Port|Auth-SSL-Server-Name): ")
+while len(lines) > 1 and ours.match(lines[-1]):
+    lines.pop()
+if any(ours.match(l) for l in lines):
+    sys.exit("nginx_part: one of ours before nginx'"'"'s headers end")
+sys.stdout.buffer.write(b"\r\n".join(lines) + sep + rest)'
+}
+
+# ours SERVICE [N]: the headers of request N past nginx's, one a line,
+# without CR
+ours() { req "$@" | "$PYTHON" -c '
+import sys
+head = sys.stdin.buffer.read().split(b"\r\n\r\n")[0].split(b"\r\n")
+for l in head:
+    if l.split(b":")[0] in (b"Client-Port", b"Server-Addr", b"Server-Port", b"Auth-SSL-Server-Name"):
+        sys.stdout.buffer.write(l + b"\n")'; }
+
+# req_is SERVICE N LINE...: request N, up to the headers nginx does not
+# send, is exactly the LINEs, each ended by CRLF, then the empty line
 req_is() {
 	local svc=$1 n=$2 want got
 	shift 2
 	want=$(printf '%s\r\n' "$@"; printf '\r\n'; echo x)
-	got=$(req "$svc" "$n"; echo x)
+	got=$(req "$svc" "$n" | nginx_part; echo x)
 	if [[ $got != "$want" ]]; then
 		echo "request $n of $svc differs; want:" >&2
 		printf '%s' "${want%x}" | cat -A >&2
@@ -266,6 +293,8 @@ AUTH PLAIN $PLAIN
 QUIT"
 	[ "$output" = "$EHLO"$'235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
 	req_is ok 1 "${HEAD[@]}" "Auth-Method: plain" "Auth-User: alice" "Auth-Pass: secret" "${SMTP_TAIL[@]}"
+	# then ours: the client's port, the address and port it reached
+	[[ $(ours ok) =~ ^"Client-Port: "[0-9]+$'\n'"Server-Addr: 127.0.0.1"$'\n'"Server-Port: $MPPORT"$ ]]
 	[ "$(count ok)" = 1 ]
 	[ "$(transcript "$BE_SMTP")" = "$XCLIENT_ALICE"$'EHLO client.test\r\nQUIT\r' ]
 	[ "$(exit_status)" = 0 ]
@@ -677,8 +706,9 @@ NOOP"
 	untouched "$BE_SMTP" && untouched "$BE_POP3" && untouched "$BE_IMAP"
 }
 
-@test "a bad Auth-Server (a name) or Auth-Port: temporary failure" {
-	fault badserver 'auth service sent a bad Auth-Server .*mail\.example\.test'
+@test "a bad Auth-Server (no host name; a name that does not resolve) or Auth-Port: temporary failure" {
+	fault badname 'auth service sent a bad Auth-Server .*mail_server\.example\.test.*it must be an IP address or a host name'
+	fault badserver "backend mail\.example\.test:[0-9]+: "
 	fault badport 'auth service sent a bad Auth-Port .*0'
 }
 
@@ -739,7 +769,7 @@ AUTH PLAIN $PLAIN"
 }
 
 @test "--auth-http with a bad URL: exit 64; a connected client is told to come back" {
-	for u in 'https://127.0.0.1/auth' 'ftp://h/' 'http://' 'http://h:/auth' 'http://h:0/' \
+	for u in 'https://h:0/auth' 'https://unix:/x' 'unix:' 'unix:/x:auth' 'ftp://h/' 'http://' 'http://h:/auth' 'http://h:0/' \
 		'http://h:65536/' 'http://h:8x/' 'http://[::1/auth' 'http://h/a b'; do
 		run "$MP" --protocol=smtp --auth-http="$u" </dev/null
 		echo "$u: $status $output"

@@ -54,7 +54,8 @@ Usage:
                           (sleep --slow-secs, then answer as ok) | close
                           (close without answering) | badserver (OK with
                           Auth-Server: mail.example.test, a name nginx
-                          refuses) | nostatus (Auth-Server/Auth-Port but no
+                          refuses) | badname (OK with Auth-Server:
+                          mail_server.example.test, no host name at all) | nostatus (Auth-Server/Auth-Port but no
                           Auth-Status: nginx 1.22 takes it as OK) |
                           bigheaders (OK after 10 KB of X-Filler headers:
                           more than nginx's 1 KB buffer, so an internal error,
@@ -66,6 +67,15 @@ Usage:
                           <--status>) | refusedok (the same, the refusal
                           first)
     --slow-secs SECS      the slow mode's sleep (default 300)
+    --server NAME         send Auth-Server: NAME (a host name, say) in place
+                          of the backend's address
+    --unix PATH           listen on the unix-domain socket PATH instead of
+                          127.0.0.1:PORT (PORT is then ignored), as
+                          auth_http unix:PATH:/uri reaches it
+    --tls-cert FILE --tls-key FILE
+                          speak TLS (an https:// service) with that
+                          certificate; each handshake logs "tls sni=NAME|-"
+                          or "tls handshake failed: REASON"
     --ready FILE          created once listening
     --log FILE            event log, default stderr: "request N ... -> OK|fail"
                           where N numbers the request in the --requests file
@@ -79,6 +89,7 @@ import hmac
 import os
 import random
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -273,7 +284,8 @@ class Service:
             if not ok:
                 hdrs = self.fail_headers(h)
             else:
-                server = "mail.example.test" if mode == "badserver" else None
+                server = {"badserver": "mail.example.test",
+                          "badname": "mail_server.example.test"}.get(mode, a.server)
                 hdrs = self.ok_headers(h, pw, server)
                 if mode == "bigheaders":
                     filler = [b"X-Filler-%03d: %s" % (i, b"x" * 80) for i in range(110)]
@@ -283,8 +295,17 @@ class Service:
         return status + b"".join(x + b"\r\n" for x in hdrs) + b"\r\n"
 
     def handle(self, conn, peer):
+        if not isinstance(peer, tuple) or len(peer) < 2:
+            peer = ("unix", 0)
         try:
             conn.settimeout(30)
+            if self.tls is not None:
+                try:
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+                except (ssl.SSLError, OSError) as e:
+                    self.log("tls handshake failed: %s" % e)
+                    return
+                self.log("tls sni=%s" % (getattr(conn, "sni", None) or "-"))
             raw = b""
             while b"\r\n\r\n" not in raw and len(raw) < MAX_REQUEST:
                 try:
@@ -331,22 +352,42 @@ def main():
     p.add_argument("--port-prefix", default="")
     p.add_argument("--no-status-line", action="store_true")
     p.add_argument("--mode", default="ok", choices=[
-        "ok", "fail", "garbage", "slow", "close", "badserver", "nostatus",
+        "ok", "fail", "garbage", "slow", "close", "badserver", "badname", "nostatus",
         "bigheaders", "wait-status", "okrefused", "refusedok"])
     p.add_argument("--slow-secs", type=float, default=300)
+    p.add_argument("--server")
+    p.add_argument("--unix")
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
     p.add_argument("--ready")
     p.add_argument("--log")
     a = p.parse_args()
     svc = Service(a)
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", a.port))
+    svc.tls = None
+    if a.tls_cert:
+        svc.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        svc.tls.load_cert_chain(a.tls_cert, a.tls_key)
+
+        def sni(sock, name, ctx):
+            sock.sni = name
+        svc.tls.sni_callback = sni
+    if a.unix:
+        if os.path.exists(a.unix):
+            os.unlink(a.unix)
+        ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        ls.bind(a.unix)
+    else:
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", a.port))
     ls.listen(64)
     if a.ready:
         with open(a.ready + ".tmp", "w") as f:
             f.write("%d\n" % os.getpid())
         os.rename(a.ready + ".tmp", a.ready)
-    svc.log("listening on 127.0.0.1:%d mode=%s" % (a.port, a.mode))
+    svc.log("listening on %s mode=%s%s" % (
+        "unix:" + a.unix if a.unix else "127.0.0.1:%d" % a.port, a.mode,
+        " tls" if svc.tls else ""))
     while True:
         conn, peer = ls.accept()
         threading.Thread(target=svc.handle, args=(conn, peer), daemon=True).start()
