@@ -23,6 +23,12 @@
 #  - SMTP AUTH CRAM-MD5 accepted without Auth-Pass: nginx goes on (XCLIENT
 #    needs no password), mailproxy fails: it holds only the digest, which
 #    no backend login could use (and POP3/IMAP fail in nginx too).
+#
+# mailproxy's request carries, after all of nginx's headers, headers of its
+# own (Client-Port, Server-Addr, Server-Port, Auth-SSL-Server-Name): the
+# requests compared are mailproxy's without them, which must all come last
+# (requests fails otherwise), so nginx's part is byte-identical; the whole
+# request is kept in $T/mp.req.full.
 
 load lib/common
 load lib/nginx
@@ -147,14 +153,27 @@ sys.stdout.buffer.write(bytes(c.all))
 sys.exit(rc)
 PY
 
-# requests FROM: the auth requests FROM (1-based) on, each followed by a
-# line "=====", with what differs by nature normalised: the salt, the
-# digests made from it (Auth-Pass after apop/cram-md5)
+# requests FROM [ours]: the auth requests FROM (1-based) on, each followed
+# by a line "=====", with what differs by nature normalised: the salt, the
+# digests made from it (Auth-Pass after apop/cram-md5); with "ours",
+# mailproxy's own headers are cut from the end of each (and one anywhere
+# else fails)
 requests() {
-	"$PYTHON" - "$AUTH_REQUESTS" "$1" <<'PY'
+	"$PYTHON" - "$AUTH_REQUESTS" "$1" "${2:-}" <<'PY'
 import re, sys
 reqs = [r for r in open(sys.argv[1], "rb").read().split(b"=====\n") if r]
+ours = re.compile(rb"^(Client-Port|Server-Addr|Server-Port|Auth-SSL-Server-Name): ")
+def cut(r):
+    head, sep, rest = r.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    while len(lines) > 1 and ours.match(lines[-1]):
+        lines.pop()
+    if any(ours.match(l) for l in lines):
+        sys.exit("requests: a header of mailproxy's before nginx's end")
+    return b"\r\n".join(lines) + sep + rest
 for r in reqs[int(sys.argv[2]) - 1:]:
+    if sys.argv[3] == "ours":
+        r = cut(r)
     if re.search(rb"^Auth-Method: (apop|cram-md5)\r$", r, re.M):
         r = re.sub(rb"^Auth-Pass: [0-9a-f]{32}\r$", b"Auth-Pass: <DIGEST>\r", r, flags=re.M)
     r = re.sub(rb"<[0-9]+\.[0-9]+@mx\.test>", b"<SALT>", r)
@@ -178,7 +197,8 @@ side() {
 	else
 		chat "$port" --expect-greeting --lockstep "$proto" <"$T/script" >"$T/$name.out" 2>/dev/null || :
 	fi
-	requests "$n" >"$T/$name.req"
+	requests "$n" >"$T/$name.req.full"
+	requests "$n" "${name/#mp/ours}" >"$T/$name.req"
 	cp "$F/fake-$be.transcript" "$T/$name.be"
 	cp "$F/fake-$be.log" "$T/$name.belog"
 }
@@ -214,6 +234,10 @@ QUIT"
 	[ "$(got mp out)" = $'220 mx.test ESMTP ready\r\n250-mx.test\r\n250 AUTH PLAIN LOGIN CRAM-MD5\r\n235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
 	[ "$(got mp be)" = $'EHLO mx.test\r\nXCLIENT ADDR=127.0.0.1 LOGIN=alice NAME=[UNAVAILABLE]\r\nEHLO client.test\r\nQUIT\r' ]
 	[ "$(auth_count)" = 2 ]
+	# nginx's request as it is; mailproxy's, then its own three
+	same_bytes "$T/nginx.req.full" "$T/nginx.req"
+	[ "$(head -c -8 "$T/nginx.req")" = "$(head -c "$(($(wc -c <"$T/nginx.req") - 8))" "$T/mp.req.full")" ]
+	[[ $(tail -n 5 "$T/mp.req.full") =~ ^"Client-Port: "[0-9]+$'\r\n'"Server-Addr: 127.0.0.1"$'\r\n'"Server-Port: $MP_SMTP"$'\r\n\r\n=====' ]]
 }
 
 @test "SMTP AUTH LOGIN and AUTH CRAM-MD5: the same replies and requests (salt and digest aside)" {
@@ -387,6 +411,8 @@ QUIT"
 # ---------------------------------------------------------------- the service misbehaves
 
 @test "garbage, a close without an answer, a name as Auth-Server: the same internal errors" {
+	# (mailproxy takes a host name in Auth-Server, nginx does not: this one
+	# resolves to nothing, so mailproxy fails at the backend, nginx at once)
 	for m in garbage close badserver; do
 		auth --mode "$m"
 		both smtp "$NGINX_SMTP_PORT" "$MP_SMTP" <<<"EHLO client.test
@@ -566,7 +592,8 @@ tls_side() {
 		printf 'b LOGOUT\r\n'
 	} | timeout 10 openssl s_client -connect "127.0.0.1:$port" -quiet \
 		-CAfile "$CERTS_CA" "${cert[@]}" "${opts[@]}" >"$T/$name.out" 2>"$T/$name.tls" || :
-	requests "$n" >"$T/$name.req"
+	requests "$n" >"$T/$name.req.full"
+	requests "$n" "${name/#mp/ours}" >"$T/$name.req"
 }
 
 # tls_both NGINX_PORT MP_PORT [CRT KEY]: the same login against both; the
@@ -599,6 +626,11 @@ tls_header() {
 	TLS_CLIENT_OPTS=-tls1_2 tls_both "$NGX_OFF" "$MP_OFF"
 	[ "$(tls_header Auth-SSL-Protocol)" = TLSv1.2 ]
 	[[ $(tls_header Auth-SSL-Cipher) == ECDHE-* ]]
+	# the name the client asked for (SNI): nginx sends nothing of it,
+	# mailproxy Auth-SSL-Server-Name last, after Client-Port and Server-*
+	TLS_CLIENT_OPTS='-servername mx.test' tls_both "$NGX_OFF" "$MP_OFF"
+	! grep -q 'Server-Name' "$T/nginx.req.full" || false
+	[ "$(grep -a -A1 '^Server-Port: ' "$T/mp.req.full" | tr -d '\r')" = $'Server-Port: '"$MP_OFF"$'\nAuth-SSL-Server-Name: mx.test' ]
 }
 
 @test "TLS, ssl_verify_client optional: Verify NONE without a certificate; with alice's: SUCCESS, Subject, Issuer, Serial, Fingerprint" {
