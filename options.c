@@ -199,7 +199,7 @@ static const struct opt opts[] = {
 	    NOW, "name to verify and send (default: the backend's host)" },
 	{ "proxy-ssl-trusted-certificate", T_STRING,
 	    OFF(proxy_ssl_trusted_certificate), NULL, "FILE", 0, NOW,
-	    "CAs for the backend (default: the system's)" },
+	    "CAs for the backend and an https auth_http (default: the system's)" },
 	{ "proxy-ssl-verify-depth", T_COUNT, OFF(proxy_ssl_verify_depth), "9",
 	    NULL, 0, NOW, "longest backend certificate chain" },
 	{ "proxy-ssl-certificate", T_STRING, OFF(proxy_ssl_certificate), NULL,
