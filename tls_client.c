@@ -4,14 +4,15 @@
  * --proxy-ssl-trusted-certificate or the system's store, the depth, and
  * the name: --proxy-ssl-name, else the host of the backend's address.  A
  * DNS name is checked as a host name and sent as SNI; an IP address (as
- * auth_http's Auth-Server always is) is checked against the
+ * auth_http's Auth-Server mostly is) is checked against the
  * certificate's IP addresses, and no SNI is sent (RFC 6066 has none for
- * an address).
+ * an address).  An https auth_http service is verified the same way, for
+ * its URL's host (tls_client_conn).
  *
  * A certificate that does not verify ends the handshake there: the
  * backend gets no credentials, and the session's outcome names the
- * reason, X509_verify_cert_error_string's.  One handshake per process:
- * the context is built for it and freed after it.
+ * reason, X509_verify_cert_error_string's.  One handshake per
+ * connection: the context is built for it and freed after it.
  */
 #include <arpa/inet.h>
 
