@@ -1,6 +1,7 @@
 /*
  * Unit tests of the auth_http request and response: byte-exact, no sockets.
  */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "unit.h"
@@ -367,74 +368,84 @@ test_auth_http_session(void)
 	    "\r\n"), "auth_http: no addresses known: none of them sent");
 }
 
+/* A response of base (AH_OK, AH_NO) and one more header line */
+static int
+resp_with(const char *base, const char *line, struct auth_resp *r)
+{
+	char	buf[1024];
+
+	snprintf(buf, sizeof(buf), "HTTP/1.0 200 OK\r\n%s%s\r\n\r\n", base,
+	    line);
+	return auth_resp_of(buf, r);
+}
+
+#define CHOICE(f)	offsetof(struct auth_resp, f)
+
 /* The per-session choices and Auth-Error-SASL */
 static void
 test_auth_http_choices(void)
 {
+	static const struct {
+		const char	*line;
+		size_t		 off;		/* the field it sets */
+		int		 want;
+		int		 refused;	/* with AH_NO, else AH_OK */
+	} good[] = {
+		{ "Auth-Proxy-Protocol: v1", CHOICE(proxy_protocol),
+		    PROXYPROTO_V1, 0 },
+		{ "auth-proxy-protocol: V2", CHOICE(proxy_protocol),
+		    PROXYPROTO_V2, 0 },
+		{ "Auth-Proxy-Protocol: off", CHOICE(proxy_protocol),
+		    PROXYPROTO_OFF, 0 },
+		{ "Auth-XCLIENT: on", CHOICE(xclient), 1, 0 },
+		{ "Auth-XCLIENT: off", CHOICE(xclient), 0, 0 },
+		{ "Auth-Proxy-SMTP-Auth: login", CHOICE(smtp_auth), AUTH_LOGIN,
+		    0 },
+		{ "Auth-Proxy-SMTP-Auth: plain", CHOICE(smtp_auth), AUTH_PLAIN,
+		    0 },
+		{ "Auth-Proxy-SMTP-Auth: off", CHOICE(smtp_auth), 0, 0 },
+		/* read in a refusal too, though only an OK applies them */
+		{ "Auth-XCLIENT: off", CHOICE(xclient), 0, 1 },
+	};
+	/* words we do not know, none, and Auth-Error-SASL that is no base64 */
+	static const char *const bad[] = {
+		"Auth-Proxy-Protocol: v3", "Auth-Proxy-Protocol: on",
+		"Auth-Proxy-Protocol: ", "Auth-XCLIENT: yes",
+		"Auth-XCLIENT: on x", "Auth-Proxy-SMTP-Auth: cram-md5",
+		"Auth-Error-SASL: YWJ", "Auth-Error-SASL: Y=Jj",
+		"Auth-Error-SASL: YW=j", "Auth-Error-SASL: ====",
+		"Auth-Error-SASL: YW j", "Auth-Error-SASL: YW-_",
+		"Auth-Error-SASL:",
+	};
 	struct auth_resp	r;
 	char			resp[2048], name[300];
+	size_t			i;
 
 	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "\r\n", &r) == 1 &&
 	    r.proxy_protocol == -1 && r.xclient == -1 && r.smtp_auth == -1 &&
 	    r.sasl_error[0] == '\0',
 	    "auth_http: none of ours: -1 each, the options decide");
-	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-Protocol: v1"
-	    "\r\n\r\n", &r) == 1 && r.proxy_protocol == PROXYPROTO_V1 &&
-	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "auth-proxy-protocol: V2"
-	    "\r\n\r\n", &r) == 1 && r.proxy_protocol == PROXYPROTO_V2 &&
-	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-Protocol: off"
-	    "\r\n\r\n", &r) == 1 && r.proxy_protocol == PROXYPROTO_OFF,
-	    "auth_http: Auth-Proxy-Protocol v1, v2, off");
-	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-XCLIENT: on\r\n"
-	    "\r\n", &r) == 1 && r.xclient == 1 &&
-	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-XCLIENT: off\r\n"
-	    "\r\n", &r) == 1 && r.xclient == 0,
-	    "auth_http: Auth-XCLIENT on, off");
-	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-SMTP-Auth: "
-	    "login\r\n\r\n", &r) == 1 && r.smtp_auth == AUTH_LOGIN &&
-	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-SMTP-Auth: "
-	    "plain\r\n\r\n", &r) == 1 && r.smtp_auth == AUTH_PLAIN &&
-	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-SMTP-Auth: "
-	    "off\r\n\r\n", &r) == 1 && r.smtp_auth == 0,
-	    "auth_http: Auth-Proxy-SMTP-Auth login, plain, off");
-	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-Protocol: v3"
-	    "\r\n\r\n", &r) == -1 &&
-	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-Protocol: "
-	    "\r\n\r\n", &r) == -1 &&
-	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-XCLIENT: yes\r\n"
-	    "\r\n", &r) == -1 &&
-	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-Proxy-SMTP-Auth: "
-	    "cram-md5\r\n\r\n", &r) == -1 &&
-	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK "Auth-XCLIENT: on x\r\n"
-	    "\r\n", &r) == -1,
-	    "auth_http: a word we do not know, or none, is malformed");
-
-	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: "
-	    "eyJzdGF0dXMiOiI0MDEifQ==\r\n\r\n", &r) == 1 &&
-	    r.verdict == AUTH_HTTP_REFUSED &&
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(name, sizeof(name), "auth_http: \"%s\" taken",
+		    good[i].line);
+		ok(resp_with(good[i].refused ? AH_NO : AH_OK, good[i].line,
+		    &r) == 1 && *(int *)((char *)&r + good[i].off) ==
+		    good[i].want, name);
+	}
+	ok(resp_with(AH_NO, "Auth-Error-SASL: eyJzdGF0dXMiOiI0MDEifQ==", &r) ==
+	    1 && r.verdict == AUTH_HTTP_REFUSED &&
 	    strcmp(r.sasl_error, "eyJzdGF0dXMiOiI0MDEifQ==") == 0,
 	    "auth_http: Auth-Error-SASL, base64, kept with the refusal");
-	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: "
-	    "YWJj\r\n\r\n", &r) == 1 && strcmp(r.sasl_error, "YWJj") == 0 &&
-	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: "
-	    "YW+/Yg==\r\n\r\n", &r) == 1,
+	ok(resp_with(AH_NO, "Auth-Error-SASL: YWJj", &r) == 1 &&
+	    strcmp(r.sasl_error, "YWJj") == 0 &&
+	    resp_with(AH_NO, "Auth-Error-SASL: YW+/Yg==", &r) == 1,
 	    "auth_http: Auth-Error-SASL without padding, with + and /");
-	ok(auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: YWJ\r\n"
-	    "\r\n", &r) == -1 &&
-	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: Y=Jj"
-	    "\r\n\r\n", &r) == -1 &&
-	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: YW=j"
-	    "\r\n\r\n", &r) == -1 &&
-	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: ===="
-	    "\r\n\r\n", &r) == -1 &&
-	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: YW j"
-	    "\r\n\r\n", &r) == -1 &&
-	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL: YW-_"
-	    "\r\n\r\n", &r) == -1 &&
-	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_NO "Auth-Error-SASL:\r\n"
-	    "\r\n", &r) == -1,
-	    "auth_http: Auth-Error-SASL not base64 (length, padding, "
-	    "alphabet, empty) is malformed");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(name, sizeof(name), "auth_http: \"%s\" is malformed",
+		    bad[i]);
+		ok(resp_with(AH_OK, bad[i], &r) == -1 &&
+		    resp_with(AH_NO, bad[i], &r) == -1, name);
+	}
 	snprintf(resp, sizeof(resp), "HTTP/1.0 200 OK\r\n" AH_NO
 	    "Auth-Error-SASL: %0*d\r\n\r\n", AUTH_HTTP_SASL_ERROR_MAX - 3, 0);
 	ok(auth_resp_of(resp, &r) == 1 &&
