@@ -54,8 +54,10 @@ Usage:
                           (sleep --slow-secs, then answer as ok) | close
                           (close without answering) | badserver (OK with
                           Auth-Server: mail.example.test, a name nginx
-                          refuses) | badname (OK with Auth-Server:
-                          mail_server.example.test, no host name at all) | nostatus (Auth-Server/Auth-Port but no
+                          refuses and mailproxy resolves, to nothing) |
+                          badname (OK with Auth-Server:
+                          mail_server.example.test, no host name at all) |
+                          nostatus (Auth-Server/Auth-Port but no
                           Auth-Status: nginx 1.22 takes it as OK) |
                           bigheaders (OK after 10 KB of X-Filler headers:
                           more than nginx's 1 KB buffer, so an internal error,
