@@ -209,6 +209,8 @@ walk(h[off:])
 	grep -qx $'Auth-SSL: on\r' "$T/auth.requests"
 	grep -qx $'Auth-SSL-Protocol: TLSv1.3\r' "$T/auth.requests"
 	grep -qx $'Auth-SSL-Cipher: TLS_[A-Z0-9_]*\r' "$T/auth.requests"
+	# the front's SNI name, last, after nginx's headers
+	grep -qx $'Auth-SSL-Server-Name: mx.test\r' "$T/auth.requests"
 	wait_log "$T/fake-$BE.log" 'proxy v2 '
 	run pp2 "$T/fake-$BE.log"
 	echo "$output"
@@ -253,7 +255,8 @@ walk(h[off:])
 	# auth_http: the TLS is on, but no fact, no address, no injection
 	grep -qx $'Client-IP: unknown\r' "$T/auth.requests"
 	grep -qx $'Auth-SSL: on\r' "$T/auth.requests"
-	! grep -q -e 'Auth-SSL-Protocol' -e 'Auth-SSL-Cipher' -e 'root' -e '^X: ' "$T/auth.requests" || false
+	! grep -q -e 'Auth-SSL-Protocol' -e 'Auth-SSL-Cipher' -e 'root' -e '^X: ' \
+	    -e 'Auth-SSL-Server-Name' -e 'Client-Port' -e 'Server-' "$T/auth.requests" || false
 	# the backend's PROXY v2: no address to give, no SNI, no CN
 	wait_log "$T/fake-$BE.log" 'proxy v2 '
 	run pp2 "$T/fake-$BE.log"
