@@ -67,7 +67,7 @@ QUIT"
 mplog() { cat "$T/tcpserver-$MPPORT.log"; }
 outcome() {
 	wait_log "$T/tcpserver-$MPPORT.log" 'outcome=' >/dev/null &&
-		grep -o 'outcome=.*' "$T/tcpserver-$MPPORT.log" | tail -n 1
+		grep -oE 'outcome="([^"\\]|\\.)*"' "$T/tcpserver-$MPPORT.log" | tail -n 1
 }
 untouched() { ! grep -q connect "$T/be.log" 2>/dev/null; }
 
