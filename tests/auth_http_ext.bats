@@ -115,6 +115,39 @@ untouched() { ! grep -q connect "$T/be.log" 2>/dev/null; }
 	grep -q 'proxy v2 0d0a0d0a000d0a515549540a21' "$T/be.log"
 }
 
+# be_saw HEADER ARGS...: $saw, the transcript of the backend after a login
+# whose OK carried HEADER, mailproxy run with ARGS
+be_saw() {
+	local h=$1
+	shift
+	: >"$T/fake-$BE.transcript"
+	svc --header "$h"
+	mp "$@"
+	login
+	[ "$output" = "$EHLO"$'235 2.0.0 OK\r\n221 2.0.0 Bye\r' ] || { echo "$output"; return 1; }
+	mp_stop
+	saw=$(cat "$T/fake-$BE.transcript")
+}
+
+@test "Auth-XCLIENT and Auth-Proxy-SMTP-Auth change what the backend gets, whatever the options say" {
+	be
+	# XCLIENT off where --xclient=on would send it, on where off would not
+	be_saw "Auth-XCLIENT: off" --xclient=on
+	[ "$saw" = $'EHLO mx.test\r\nQUIT\r' ]
+	be_saw "Auth-XCLIENT: on" --xclient=off
+	[[ $saw == *$'XCLIENT '*'LOGIN=alice'* ]]
+	# the backend login: LOGIN, PLAIN, or none, in place of the option's
+	be_saw "Auth-Proxy-SMTP-Auth: login" --xclient=off --proxy-smtp-auth=off
+	[[ $saw == *$'AUTH LOGIN\r\n'"$(printf alice | base64)"$'\r\n'"$(printf secret | base64)"$'\r\n'* ]]
+	be_saw "Auth-Proxy-SMTP-Auth: plain" --xclient=off --proxy-smtp-auth=off
+	[[ $saw == *$'AUTH PLAIN '"$PLAIN"$'\r\n'* ]]
+	be_saw "Auth-Proxy-SMTP-Auth: off" --xclient=off --proxy-smtp-auth=on
+	[[ $saw != *AUTH* ]]
+	# the control: the option alone
+	be_saw "X-Nothing: 1" --xclient=off --proxy-smtp-auth=on
+	[[ $saw == *$'AUTH PLAIN '"$PLAIN"$'\r\n'* ]]
+}
+
 @test "Auth-XCLIENT, Auth-Proxy-SMTP-Auth and Auth-Error-SASL in their words: taken, the login goes on" {
 	be
 	for h in "Auth-XCLIENT: on" "Auth-XCLIENT: off" "Auth-Proxy-SMTP-Auth: login" \
