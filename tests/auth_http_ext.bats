@@ -284,3 +284,42 @@ pipeline_login() {
 	pipeline_login "https://localhost:$AUTH_PORT/auth" "$T/ld-tls.log"
 	grep -q 'file=libssl\.so\.3 \[0\]; *dynamically loaded by' "$T/ld-tls.log"
 }
+
+@test "a PROXY header from the front: nginx's Proxy-Protocol-* after Client-Host, trusted or not; ours the true ends only when trusted" {
+	be
+	svc
+	mp --listen-proxy-protocol=on --set-real-ip-from=127.0.0.1/32
+	run q smtp_chat "$MPPORT" <<<"@first PROXY TCP4 198.51.100.7 203.0.113.9 5555 25\\r\\n
+EHLO client.test
+AUTH PLAIN $PLAIN
+QUIT"
+	[ "$output" = "$EHLO"$'235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
+	auth_request 1 | tr -d '\r' | sed -n '/^Client-IP/,$p' >"$T/tail"
+	[ "$(cat "$T/tail")" = "Client-IP: 198.51.100.7
+Client-Host: [UNAVAILABLE]
+Proxy-Protocol-Addr: 198.51.100.7
+Proxy-Protocol-Port: 5555
+Proxy-Protocol-Server-Addr: 203.0.113.9
+Proxy-Protocol-Server-Port: 25
+Client-Port: 5555
+Server-Addr: 203.0.113.9
+Server-Port: 25" ]
+	# not trusted: nginx's four all the same, Client-IP and ours the socket's
+	mp_stop
+	mp --listen-proxy-protocol=on --set-real-ip-from=192.0.2.0/24
+	run q smtp_chat "$MPPORT" <<<"@first PROXY TCP4 198.51.100.7 203.0.113.9 5555 25\\r\\n
+EHLO client.test
+AUTH PLAIN $PLAIN
+QUIT"
+	[ "$output" = "$EHLO"$'235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
+	auth_request 2 | tr -d '\r' | sed -n '/^Client-IP/,$p' >"$T/tail"
+	[[ $(cat "$T/tail") =~ ^"Client-IP: 127.0.0.1
+Client-Host: [UNAVAILABLE]
+Proxy-Protocol-Addr: 198.51.100.7
+Proxy-Protocol-Port: 5555
+Proxy-Protocol-Server-Addr: 203.0.113.9
+Proxy-Protocol-Server-Port: 25
+Client-Port: "[0-9]+"
+Server-Addr: 127.0.0.1
+Server-Port: $MPPORT"$ ]]
+}
