@@ -134,8 +134,12 @@ session_login(struct session *s, const struct proto *p)
 		}
 		rc = auth_ask(s, &r);
 		explicit_bzero(&r.pass, sizeof(r.pass));
-		if (rc == AUTH_OK)
+		/* Auth-Pass replaced a token: none of the token stays */
+		if (rc == AUTH_OK) {
+			explicit_bzero(s->creds.pass + s->creds.passlen,
+			    sizeof(s->creds.pass) - s->creds.passlen);
 			return 0;
+		}
 		/* a token's refusal may say why in SASL (Auth-Error-SASL) */
 		sasl = rc == AUTH_DENIED && s->sasl_error[0] != '\0' &&
 		    (s->creds.method & (AUTH_XOAUTH2 | AUTH_OAUTHBEARER));
