@@ -223,7 +223,7 @@ parse_literal_head(struct imap_parser *p, const char *line, size_t len,
 	if (p->cmd.verb != (p->depth == 0 ? IMAP_LOGIN : IMAP_ID))
 		return fail(p, IMAP_ERR_SYNTAX);
 	if (n > p->limit || p->used + n > p->limit ||
-	    (p->depth == 0 && n > IMAP_ARG_MAX))
+	    (p->depth == 0 && n > IMAP_LITERAL_MAX))
 		return fail(p, IMAP_ERR_LITERAL);
 	if (p->depth == 0 && p->cmd.nargs == IMAP_MAXARGS)
 		return fail(p, IMAP_ERR_SYNTAX);

@@ -16,6 +16,8 @@ enum imap_verb {
 #define IMAP_MAXARGS	2	/* LOGIN user pass, AUTHENTICATE mech ir */
 /* longest argument: AUTHENTICATE's initial response, a bearer token */
 #define IMAP_ARG_MAX	16384
+/* longest literal argument: LOGIN's, whose values are 512 bytes at most */
+#define IMAP_LITERAL_MAX	2048
 
 enum imap_arg_type { IMAP_ATOM, IMAP_STRING, IMAP_LIST };
 
