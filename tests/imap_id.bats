@@ -81,3 +81,22 @@ c LOGOUT'
 	transcript | grep -qF '"name" "Thunder\"bird" "os" NIL'
 	! transcript | grep -qi 'x-originating-ip\|6\.6\.6\.6\|forged\|x-forward'
 }
+
+@test "ID with --proxy-imap-id: the backend gets the client's fields, then ours, never the client's forgery" {
+	stop_launchers
+	spawn "fake-$BE" "$PYTHON" "$TESTLIB/fake_imap.py" "$BE" "$T/fake-$BE.transcript" \
+		--ready "$T/fake-$BE.ready2" --log "$T/fake-$BE.log" --multi &&
+		wait_for_file "$T/fake-$BE.ready2"
+	launch_tcpserver "$MPPORT" --protocol=imap --backend="127.0.0.1:$BE" \
+		--imap-capabilities="IMAP4rev1 ID" --proxy-imap-id=on
+	run q imap_chat "$MPPORT" <<<'a ID ("name" "mua" {16}
+@nowait
+@raw x-originating-ip "6.6.6.6" "X-Connected-Port" "1")\r\n
+b LOGIN alice secret
+c LOGOUT'
+	[[ "$output" == "$G"$'+ OK\r\n'"$OK"$'a OK completed\r\nb OK '* ]]
+	transcript | grep -q '^[^ ]* ID ("name" "mua" "x-originating-ip" "127\.0\.0\.1" '
+	[ "$(transcript | grep -oi 'x-originating-ip' | wc -l)" -eq 1 ]
+	[ "$(transcript | grep -oi 'x-connected-port' | wc -l)" -eq 1 ]
+	! transcript | grep -q '6\.6\.6\.6'
+}
