@@ -62,7 +62,7 @@ mp() {
 	shift 2
 	launch_tcpserver "$MPPORT" --protocol="$proto" --server-name=mx.test \
 		--auth-http="http://127.0.0.1:${!port}/auth" \
-		--"$proto"-auth="plain oauthbearer xoauth2" "$@"
+		"--$proto-auth=plain oauthbearer xoauth2" "$@"
 }
 
 q() { "$@" 2>/dev/null; }
