@@ -36,8 +36,8 @@ transcript() { cat "$T/fake-$BE.transcript" 2>/dev/null; }
 times() { local i; for ((i = 0; i < $1; i++)); do printf '%s\\r\\n' "$2"; done; }
 # count TEXT: lines of $output that are TEXT
 count() { grep -cxF -- "$1"$'\r' <<<"$output" || :; }
-# toomany N: the session's log line says max_commands N ended it
-toomany() { wait_log "$T/tcpserver-$MPPORT.log" "outcome=\"too many commands \\(max_commands $1\\)\""; }
+# toomany N: the session's log line says max_commands N ended it, a client error
+toomany() { wait_log "$T/tcpserver-$MPPORT.log" "result=client-error outcome=\"too many commands \\(max_commands $1\\)\""; }
 
 @test "the option is supported now, 0 to 1000000" {
 	run "$MP" --protocol=imap --backend=127.0.0.1:1 --max-commands=5 --check
