@@ -29,6 +29,10 @@ auth_method(unsigned m)
 		return "cram-md5";
 	case AUTH_EXTERNAL:
 		return "external";
+	case AUTH_XOAUTH2:
+		return "xoauth2";
+	case AUTH_OAUTHBEARER:
+		return "oauthbearer";
 	case AUTH_NONE:
 		return "none";
 	default:
@@ -147,9 +151,9 @@ auth_creds(struct session *s, const struct auth_resp *r)
 	if (r->passlen > 0) {
 		memcpy(s->creds.pass, r->pass, r->passlen + 1);
 		s->creds.passlen = r->passlen;
-	} else if (s->creds.method == AUTH_APOP ||
-	    s->creds.method == AUTH_CRAM_MD5) {
-		/* we hold a digest, which no backend takes as a password */
+	} else if (s->creds.method & (AUTH_APOP | AUTH_CRAM_MD5 |
+	    AUTH_XOAUTH2 | AUTH_OAUTHBEARER)) {
+		/* we hold a digest or a token: no backend takes it as a password */
 		session_outcome(s, "auth service sent no Auth-Pass after %s",
 		    auth_method(s->creds.method));
 		return -1;

@@ -114,7 +114,9 @@ backend_open(struct session *s, const struct proto *p)
  * credentials, then whoever decides where it goes: the auth service, or
  * the fixed backend.  A refusal with Auth-Wait lets the client try again
  * after the wait, as nginx does; without it (or with "Auth-Wait: 0",
- * which nginx reads the same way) the session ends.  Returns 0 when the
+ * which nginx reads the same way) the session ends.  A refused token
+ * with Auth-Error-SASL gets that error as a challenge first, after the
+ * wait, as freenginx sends it.  Returns 0 when the
  * backend is known, -1 when the session ended (the client left or was
  * refused), EX_TEMPFAIL when the auth service failed us.
  */
@@ -122,7 +124,7 @@ static int
 session_login(struct session *s, const struct proto *p)
 {
 	struct auth_resp	r;
-	int			rc;
+	int			rc, sasl;
 
 	for (;;) {
 		if (p->client(s) != PROTO_LOGIN)
@@ -136,8 +138,15 @@ session_login(struct session *s, const struct proto *p)
 		}
 		rc = auth_ask(s, &r);
 		explicit_bzero(&r.pass, sizeof(r.pass));
-		if (rc == AUTH_OK)
+		/* Auth-Pass replaced a token: none of the token stays */
+		if (rc == AUTH_OK) {
+			explicit_bzero(s->creds.pass + s->creds.passlen,
+			    sizeof(s->creds.pass) - s->creds.passlen);
 			return 0;
+		}
+		/* a token's refusal may say why in SASL (Auth-Error-SASL) */
+		sasl = rc == AUTH_DENIED && s->sasl_error[0] != '\0' &&
+		    (s->creds.method & (AUTH_XOAUTH2 | AUTH_OAUTHBEARER));
 		creds_wipe(&s->creds);
 		if (rc == AUTH_ERROR) {
 			session_result(s, RESULT_AUTH_ERROR);
@@ -145,15 +154,20 @@ session_login(struct session *s, const struct proto *p)
 			return EX_TEMPFAIL;
 		}
 		log_refused(s, r.status);
+		/* the client waits, but never past the login's deadline */
+		if (r.wait > 0)
+			login_sleep(s, r.wait * 1000);
+		rc = sasl ? client_sasl_error(s) : 0;
+		s->sasl_error[0] = '\0';
+		if (rc == -1)
+			return -1;
+		if (rc == 0)
+			p->denied(s, r.status, r.errcode);
 		if (r.wait <= 0) {
 			session_outcome(s, "auth service refused: %s", r.status);
 			session_result(s, RESULT_REFUSED);
-			p->denied(s, r.status, r.errcode);
 			return -1;
 		}
-		/* the client waits, but never past the login's deadline */
-		login_sleep(s, r.wait * 1000);
-		p->denied(s, r.status, r.errcode);
 	}
 }
 

@@ -117,7 +117,7 @@ static const struct opt opts[] = {
 	    NOW, "time allowed for the client's name" },
 	{ "max-errors", T_COUNT, OFF(max_errors), "5", NULL, 0, NOW,
 	    "errors before the client is dropped" },
-	{ "max-commands", T_COUNT, OFF(max_commands), "1000", NULL, 0, LATER,
+	{ "max-commands", T_COUNT, OFF(max_commands), "1000", NULL, 0, NOW,
 	    "commands before authentication" },
 
 	{ "smtp-auth", T_AUTH, OFF(smtp_auth), "plain login", NULL,
@@ -257,7 +257,7 @@ static const struct word proxyproto_words[] = {
  * (a method offered and then failing is worse than none).  TLS switches
  * EXTERNAL on here.
  */
-#define AUTH_LATER	(AUTH_XOAUTH2 | AUTH_OAUTHBEARER)
+#define AUTH_LATER	0
 
 static const struct word auth_words[] = {
 	{ "plain", AUTH_PLAIN }, { "login", AUTH_LOGIN }, { "apop", AUTH_APOP },

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "proto/base64.h"
 #include "proto/proto.h"
 #include "proto/sasl.h"
 #include "session.h"
@@ -104,6 +105,27 @@ backend_sendf(struct session *s, const char *fmt, ...)
 }
 
 /*
+ * max_commands: every line the client sends before its login is handed
+ * on counts, SASL responses too, as freenginx counts what its one command
+ * reader reads; past the limit the client is told and the session ends.
+ */
+static int
+client_counted(struct session *s)
+{
+	static const char *const reply[] = { "",
+	    "421 4.7.0 Too many commands, closing connection\r\n",
+	    "-ERR too many commands\r\n", "* BYE too many commands\r\n" };
+
+	if (++s->commands <= s->opt->max_commands)
+		return 0;
+	client_reply(s, reply[s->opt->protocol]);
+	session_outcome(s, "too many commands (max_commands %d)",
+	    s->opt->max_commands);
+	session_result(s, RESULT_CLIENT_ERROR);
+	return -1;
+}
+
+/*
  * The next line from the client (n < 0), or the next n bytes (an IMAP
  * literal, which may be empty).  A command line is bounded by the
  * protocol's client buffer, a SASL response by SASL_LINE_MAX.  A line
@@ -125,7 +147,7 @@ client_read(struct session *s, ssize_t n, char **line, size_t *len)
 		rc = conn_getline(&s->cli, s->opt->timeout, line, len);
 	switch (rc) {
 	case LINE_OK:
-		return 0;
+		return n < 0 ? client_counted(s) : 0;
 	case LINE_TOOLONG:
 		client_reply(s, s->proto->toolong);
 		session_outcome(s, "client sent a line longer than %s (%zu)",
@@ -254,4 +276,41 @@ login_sleep(const struct session *s, long long ms)
 
 	while (now_ms() < end)
 		poll(NULL, 0, (int)(end - now_ms()));
+}
+
+/*
+ * Auth-Error-SASL (RFC 7628 section 3.2.2): the refused token's error is
+ * sent as a challenge, and the client ends the exchange with one more
+ * line, "AQ==" (a lone \x01) or anything else base64, even empty: 0, and
+ * the caller sends the refusal.  A line that is no base64 gets the
+ * protocol's invalid-command reply instead: 1, or -1 when the session is
+ * over (it left, or that was one error too many).
+ */
+int
+client_sasl_error(struct session *s)
+{
+	static const char *const challenge[] = { "", "334 ", "+ ", "+ " };
+	static const char *const invalid[] = { "",
+	    "500 5.5.1 Invalid command\r\n", "-ERR invalid command\r\n",
+	    "%s BAD invalid command\r\n" };
+	unsigned char	 buf[SASL_LINE_MAX / 4 * 3];
+	char		*line, reply[NAME_MAX_LEN + 64];
+	size_t		 len, n;
+	int		 rc;
+
+	if (client_replyf(s, "%s%s\r\n", challenge[s->opt->protocol],
+	    s->sasl_error) == -1 || client_read(s, -1, &line, &len) == -1)
+		return -1;
+	rc = base64_decode(line, len, buf, sizeof(buf), &n);
+	explicit_bzero(buf, sizeof(buf));
+	explicit_bzero(line, len);
+	if (rc == 0)
+		return 0;
+	snprintf(reply, sizeof(reply), invalid[s->opt->protocol], s->imap.tag);
+	if (client_error(s, reply)) {
+		if (s->opt->protocol == PROTO_IMAP)
+			client_reply(s, "* BYE too many invalid commands\r\n");
+		return -1;
+	}
+	return 1;
 }

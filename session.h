@@ -16,6 +16,8 @@
 
 #define NAME_MAX_LEN	255	/* a DNS name, and the longest XCLIENT value */
 #define CRED_MAX	512	/* longest user name or password we accept */
+/* longest secret: an OAuth bearer token, all a SASL line decodes to */
+#define PASS_MAX	(SASL_LINE_MAX / 4 * 3)
 #define SESSION_ID_LEN	16	/* letters and digits: about 95 random bits */
 #define IMAP_ID_MAX	2048	/* the client's ID fields we pass on */
 
@@ -51,7 +53,7 @@ struct creds {
 	unsigned	method;			/* AUTH_* */
 	char		user[CRED_MAX + 1];
 	size_t		userlen;
-	char		pass[CRED_MAX + 1];
+	char		pass[PASS_MAX + 1];	/* a password, digest or token */
 	size_t		passlen;
 };
 
@@ -136,6 +138,7 @@ struct session {
 int	client_read(struct session *, ssize_t, char **, size_t *);
 int	client_sasl_start(struct session *, const struct sasl_mech *,
 	    const char *ir, size_t irlen);
+int	client_sasl_error(struct session *);
 int	client_reply(struct session *, const char *);
 int	client_replyf(struct session *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));

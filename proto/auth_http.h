@@ -20,7 +20,8 @@
  * lines (two DNs of TLS_DN_MAX, serial, fingerprint, protocol, cipher).
  */
 #define AUTH_HTTP_CERT_MAX	8192
-#define AUTH_HTTP_REQUEST_MAX	(8192 + 4096 + AUTH_HTTP_CERT_MAX)
+/* and an OAuth bearer token (PASS_MAX: a b64token, never escaped) */
+#define AUTH_HTTP_REQUEST_MAX	(8192 + 4096 + AUTH_HTTP_CERT_MAX + 12288)
 
 /* auth_http_request's failures, so the caller can name the reason */
 #define AUTH_HTTP_ETOOLONG	-1	/* the request does not fit */

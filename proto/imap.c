@@ -346,15 +346,31 @@ imap_logout(struct imap_client *ic, struct imap_cmd *cmd)
 	return S_QUIT;
 }
 
-/* RFC 2971: the client's identity is noted by nobody; we tell none. */
+/*
+ * RFC 2971: the client's fields are kept for the backend's ID, without
+ * those only the proxy may set; we tell none of ours.  A later ID
+ * replaces an earlier one.
+ */
 static int
 imap_id(struct imap_client *ic, struct imap_cmd *cmd)
 {
-	if (cmd->nargs != 1 || (cmd->arg[0].type != IMAP_LIST &&
-	    !(cmd->arg[0].type == IMAP_ATOM &&
-	    strcasecmp(cmd->arg[0].p, "NIL") == 0)))
-		return reply_error(ic->s, cmd->tag, TEXT_ARGUMENTS);
-	return reply_ok(ic->s, REPLY_ID, cmd->tag);
+	struct session	*s = ic->s;
+	struct imap_arg	*a = &cmd->arg[0];
+
+	if (cmd->nargs != 1 || (a->type != IMAP_LIST &&
+	    !(a->type == IMAP_ATOM && strcasecmp(a->p, "NIL") == 0)))
+		return reply_error(s, cmd->tag, TEXT_ARGUMENTS);
+	if (a->type == IMAP_ATOM)
+		s->imap.idlen = 0;
+	else if (imap_id_parse(a->p, a->len, s->imap.id, sizeof(s->imap.id),
+	    &s->imap.idlen) == -1) {
+		s->imap.idlen = 0;
+		s->imap.id[0] = '\0';
+		return reply_error(s, cmd->tag, TEXT_ARGUMENTS);
+	}
+	s->imap.id[s->imap.idlen] = '\0';
+	s->imap.id_sent = 1;
+	return reply_ok(s, REPLY_ID, cmd->tag);
 }
 
 /* The tag of the command that logs in: the backend's LOGIN uses it too. */

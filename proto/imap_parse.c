@@ -90,7 +90,7 @@ new_arg(struct imap_parser *p, int type)
 	return a;
 }
 
-/* Appends to an argument; inside a list nothing is kept (a is NULL). */
+/* Appends to an argument; a is NULL when nothing is kept. */
 static int
 arg_add(struct imap_arg *a, char ch)
 {
@@ -101,6 +101,27 @@ arg_add(struct imap_arg *a, char ch)
 	a->p[a->len++] = ch;
 	a->p[a->len] = '\0';
 	return 0;
+}
+
+/* A byte of a string inside a list, escaped as in a quoted string. */
+static int
+arg_addq(struct imap_arg *a, char ch)
+{
+	if ((ch == '"' || ch == '\\') && arg_add(a, '\\') == -1)
+		return -1;
+	return arg_add(a, ch);
+}
+
+/*
+ * A list's next item starts: a space after the one before it (none
+ * after its own "(").  Lists keep their items, re-quoted, for ID.
+ */
+static int
+list_item(struct imap_arg *l)
+{
+	if (l == NULL || l->len == 0 || l->p[l->len - 1] == '(')
+		return 0;
+	return arg_add(l, ' ');
 }
 
 /* The tag and the verb, up to the first argument; returns where it ends. */
@@ -130,18 +151,24 @@ parse_head(struct imap_parser *p, const char *line, size_t len, size_t *pos)
 	return 0;
 }
 
-/* A quoted string from line[*pos] (the opening quote). */
+/*
+ * A quoted string from line[*pos] (the opening quote), into a as its
+ * bytes, or re-quoted when it is an item of a list.
+ */
 static int
-parse_quoted(const char *line, size_t len, size_t *pos, struct imap_arg *a)
+parse_quoted(const char *line, size_t len, size_t *pos, struct imap_arg *a,
+    int quote)
 {
 	size_t		i;
 	unsigned char	ch;
 
+	if (quote && arg_add(a, '"') == -1)
+		return -1;
 	for (i = *pos + 1; i < len; i++) {
 		ch = line[i];
 		if (ch == '"') {
 			*pos = i + 1;
-			return 0;
+			return quote ? arg_add(a, '"') : 0;
 		}
 		if (ch == '\\') {
 			if (++i == len || (line[i] != '"' && line[i] != '\\'))
@@ -149,7 +176,7 @@ parse_quoted(const char *line, size_t len, size_t *pos, struct imap_arg *a)
 			ch = line[i];
 		} else if (ch == '\0' || ch == '\r' || ch == '\n')
 			return -1;
-		if (arg_add(a, ch) == -1)
+		if ((quote ? arg_addq(a, ch) : arg_add(a, ch)) == -1)
 			return -1;
 	}
 	return -1;
@@ -196,7 +223,7 @@ parse_literal_head(struct imap_parser *p, const char *line, size_t len,
 	if (p->cmd.verb != (p->depth == 0 ? IMAP_LOGIN : IMAP_ID))
 		return fail(p, IMAP_ERR_SYNTAX);
 	if (n > p->limit || p->used + n > p->limit ||
-	    (p->depth == 0 && n > IMAP_ARG_MAX))
+	    (p->depth == 0 && n > IMAP_LITERAL_MAX))
 		return fail(p, IMAP_ERR_LITERAL);
 	if (p->depth == 0 && p->cmd.nargs == IMAP_MAXARGS)
 		return fail(p, IMAP_ERR_SYNTAX);
@@ -222,25 +249,33 @@ parse_args(struct imap_parser *p, const char *line, size_t len, size_t i,
 		if (line[i] == ')') {
 			if (p->depth == 0)
 				return fail(p, IMAP_ERR_SYNTAX);
-			p->depth--;
+			if (--p->depth == 0)
+				p->list = NULL;
+			else if (arg_add(p->list, ')') == -1)
+				return fail(p, IMAP_ERR_SYNTAX);
 			i++;
 			sep = 1;
 			continue;
 		}
 		if (sep)	/* two tokens without a space between */
 			return fail(p, IMAP_ERR_SYNTAX);
-		a = NULL;
+		a = p->list;
 		if (p->depth == 0 && line[i] != '{' &&
 		    (a = new_arg(p, line[i] == '(' ? IMAP_LIST :
 		    line[i] == '"' ? IMAP_STRING : IMAP_ATOM)) == NULL)
 			return fail(p, IMAP_ERR_SYNTAX);
+		if (p->depth > 0 && line[i] != '{' && list_item(a) == -1)
+			return fail(p, IMAP_ERR_SYNTAX);
 		switch (line[i]) {
 		case '(':
-			p->depth++;
+			if (p->depth++ == 0)
+				p->list = a;
+			else if (arg_add(a, '(') == -1)
+				return fail(p, IMAP_ERR_SYNTAX);
 			i++;
 			continue;	/* "(" may touch the first item */
 		case '"':
-			if (parse_quoted(line, len, &i, a) == -1)
+			if (parse_quoted(line, len, &i, a, p->depth > 0) == -1)
 				return fail(p, IMAP_ERR_SYNTAX);
 			break;
 		case '{':
@@ -296,12 +331,24 @@ int
 imap_parse_literal(struct imap_parser *p, const char *data, size_t len)
 {
 	struct imap_arg	*a;
+	size_t		 i;
 
 	if (len != p->literal || memchr(data, '\0', len) != NULL)
 		return fail(p, IMAP_ERR_SYNTAX);
 	p->used += len;
-	if (p->depth > 0)
+	if (p->depth > 0) {
+		/* an item of ID's list: kept quoted, so no CR or LF in it */
+		if (memchr(data, '\r', len) != NULL ||
+		    memchr(data, '\n', len) != NULL ||
+		    list_item(p->list) == -1 || arg_add(p->list, '"') == -1)
+			return fail(p, IMAP_ERR_SYNTAX);
+		for (i = 0; i < len; i++)
+			if (arg_addq(p->list, data[i]) == -1)
+				return fail(p, IMAP_ERR_SYNTAX);
+		if (arg_add(p->list, '"') == -1)
+			return fail(p, IMAP_ERR_SYNTAX);
 		return IMAP_PARSE_MORE;
+	}
 	if ((a = new_arg(p, IMAP_STRING)) == NULL)
 		return fail(p, IMAP_ERR_SYNTAX);
 	memcpy(a->p, data, len);
@@ -458,4 +505,121 @@ imap_login_build(const char *tag, const char *user, size_t userlen,
 	memcpy(l->buf + l->len, "\r\n", 3);
 	l->len += 2;
 	return 0;
+}
+
+/*
+ * The names a client must not set in the ID we pass on, since the
+ * backend trusts them from its proxy: Dovecot's imap-login keys (2.3:
+ * x-originating-ip/-port, x-connected-ip/-port, x-proxy-ttl,
+ * x-session-id, x-session-ext-id, and the x-forward- prefix; 2.4 adds
+ * x-multiplex), matched here by their prefixes, so that a key a later
+ * Dovecot adds to those families is covered too.
+ */
+int
+imap_id_reserved(const char *name, size_t len)
+{
+	static const char *const prefix[] = { "x-originating-",
+	    "x-connected-", "x-session-", "x-proxy-", "x-forward-",
+	    "x-multiplex" };
+	size_t	i, n;
+
+	for (i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++) {
+		n = strlen(prefix[i]);
+		if (len >= n && strncasecmp(name, prefix[i], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * One item of a list as the parser keeps it: a quoted string (1, its
+ * bytes into buf), NIL (2), the end (0), or anything else (-1: an atom
+ * other than NIL, a nested list, a string over cap).
+ */
+static int
+id_item(const char **pp, const char *end, char *buf, size_t cap, size_t *n)
+{
+	const char	*p = *pp;
+
+	while (p < end && *p == ' ')
+		p++;
+	if (p == end)
+		return 0;
+	if (end - p >= 3 && strncasecmp(p, "NIL", 3) == 0 &&
+	    (end - p == 3 || p[3] == ' ')) {
+		*pp = p + 3;
+		return 2;
+	}
+	if (*p++ != '"')
+		return -1;
+	for (*n = 0; p < end && *p != '"'; p++) {
+		if (*p == '\\' && ++p == end)
+			return -1;
+		if (*n == cap)
+			return -1;
+		buf[(*n)++] = *p;
+	}
+	if (p == end)
+		return -1;
+	*pp = p + 1;
+	return 1;
+}
+
+/* Printable 7-bit: what a quoted string can carry to any backend. */
+static int
+id_printable(const char *s, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < ' ' || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * RFC 2971's ID list: pairs of a string name and a string or NIL value,
+ * at most IMAP_ID_PAIRS, names of 1 to IMAP_ID_NAME_MAX bytes, values up
+ * to IMAP_ID_VALUE_MAX; anything else is malformed (-1, the client gets
+ * BAD).  Into out go the pairs we may pass on, as "name" "value" ... :
+ * not the proxy's own fields (imap_id_reserved), nor a pair with a
+ * control or 8-bit byte (it would need a literal), nor one that does not
+ * fit in outcap.  Returns the pairs kept.
+ */
+int
+imap_id_parse(const char *list, size_t len, char *out, size_t outcap,
+    size_t *outlen)
+{
+	const char	*p = list, *end = list + len;
+	char		 name[IMAP_ID_NAME_MAX], value[IMAP_ID_VALUE_MAX];
+	char		 qn[2 * IMAP_ID_NAME_MAX + 3];
+	char		 qv[2 * IMAP_ID_VALUE_MAX + 3];
+	size_t		 nlen, vlen = 0, o = 0;
+	int		 pairs = 0, kept = 0, rc, ql, qvl;
+
+	*outlen = 0;
+	if (outcap > 0)
+		out[0] = '\0';
+	for (;;) {
+		if ((rc = id_item(&p, end, name, sizeof(name), &nlen)) == 0)
+			break;
+		if (rc != 1 || nlen == 0 || ++pairs > IMAP_ID_PAIRS)
+			return -1;
+		if ((rc = id_item(&p, end, value, sizeof(value), &vlen)) <= 0)
+			return -1;
+		if (imap_id_reserved(name, nlen) || !id_printable(name, nlen) ||
+		    (rc == 1 && !id_printable(value, vlen)))
+			continue;
+		ql = imap_quote(name, nlen, qn, sizeof(qn));
+		qvl = rc == 2 ? (int)strlcpy(qv, "NIL", sizeof(qv)) :
+		    imap_quote(value, vlen, qv, sizeof(qv));
+		if (ql == -1 || qvl == -1 ||
+		    o + (o > 0) + ql + 1 + qvl + 1 > outcap)
+			continue;
+		o += snprintf(out + o, outcap - o, "%s%s %s", o > 0 ? " " : "",
+		    qn, qv);
+		kept++;
+	}
+	*outlen = o;
+	return kept;
 }

@@ -14,13 +14,18 @@ enum imap_verb {
 
 #define IMAP_TAG_MAX	64	/* longest tag we accept */
 #define IMAP_MAXARGS	2	/* LOGIN user pass, AUTHENTICATE mech ir */
-#define IMAP_ARG_MAX	2048	/* longest argument: base64 of PLAIN */
+/* longest argument: AUTHENTICATE's initial response, a bearer token */
+#define IMAP_ARG_MAX	16384
+/* longest literal argument: LOGIN's, whose values are 512 bytes at most */
+#define IMAP_LITERAL_MAX	2048
 
 enum imap_arg_type { IMAP_ATOM, IMAP_STRING, IMAP_LIST };
 
 struct imap_arg {
 	int		 type;		/* enum imap_arg_type */
-	char		*p;		/* NUL-terminated; "" for a list */
+	char		*p;		/* NUL-terminated; a list's items as
+					   quoted strings and atoms, without
+					   its parentheses (imap_id_parse) */
 	size_t		 len;
 };
 
@@ -60,6 +65,7 @@ struct imap_parser {
 	size_t		 used;
 	int		 state;		/* tag and verb, then the arguments */
 	int		 depth;		/* parenthesis nesting */
+	struct imap_arg	*list;		/* the top-level list being read */
 	size_t		 literal;	/* bytes announced */
 	int		 sync;		/* {n}: the client waits for "+" */
 	int		 error;
@@ -70,6 +76,19 @@ void	imap_parse_init(struct imap_parser *, size_t limit);
 int	imap_parse_line(struct imap_parser *, const char *line, size_t len);
 int	imap_parse_literal(struct imap_parser *, const char *data, size_t len);
 int	imap_tag_valid(const char *tag, size_t len);
+
+/*
+ * RFC 2971's ID list, as the parser keeps it: the pairs we may pass on,
+ * as "name" "value" ... in IMAP syntax.  Its limits: 30 pairs, names of
+ * 30 bytes, values of 1024.
+ */
+#define IMAP_ID_PAIRS		30
+#define IMAP_ID_NAME_MAX	30
+#define IMAP_ID_VALUE_MAX	1024
+
+int	imap_id_parse(const char *list, size_t len, char *out, size_t outcap,
+	    size_t *outlen);
+int	imap_id_reserved(const char *name, size_t len);
 
 /* A response from the backend. */
 enum imap_status {

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../options.h"
 #include "../session.h"
@@ -16,6 +17,8 @@ static int	plain_step(struct sasl *, const unsigned char *, size_t);
 static int	login_step(struct sasl *, const unsigned char *, size_t);
 static int	cram_md5_step(struct sasl *, const unsigned char *, size_t);
 static int	external_step(struct sasl *, const unsigned char *, size_t);
+static int	xoauth2_step(struct sasl *, const unsigned char *, size_t);
+static int	oauthbearer_step(struct sasl *, const unsigned char *, size_t);
 
 /* In the order the capability lists name them. */
 static const struct sasl_mech mechs[] = {
@@ -25,6 +28,10 @@ static const struct sasl_mech mechs[] = {
 	    cram_md5_step },
 	{ "EXTERNAL", AUTH_EXTERNAL, SASL_NEEDS_SERVICE | SASL_NEEDS_CERT,
 	    external_step },
+	/* only the service can check a token, and give the backend's password */
+	{ "XOAUTH2", AUTH_XOAUTH2, SASL_NEEDS_SERVICE, xoauth2_step },
+	{ "OAUTHBEARER", AUTH_OAUTHBEARER, SASL_NEEDS_SERVICE,
+	    oauthbearer_step },
 };
 
 #define NMECHS	(sizeof(mechs) / sizeof(mechs[0]))
@@ -263,6 +270,140 @@ external_step(struct sasl *a, const unsigned char *p, size_t n)
 	return SASL_DONE;
 }
 
+/*
+ * RFC 6750's b64token, the one form of a bearer token: letters, digits,
+ * "-._~+/", then "=" padding only.  Nothing else (no CR, LF or space) can
+ * reach the auth service's Auth-Pass.
+ */
+static int
+bearer_token_valid(const unsigned char *t, size_t n)
+{
+	size_t	i, pad = n;
+
+	while (pad > 0 && t[pad - 1] == '=')
+		pad--;
+	if (pad == 0)
+		return 0;
+	for (i = 0; i < pad; i++)
+		if (!((t[i] >= 'a' && t[i] <= 'z') ||
+		    (t[i] >= 'A' && t[i] <= 'Z') ||
+		    (t[i] >= '0' && t[i] <= '9') ||
+		    (t[i] != '\0' && strchr("-._~+/", t[i]) != NULL)))
+			return 0;
+	return 1;
+}
+
+/*
+ * The \x01-separated key=value pairs of XOAUTH2 and OAUTHBEARER, up to
+ * the empty one that ends them (and the message): "auth=Bearer TOKEN"
+ * gives the password; host= and port= (RFC 7628) and unknown keys are
+ * allowed and ignored; a pair without "=", or no auth, is invalid.
+ */
+static int
+oauth_pairs(struct sasl *a, const unsigned char *p, size_t n)
+{
+	const unsigned char	*end = p + n, *sep, *eq;
+	struct creds		*c = a->creds;
+	int			 have_auth = 0;
+
+	for (;;) {
+		if ((sep = memchr(p, '\x01', end - p)) == NULL)
+			return SASL_INVALID;
+		if (sep == p)		/* the empty pair: the end */
+			break;
+		if ((eq = memchr(p, '=', sep - p)) == NULL || eq == p)
+			return SASL_INVALID;
+		if (eq - p == 4 && memcmp(p, "auth", 4) == 0) {
+			if (have_auth++ || sep - eq - 1 < 7 ||
+			    strncasecmp((const char *)eq + 1, "Bearer ", 7) != 0 ||
+			    sep - eq - 8 > PASS_MAX ||
+			    !bearer_token_valid(eq + 8, sep - eq - 8))
+				return SASL_INVALID;
+			memcpy(c->pass, eq + 8, sep - eq - 8);
+			c->pass[sep - eq - 8] = '\0';
+			c->passlen = sep - eq - 8;
+		}
+		p = sep + 1;
+	}
+	if (sep + 1 != end || !have_auth)
+		return SASL_INVALID;
+	return SASL_DONE;
+}
+
+/*
+ * Google's XOAUTH2: "user=" USER \x01 "auth=Bearer " TOKEN \x01 \x01, in
+ * the initial response or after an empty challenge.
+ */
+static int
+xoauth2_step(struct sasl *a, const unsigned char *p, size_t n)
+{
+	const unsigned char	*sep;
+	struct creds		*c = a->creds;
+
+	if (p == NULL)
+		return sasl_challenge(a, "");
+	if (n < 5 || memcmp(p, "user=", 5) != 0 ||
+	    (sep = memchr(p, '\x01', n)) == NULL ||
+	    cred_set(c->user, &c->userlen, p + 5, sep - p - 5) == -1)
+		return SASL_INVALID;
+	return oauth_pairs(a, sep + 1, p + n - sep - 1);
+}
+
+/*
+ * RFC 5801's saslname, the authzid: "=2C" is ",", "=3D" is "=", any other
+ * "=" is invalid; 1 to CRED_MAX bytes without NUL.
+ */
+static int
+saslname_set(struct creds *c, const unsigned char *p, size_t n)
+{
+	size_t	i, len = 0;
+
+	for (i = 0; i < n; i++) {
+		if (len == CRED_MAX || p[i] == '\0' || p[i] == ',')
+			return -1;
+		if (p[i] != '=') {
+			c->user[len++] = p[i];
+			continue;
+		}
+		if (i + 2 >= n)
+			return -1;
+		if (p[i + 1] == '2' && p[i + 2] == 'C')
+			c->user[len++] = ',';
+		else if (p[i + 1] == '3' && p[i + 2] == 'D')
+			c->user[len++] = '=';
+		else
+			return -1;
+		i += 2;
+	}
+	if (len == 0)
+		return -1;
+	c->user[len] = '\0';
+	c->userlen = len;
+	return 0;
+}
+
+/*
+ * RFC 7628: the GS2 header "n,a=USER," (or "y,": no channel binding
+ * either way; "p=" asks for one we do not offer), \x01, then the pairs.
+ * The authzid is required: the auth service is told whose token it is,
+ * as with XOAUTH2, rather than left to find out.
+ */
+static int
+oauthbearer_step(struct sasl *a, const unsigned char *p, size_t n)
+{
+	const unsigned char	*comma;
+
+	if (p == NULL)
+		return sasl_challenge(a, "");
+	if (n < 5 || (p[0] != 'n' && p[0] != 'y') || p[1] != ',' ||
+	    p[2] != 'a' || p[3] != '=' ||
+	    (comma = memchr(p + 4, ',', n - 4)) == NULL ||
+	    saslname_set(a->creds, p + 4, comma - p - 4) == -1 ||
+	    comma + 1 == p + n || comma[1] != '\x01')
+		return SASL_INVALID;
+	return oauth_pairs(a, comma + 2, p + n - comma - 2);
+}
+
 /* The initial response of our own AUTH PLAIN to the backend. */
 int
 sasl_plain_encode(const struct creds *c, char *out, size_t outcap)
@@ -271,6 +412,8 @@ sasl_plain_encode(const struct creds *c, char *out, size_t outcap)
 	size_t		n = 0;
 	int		rc;
 
+	if (c->userlen > CRED_MAX || c->passlen > CRED_MAX)
+		return -1;
 	buf[n++] = '\0';
 	memcpy(buf + n, c->user, c->userlen);
 	n += c->userlen;

@@ -89,6 +89,132 @@ test_pop3(void)
 	    "APOP timestamp too long for the buffer");
 }
 
+/* An ID command through the parser, its list through imap_id_parse. */
+static int
+id_run(const char *const *parts, char *out, size_t cap, size_t *outlen)
+{
+	static struct imap_parser	 p;
+	int				 rc;
+
+	imap_parse_init(&p, 65536);
+	rc = imap_parse_line(&p, parts[0], strlen(parts[0]));
+	for (parts++; rc == IMAP_PARSE_LITERAL && *parts != NULL; parts++) {
+		rc = imap_parse_literal(&p, parts[0], p.literal);
+		if (rc == IMAP_PARSE_MORE && parts[1] != NULL) {
+			parts++;
+			rc = imap_parse_line(&p, parts[0], strlen(parts[0]));
+		}
+	}
+	if (rc != IMAP_PARSE_DONE || p.cmd.verb != IMAP_ID ||
+	    p.cmd.nargs != 1)
+		return -2;
+	if (p.cmd.arg[0].type != IMAP_LIST)
+		return -3;
+	return imap_id_parse(p.cmd.arg[0].p, p.cmd.arg[0].len, out, cap,
+	    outlen);
+}
+
+#define ID_IS(parts, want)						\
+	(id_run(parts, out, sizeof(out), &n) >= 0 && n == strlen(want) &&	\
+	    strcmp(out, want) == 0)
+
+static void
+test_imap_id(void)
+{
+	static const char *const plain[] = { "a ID (\"name\" \"Thunderbird\" "
+	    "\"version\" \"115.0\")", NULL };
+	static const char *const nil[] = { "a ID (\"name\" NIL \"os\" nil)",
+	    NULL };
+	static const char *const esc[] = { "a ID (\"na\\\"me\" \"a\\\\b\")",
+	    NULL };
+	static const char *const lit[] = { "a ID (\"name\" {7}", "Mail\"\\x",
+	    ")", NULL };
+	static const char *const litplus[] = { "a ID ({4+}", "name",
+	    " {3+}", "k9m", ")", NULL };
+	static const char *const forged[] = { "a ID (\"name\" \"x\" "
+	    "\"X-Originating-IP\" \"10.0.0.1\" \"x-originating-port\" \"1\" "
+	    "\"x-connected-ip\" \"10.0.0.2\" \"X-CONNECTED-PORT\" \"2\" "
+	    "\"x-session-id\" \"forged\" \"x-session-ext-id\" \"f\" "
+	    "\"x-proxy-ttl\" \"9\" \"x-forward-user\" \"root\" "
+	    "\"x-multiplex\" \"0\" \"x-other\" \"kept\")", NULL };
+	static const char *const forgedlit[] = { "a ID ({16}",
+	    "x-originating-ip", " \"1.2.3.4\")", NULL };
+	static const char *const ctl[] = { "a ID (\"name\" \"a\tb\" "
+	    "\"os\" \"linux\" \"v\" \"\xc3\xa9\")", NULL };
+	static const char *const crlf[] = { "a ID (\"name\" {3}", "a\r\n",
+	    ")", NULL };
+	static const char *const lfonly[] = { "a ID (\"name\" {2}", "a\n",
+	    ")", NULL };
+	static const char *const empty[] = { "a ID ()", NULL };
+	static const char *const odd[] = { "a ID (\"name\")", NULL };
+	static const char *const nilname[] = { "a ID (NIL \"x\")", NULL };
+	static const char *const atom[] = { "a ID (\"name\" x)", NULL };
+	static const char *const nested[] = { "a ID (\"name\" (\"x\"))", NULL };
+	static const char *const noname[] = { "a ID (\"\" \"x\")", NULL };
+	static const char *const idnil[] = { "a ID NIL", NULL };
+	char		 out[IMAP_ID_MAX], line[40000], name[40], value[1100];
+	const char	*parts[2] = { line, NULL };
+	size_t		 n, o;
+	int		 i;
+
+	ok(ID_IS(plain, "\"name\" \"Thunderbird\" \"version\" \"115.0\""),
+	    "ID: quoted pairs, re-quoted");
+	ok(ID_IS(nil, "\"name\" NIL \"os\" NIL"), "ID: NIL values");
+	ok(ID_IS(esc, "\"na\\\"me\" \"a\\\\b\""),
+	    "ID: escapes survive, quoted again");
+	ok(ID_IS(lit, "\"name\" \"Mail\\\"\\\\x\""),
+	    "ID: a literal value, quoted with escapes");
+	ok(ID_IS(litplus, "\"name\" \"k9m\""), "ID: LITERAL+ name and value");
+	ok(ID_IS(forged, "\"name\" \"x\" \"x-other\" \"kept\""),
+	    "ID: the proxy's fields (Dovecot's trusted keys) dropped, any case");
+	ok(ID_IS(forgedlit, ""), "ID: a forged name in a literal dropped too");
+	ok(ID_IS(ctl, "\"os\" \"linux\""),
+	    "ID: a pair with a control or 8-bit byte dropped");
+	ok(id_run(crlf, out, sizeof(out), &n) == -2 &&
+	    id_run(lfonly, out, sizeof(out), &n) == -2,
+	    "ID: CR or LF in a literal refused");
+	ok(ID_IS(empty, ""), "ID: an empty list");
+	ok(id_run(idnil, out, sizeof(out), &n) == -3, "ID NIL: no list");
+	ok(id_run(odd, out, sizeof(out), &n) == -1 &&
+	    id_run(nilname, out, sizeof(out), &n) == -1 &&
+	    id_run(atom, out, sizeof(out), &n) == -1 &&
+	    id_run(nested, out, sizeof(out), &n) == -1 &&
+	    id_run(noname, out, sizeof(out), &n) == -1,
+	    "ID: no value, a NIL name, an atom, a nested list, an empty name");
+
+	/* RFC 2971's limits: 30 pairs, names of 30, values of 1024 */
+	for (i = 0, o = strlcpy(line, "a ID (", sizeof(line)); i < 30; i++)
+		o += snprintf(line + o, sizeof(line) - o, "%s\"k%d\" \"v\"",
+		    i ? " " : "", i);
+	strlcpy(line + o, ")", sizeof(line) - o);
+	ok(id_run(parts, out, sizeof(out), &n) == 30, "ID: 30 pairs");
+	strlcpy(line + o, " \"k30\" \"v\")", sizeof(line) - o);
+	ok(id_run(parts, out, sizeof(out), &n) == -1, "ID: 31 pairs refused");
+	memset(name, 'n', 30);
+	name[30] = '\0';
+	snprintf(line, sizeof(line), "a ID (\"%s\" NIL)", name);
+	ok(id_run(parts, out, sizeof(out), &n) == 1, "ID: a name of 30 bytes");
+	snprintf(line, sizeof(line), "a ID (\"%sn\" NIL)", name);
+	ok(id_run(parts, out, sizeof(out), &n) == -1,
+	    "ID: a name of 31 bytes refused");
+	memset(value, 'v', 1024);
+	value[1024] = '\0';
+	snprintf(line, sizeof(line), "a ID (\"name\" \"%s\")", value);
+	ok(id_run(parts, out, sizeof(out), &n) == 1 && n == 1024 + 9,
+	    "ID: a value of 1024 bytes");
+	snprintf(line, sizeof(line), "a ID (\"name\" \"%sv\")", value);
+	ok(id_run(parts, out, sizeof(out), &n) == -1,
+	    "ID: a value of 1025 bytes refused");
+	snprintf(line, sizeof(line), "a ID (\"a\" \"%s\" \"b\" \"%s\" "
+	    "\"c\" \"x\")", value, value);
+	ok(id_run(parts, out, sizeof(out), &n) == 2 && n < sizeof(out) &&
+	    strstr(out, "\"b\"") == NULL && strstr(out, "\"c\" \"x\"") != NULL,
+	    "ID: a pair past IMAP_ID_MAX dropped, the later ones kept");
+	ok(imap_id_parse("\"a\" \"b\"", 7, out, 7, &n) == 0 && n == 0 &&
+	    imap_id_parse("\"a\" \"b\"", 7, out, 8, &n) == 1 && n == 7,
+	    "ID: out bounded, NUL included");
+}
+
 void
 test_imap(void)
 {
@@ -244,4 +370,5 @@ test_imap(void)
 	ok(imap_login_build("a*", "u", 1, "p", 1, &l) == -1 &&
 	    imap_login_build("", "u", 1, "p", 1, &l) == -1,
 	    "no LOGIN under a bad tag");
+	test_imap_id();
 }

@@ -135,6 +135,137 @@ test_base64(void)
 	    "base64: a byte short refused; empty in, empty out");
 }
 
+/* One OAuth exchange over raw bytes: encoded here, as the client would. */
+static int
+oauth_run(const char *mech, const char *raw, size_t n, int ir,
+    struct creds *c)
+{
+	static char		 b64[SASL_LINE_MAX + 8];
+	const char *const	 lines[] = { b64, NULL };
+	char			 last[64];
+
+	if (base64_encode(raw, n, b64, sizeof(b64)) == -1)
+		return -2;
+	return sasl_run(mech, AUTH_XOAUTH2 | AUTH_OAUTHBEARER, ir ? b64 : NULL,
+	    ir ? (const char *const[]){ NULL } : lines, c, last);
+}
+
+#define OAUTH(mech, lit, ir, c)	oauth_run(mech, lit, sizeof(lit) - 1, ir, c)
+
+static void
+test_oauth(void)
+{
+	static char	 big[9000], tok[6200];
+	static struct creds c;
+	char		 last[64];
+	const char *const none[] = { NULL };
+	int		 n;
+
+	ok(OAUTH("XOAUTH2", "user=alice@example.com\x01" "auth=Bearer ya29.a0-_~+/"
+	    "==\x01\x01", 1, &c) == SASL_DONE &&
+	    strcmp(c.user, "alice@example.com") == 0 &&
+	    strcmp(c.pass, "ya29.a0-_~+/==") == 0 && c.method == AUTH_XOAUTH2,
+	    "XOAUTH2 with an initial response: user and token");
+	ok(OAUTH("xoauth2", "user=bob\x01" "auth=Bearer tok\x01\x01", 0, &c) ==
+	    SASL_DONE && strcmp(c.user, "bob") == 0 &&
+	    strcmp(c.pass, "tok") == 0,
+	    "XOAUTH2 after the empty challenge");
+	ok(sasl_run("XOAUTH2", AUTH_XOAUTH2, NULL, none, &c, last) ==
+	    SASL_CHALLENGE && last[0] == '\0' &&
+	    sasl_run("OAUTHBEARER", AUTH_OAUTHBEARER, NULL, none, &c, last) ==
+	    SASL_CHALLENGE && last[0] == '\0', "both challenge empty");
+	ok(OAUTH("XOAUTH2", "user=bob\x01" "auth=bearer tok\x01\x01", 1, &c) ==
+	    SASL_DONE, "the scheme's case does not matter");
+	ok(OAUTH("XOAUTH2", "user=bob\x01" "auth=Bearer tok\x01", 1, &c) ==
+	    SASL_INVALID && wiped(&c) &&
+	    OAUTH("XOAUTH2", "user=bob\x01" "auth=Bearer tok", 1, &c) ==
+	    SASL_INVALID &&
+	    OAUTH("XOAUTH2", "user=bob\x01" "auth=Bearer tok\x01\x01x", 1, &c) ==
+	    SASL_INVALID &&
+	    OAUTH("XOAUTH2", "user=\x01" "auth=Bearer tok\x01\x01", 1, &c) ==
+	    SASL_INVALID &&
+	    OAUTH("XOAUTH2", "usr=bob\x01" "auth=Bearer tok\x01\x01", 1, &c) ==
+	    SASL_INVALID &&
+	    OAUTH("XOAUTH2", "user=bob\x01\x01", 1, &c) == SASL_INVALID &&
+	    OAUTH("XOAUTH2", "user=bob\x01" "auth=Basic tok\x01\x01", 1, &c) ==
+	    SASL_INVALID &&
+	    OAUTH("XOAUTH2", "user=bob\x01" "auth=Bearer \x01\x01", 1, &c) ==
+	    SASL_INVALID &&
+	    OAUTH("XOAUTH2", "user=bob\x01" "auth=Bearer a\x01" "auth=Bearer b"
+	    "\x01\x01", 1, &c) == SASL_INVALID &&
+	    OAUTH("XOAUTH2", "user=b\0b\x01" "auth=Bearer t\x01\x01", 1, &c) ==
+	    SASL_INVALID,
+	    "XOAUTH2: no end, no \\x01\\x01, bytes after it, no user, no auth, "
+	    "not Bearer, no token, two, a NUL: invalid, wiped");
+	ok(OAUTH("XOAUTH2", "user=bob\x01" "auth=Bearer t k\x01\x01", 1, &c) ==
+	    SASL_INVALID &&
+	    OAUTH("XOAUTH2", "user=bob\x01" "auth=Bearer t\r\nQUIT\x01\x01", 1,
+	    &c) == SASL_INVALID &&
+	    OAUTH("XOAUTH2", "user=bob\x01" "auth=Bearer t=k\x01\x01", 1, &c) ==
+	    SASL_INVALID &&
+	    OAUTH("XOAUTH2", "user=bob\x01" "auth=Bearer =\x01\x01", 1, &c) ==
+	    SASL_INVALID,
+	    "a token is a b64token: no space, CR, LF, inner \"=\"");
+
+	ok(OAUTH("OAUTHBEARER", "n,a=alice@example.com,\x01host=mx.test\x01"
+	    "port=143\x01" "auth=Bearer secretok\x01\x01", 1, &c) == SASL_DONE &&
+	    strcmp(c.user, "alice@example.com") == 0 &&
+	    strcmp(c.pass, "secretok") == 0 && c.method == AUTH_OAUTHBEARER,
+	    "OAUTHBEARER with host and port, initial response");
+	ok(OAUTH("OAUTHBEARER", "n,a=test=3D=2C@example.com,\x01" "auth=Bearer "
+	    "t\x01\x01", 0, &c) == SASL_DONE &&
+	    strcmp(c.user, "test=,@example.com") == 0,
+	    "OAUTHBEARER after the challenge, =3D and =2C decoded");
+	ok(OAUTH("OAUTHBEARER", "y,a=bob,\x01" "auth=Bearer t\x01\x01", 1, &c) ==
+	    SASL_DONE, "y: no channel binding either");
+	ok(OAUTH("OAUTHBEARER", "n,,\x01" "auth=Bearer t\x01\x01", 1, &c) ==
+	    SASL_INVALID && wiped(&c) &&
+	    OAUTH("OAUTHBEARER", "p=tls-unique,a=bob,\x01" "auth=Bearer t\x01\x01",
+	    1, &c) == SASL_INVALID &&
+	    OAUTH("OAUTHBEARER", "n,a=b=2Xb,\x01" "auth=Bearer t\x01\x01", 1, &c)
+	    == SASL_INVALID &&
+	    OAUTH("OAUTHBEARER", "n,a=bob=,\x01" "auth=Bearer t\x01\x01", 1, &c)
+	    == SASL_INVALID &&
+	    OAUTH("OAUTHBEARER", "n,a=bob,auth=Bearer t\x01\x01", 1, &c) ==
+	    SASL_INVALID &&
+	    OAUTH("OAUTHBEARER", "n,a=bob,\x01" "auth=Bearer t\x01", 1, &c) ==
+	    SASL_INVALID &&
+	    OAUTH("OAUTHBEARER", "n,user=bob,\x01" "auth=Bearer t\x01\x01", 1, &c)
+	    == SASL_INVALID &&
+	    OAUTH("OAUTHBEARER", "n,a=bob,\x01host\x01" "auth=Bearer t\x01\x01",
+	    1, &c) == SASL_INVALID,
+	    "OAUTHBEARER: no authzid, channel binding, bad escapes, no \\x01, "
+	    "no end, user=, a pair without =: invalid, wiped");
+
+	memset(tok, 'A', sizeof(tok));
+	n = snprintf(big, sizeof(big), "n,a=bob,\x01" "auth=Bearer %.*s\x01\x01",
+	    6144, tok);
+	ok(oauth_run("OAUTHBEARER", big, n, 0, &c) == SASL_DONE &&
+	    c.passlen == 6144, "a 6 KiB token after the challenge");
+	n = snprintf(big, sizeof(big), "user=bob\x01" "auth=Bearer %.*s\x01\x01",
+	    6144, tok);
+	ok(oauth_run("XOAUTH2", big, n, 1, &c) == SASL_DONE &&
+	    c.passlen == 6144, "a 6 KiB token as an initial response");
+	ok(oauth_run("XOAUTH2", "\x01", 1, 0, &c) == SASL_INVALID &&
+	    sasl_run("XOAUTH2", AUTH_XOAUTH2, NULL,
+	    (const char *const[]){ "*", NULL }, &c, last) == SASL_CANCELLED &&
+	    wiped(&c) && sasl_run("OAUTHBEARER", AUTH_OAUTHBEARER, "dXNlcj1!",
+	    none, &c, last) == SASL_BASE64,
+	    "a lone \\x01, a cancel, bad base64");
+	ok(sasl_offered(AUTH_PLAIN | AUTH_XOAUTH2 | AUTH_OAUTHBEARER, 0) ==
+	    AUTH_PLAIN && sasl_offered(AUTH_XOAUTH2 | AUTH_OAUTHBEARER,
+	    SASL_NEEDS_SERVICE) == (AUTH_XOAUTH2 | AUTH_OAUTHBEARER),
+	    "the tokens only with an auth service");
+	ok(sasl_list(AUTH_PLAIN | AUTH_XOAUTH2 | AUTH_OAUTHBEARER, " ", "",
+	    big, sizeof(big)) > 0 && strcmp(big, " PLAIN XOAUTH2 OAUTHBEARER")
+	    == 0, "listed after the others");
+	memset(&c, 0, sizeof(c));
+	c.userlen = 3;
+	c.passlen = CRED_MAX + 1;
+	ok(sasl_plain_encode(&c, big, sizeof(big)) == -1,
+	    "no PLAIN to the backend with a token for a password");
+}
+
 void
 test_sasl(void)
 {
@@ -215,4 +346,5 @@ test_sasl(void)
 	c.passlen = 6;
 	ok(sasl_plain_encode(&c, out, sizeof(out)) > 0 &&
 	    strcmp(out, "AGFsaWNlAHNlY3JldA==") == 0, "PLAIN encodes");
+	test_oauth();
 }

@@ -40,6 +40,9 @@ Usage:
     --wait N              send Auth-Wait: N on failure
     --error-code CODE     send Auth-Error-Code: CODE on SMTP failures
                           (e.g. "535 5.7.8")
+    --sasl-error B64      send Auth-Error-SASL: B64 on failures
+  (Auth-Method xoauth2/oauthbearer: the token in Auth-Pass is good when it
+  ends with the user's password of --users; Auth-Pass is that password)
     --status TEXT         the failure text (default "Invalid login or password")
     --header "Name: value"  an extra response header (repeatable; sent after
                           the Auth-* ones, in every answer but garbage/close)
@@ -209,6 +212,10 @@ class Service:
         salt = h.get("auth-salt", b"")
         if method == b"none":
             return proto == b"smtp", user, b""
+        if method in (b"xoauth2", b"oauthbearer"):
+            # a bearer token is good when it ends with the user's password
+            pw = (self.users or {}).get(user)
+            return pw is not None and given.endswith(pw), user, pw
         if self.users is None:
             if method in (b"plain", b"login", b"external"):
                 return True, user, given
@@ -248,6 +255,8 @@ class Service:
             out.append(b"Auth-Wait: %d" % a.wait)
         if a.error_code and h.get("auth-protocol", b"").lower() == b"smtp":
             out.append(b"Auth-Error-Code: " + a.error_code.encode("latin-1"))
+        if a.sasl_error:
+            out.append(b"Auth-Error-SASL: " + a.sasl_error.encode("latin-1"))
         return out
 
     def answer(self, n, served, raw):
@@ -348,6 +357,7 @@ def main():
     p.add_argument("--rename-user")
     p.add_argument("--wait", type=int)
     p.add_argument("--error-code")
+    p.add_argument("--sasl-error")
     p.add_argument("--status", default="Invalid login or password")
     p.add_argument("--header", action="append", default=[])
     p.add_argument("--escape-pass", action="store_true")
