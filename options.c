@@ -71,154 +71,149 @@ struct opt {
 	const char	*def;		/* nginx syntax; NULL: none */
 	const char	*arg;		/* --help's VALUE; NULL: the type's */
 	unsigned	 bits;		/* T_AUTH: the AUTH_* bits it accepts */
-	int		 later;		/* in the contract, not implemented yet */
 	const char	*help;
 };
-
-enum { NOW, LATER };
 
 #define OFF(f)	offsetof(struct options, f)
 
 static const struct opt opts[] = {
-	{ "protocol", T_PROTO, OFF(protocol), NULL, NULL, 0, NOW,
+	{ "protocol", T_PROTO, OFF(protocol), NULL, NULL, 0,
 	    "the mail protocol (required)" },
-	{ "backend", T_HOSTPORT, OFF(backend), NULL, NULL, 0, NOW,
+	{ "backend", T_HOSTPORT, OFF(backend), NULL, NULL, 0,
 	    "the mail server to relay to" },
-	{ "client-addr", T_ADDR, OFF(client_addr), NULL, NULL, 0, NOW,
+	{ "client-addr", T_ADDR, OFF(client_addr), NULL, NULL, 0,
 	    "the client's address in a pipeline" },
 
-	{ "proxy-buffer", T_SIZE, OFF(proxy_buffer), PAGESIZE_DEF, NULL, 0, NOW,
+	{ "proxy-buffer", T_SIZE, OFF(proxy_buffer), PAGESIZE_DEF, NULL, 0,
 	    "buffer size for relaying" },
 	{ "proxy-pass-error-message", T_FLAG, OFF(proxy_pass_error_message),
-	    "off", NULL, 0, NOW,
+	    "off", NULL, 0,
 	    "pass the backend's login errors on" },
 	{ "proxy-protocol", T_PROXYPROTO, OFF(proxy_protocol), "off", NULL, 0,
-	    NOW, "send a PROXY header to the backend (on: v1)" },
-	{ "proxy-smtp-auth", T_FLAG, OFF(proxy_smtp_auth), "off", NULL, 0, NOW,
+	    "send a PROXY header to the backend (on: v1)" },
+	{ "proxy-smtp-auth", T_FLAG, OFF(proxy_smtp_auth), "off", NULL, 0,
 	    "log in to the SMTP backend with AUTH" },
-	{ "proxy-timeout", T_MSEC, OFF(proxy_timeout), "24h", NULL, 0, NOW,
+	{ "proxy-timeout", T_MSEC, OFF(proxy_timeout), "24h", NULL, 0,
 	    "idle time allowed while relaying" },
-	{ "xclient", T_FLAG, OFF(xclient), "on", NULL, 0, NOW,
+	{ "xclient", T_FLAG, OFF(xclient), "on", NULL, 0,
 	    "send XCLIENT to the SMTP backend" },
 
-	{ "server-name", T_STRING, OFF(server_name), NULL, "NAME", 0, NOW,
+	{ "server-name", T_STRING, OFF(server_name), NULL, "NAME", 0,
 	    "name in greetings and EHLO (default: the host name)" },
-	{ "timeout", T_MSEC, OFF(timeout), "60s", NULL, 0, NOW,
+	{ "timeout", T_MSEC, OFF(timeout), "60s", NULL, 0,
 	    "idle time allowed before relaying" },
-	{ "login-timeout", T_MSEC, OFF(login_timeout), "3m", NULL, 0, NOW,
+	{ "login-timeout", T_MSEC, OFF(login_timeout), "3m", NULL, 0,
 	    "time allowed until relaying, 0: no limit" },
 	{ "half-close-timeout", T_MSEC, OFF(half_close_timeout), "60s", NULL,
-	    0, NOW, "idle time allowed once a side has closed" },
+	    0, "idle time allowed once a side has closed" },
 	{ "relay-engine", T_ENGINE, OFF(relay_engine), "readwrite", NULL, 0,
-	    NOW, "how the relay moves bytes" },
-	{ "resolver", T_RESOLVER, OFF(resolver), "off", NULL, 0, NOW,
+	    "how the relay moves bytes" },
+	{ "resolver", T_RESOLVER, OFF(resolver), "off", NULL, 0,
 	    "DNS server for the client's name" },
 	{ "resolver-timeout", T_MSEC, OFF(resolver_timeout), "30s", NULL, 0,
-	    NOW, "time allowed for the client's name" },
-	{ "max-errors", T_COUNT, OFF(max_errors), "5", NULL, 0, NOW,
+	    "time allowed for the client's name" },
+	{ "max-errors", T_COUNT, OFF(max_errors), "5", NULL, 0,
 	    "errors before the client is dropped" },
-	{ "max-commands", T_COUNT, OFF(max_commands), "1000", NULL, 0, NOW,
+	{ "max-commands", T_COUNT, OFF(max_commands), "1000", NULL, 0,
 	    "commands before authentication" },
 
 	{ "smtp-auth", T_AUTH, OFF(smtp_auth), "plain login", NULL,
 	    AUTH_PLAIN | AUTH_LOGIN | AUTH_CRAM_MD5 | AUTH_EXTERNAL | AUTH_NONE |
-	    AUTH_XOAUTH2 | AUTH_OAUTHBEARER,
-	    NOW, "SMTP AUTH methods" },
-	{ "smtp-capabilities", T_LIST, OFF(smtp_capabilities), "", NULL, 0, NOW,
+	    AUTH_XOAUTH2 | AUTH_OAUTHBEARER, "SMTP AUTH methods" },
+	{ "smtp-capabilities", T_LIST, OFF(smtp_capabilities), "", NULL, 0,
 	    "extra EHLO keywords" },
 	{ "smtp-greeting-delay", T_MSEC, OFF(smtp_greeting_delay), "0", NULL,
-	    0, NOW, "delay before the greeting" },
+	    0, "delay before the greeting" },
 	{ "smtp-client-buffer", T_SIZE, OFF(smtp_client_buffer), PAGESIZE_DEF,
-	    NULL, 0, NOW, "buffer for SMTP client commands" },
+	    NULL, 0, "buffer for SMTP client commands" },
 
 	{ "pop3-auth", T_AUTH, OFF(pop3_auth), "plain", NULL,
 	    AUTH_PLAIN | AUTH_APOP | AUTH_CRAM_MD5 | AUTH_EXTERNAL |
 	    AUTH_XOAUTH2 | AUTH_OAUTHBEARER,
-	    NOW, "POP3 methods (plain: USER/PASS)" },
+	    "POP3 methods (plain: USER/PASS)" },
 	{ "pop3-capabilities", T_LIST, OFF(pop3_capabilities), "TOP USER UIDL",
-	    NULL, 0, NOW, "CAPA keywords announced" },
+	    NULL, 0, "CAPA keywords announced" },
 	{ "imap-auth", T_AUTH, OFF(imap_auth), "plain", NULL,
 	    AUTH_PLAIN | AUTH_LOGIN | AUTH_CRAM_MD5 | AUTH_EXTERNAL |
-	    AUTH_XOAUTH2 | AUTH_OAUTHBEARER,
-	    NOW, "IMAP methods" },
+	    AUTH_XOAUTH2 | AUTH_OAUTHBEARER, "IMAP methods" },
 	{ "imap-capabilities", T_LIST, OFF(imap_capabilities),
-	    "IMAP4 IMAP4rev1 UIDPLUS", NULL, 0, NOW,
+	    "IMAP4 IMAP4rev1 UIDPLUS", NULL, 0,
 	    "CAPABILITY keywords announced" },
 	{ "imap-client-buffer", T_SIZE, OFF(imap_client_buffer), PAGESIZE_DEF,
-	    NULL, 0, NOW, "buffer for IMAP client commands" },
+	    NULL, 0, "buffer for IMAP client commands" },
 
-	{ "auth-http", T_STRING, OFF(auth_http), NULL, "URL", 0, 0,
+	{ "auth-http", T_STRING, OFF(auth_http), NULL, "URL", 0,
 	    "checks logins and names the backend" },
 	{ "auth-http-header", T_LINES, OFF(auth_http_header), NULL,
-	    "'NAME: VALUE'", 0, 0,
+	    "'NAME: VALUE'", 0,
 	    "header for auth_http (or 'NAME VALUE'), repeatable" },
 	{ "auth-http-timeout", T_MSEC, OFF(auth_http_timeout), "60s", NULL, 0,
-	    0, "time allowed for an auth_http reply" },
+	    "time allowed for an auth_http reply" },
 	{ "auth-http-pass-client-cert", T_FLAG,
-	    OFF(auth_http_pass_client_cert), "off", NULL, 0, NOW,
+	    OFF(auth_http_pass_client_cert), "off", NULL, 0,
 	    "send it the client certificate" },
 
-	{ "starttls", T_STARTTLS, OFF(starttls), "off", NULL, 0, NOW,
+	{ "starttls", T_STARTTLS, OFF(starttls), "off", NULL, 0,
 	    "offer STARTTLS; only: require it before a login" },
-	{ "ssl", T_FLAG, OFF(ssl), "off", NULL, 0, NOW,
+	{ "ssl", T_FLAG, OFF(ssl), "off", NULL, 0,
 	    "implicit TLS on the client connection" },
 	{ "ssl-certificate", T_REPEAT, OFF(ssl_certificate), NULL, "FILE", 0,
-	    NOW, "server certificate chain (PEM), repeatable" },
+	    "server certificate chain (PEM), repeatable" },
 	{ "ssl-certificate-key", T_REPEAT, OFF(ssl_certificate_key), NULL,
-	    "FILE", 0, NOW, "its private key, repeatable, in the same order" },
+	    "FILE", 0, "its private key, repeatable, in the same order" },
 	{ "ssl-password-file", T_STRING, OFF(ssl_password_file), NULL, "FILE",
-	    0, NOW, "passphrases of the keys, one a line" },
+	    0, "passphrases of the keys, one a line" },
 	{ "ssl-protocols", T_LIST, OFF(ssl_protocols), TLS_PROTOCOLS_DEF, NULL,
-	    0, NOW, "TLS versions allowed" },
+	    0, "TLS versions allowed" },
 	{ "ssl-ciphers", T_STRING, OFF(ssl_ciphers), "HIGH:!aNULL:!MD5",
-	    "CIPHERS", 0, NOW, "OpenSSL cipher list (TLSv1.2)" },
+	    "CIPHERS", 0, "OpenSSL cipher list (TLSv1.2)" },
 	{ "ssl-ecdh-curve", T_STRING, OFF(ssl_ecdh_curve), "auto", "CURVES", 0,
-	    NOW, "key exchange groups, e.g. X25519:prime256v1" },
+	    "key exchange groups, e.g. X25519:prime256v1" },
 	{ "ssl-session-tickets", T_FLAG, OFF(ssl_session_tickets), "on", NULL,
-	    0, NOW, "resume sessions (needs --ssl-session-ticket-key)" },
+	    0, "resume sessions (needs --ssl-session-ticket-key)" },
 	{ "ssl-session-ticket-key", T_REPEAT, OFF(ssl_session_ticket_key),
-	    NULL, "FILE", 0, NOW, "80 or 48 bytes; the first encrypts" },
+	    NULL, "FILE", 0, "80 or 48 bytes; the first encrypts" },
 	{ "ssl-verify-client", T_VERIFY, OFF(ssl_verify_client), "off", "MODE",
-	    0, NOW, "on, off, optional or optional_no_ca" },
+	    0, "on, off, optional or optional_no_ca" },
 	{ "ssl-client-certificate", T_STRING, OFF(ssl_client_certificate),
-	    NULL, "FILE", 0, NOW, "CAs to verify clients, announced" },
+	    NULL, "FILE", 0, "CAs to verify clients, announced" },
 	{ "ssl-trusted-certificate", T_STRING, OFF(ssl_trusted_certificate),
-	    NULL, "FILE", 0, NOW, "CAs to verify clients, not announced" },
+	    NULL, "FILE", 0, "CAs to verify clients, not announced" },
 	{ "ssl-verify-depth", T_COUNT, OFF(ssl_verify_depth), "1", NULL, 0,
-	    NOW, "longest client certificate chain" },
-	{ "ssl-crl", T_STRING, OFF(ssl_crl), NULL, "FILE", 0, NOW,
+	    "longest client certificate chain" },
+	{ "ssl-crl", T_STRING, OFF(ssl_crl), NULL, "FILE", 0,
 	    "revoked client certificates (PEM)" },
 
-	{ "proxy-ssl", T_FLAG, OFF(proxy_ssl), "off", NULL, 0, NOW,
+	{ "proxy-ssl", T_FLAG, OFF(proxy_ssl), "off", NULL, 0,
 	    "implicit TLS to the backend" },
-	{ "proxy-starttls", T_FLAG, OFF(proxy_starttls), "off", NULL, 0, NOW,
+	{ "proxy-starttls", T_FLAG, OFF(proxy_starttls), "off", NULL, 0,
 	    "STARTTLS (STLS) to the backend before the login" },
 	{ "proxy-ssl-verify", T_FLAG, OFF(proxy_ssl_verify), "on", NULL, 0,
-	    NOW, "verify the backend's certificate and name" },
+	    "verify the backend's certificate and name" },
 	{ "proxy-ssl-name", T_STRING, OFF(proxy_ssl_name), NULL, "NAME", 0,
-	    NOW, "name to verify and send (default: the backend's host)" },
+	    "name to verify and send (default: the backend's host)" },
 	{ "proxy-ssl-trusted-certificate", T_STRING,
-	    OFF(proxy_ssl_trusted_certificate), NULL, "FILE", 0, NOW,
+	    OFF(proxy_ssl_trusted_certificate), NULL, "FILE", 0,
 	    "CAs for the backend and an https auth_http (default: the system's)" },
 	{ "proxy-ssl-verify-depth", T_COUNT, OFF(proxy_ssl_verify_depth), "9",
-	    NULL, 0, NOW, "longest backend certificate chain" },
+	    NULL, 0, "longest backend certificate chain" },
 	{ "proxy-ssl-certificate", T_STRING, OFF(proxy_ssl_certificate), NULL,
-	    "FILE", 0, NOW, "client certificate towards the backend" },
+	    "FILE", 0, "client certificate towards the backend" },
 	{ "proxy-ssl-certificate-key", T_STRING,
-	    OFF(proxy_ssl_certificate_key), NULL, "FILE", 0, NOW, "its key" },
+	    OFF(proxy_ssl_certificate_key), NULL, "FILE", 0, "its key" },
 	{ "proxy-ssl-protocols", T_LIST, OFF(proxy_ssl_protocols),
-	    TLS_PROTOCOLS_DEF, NULL, 0, NOW, "TLS versions towards the backend" },
+	    TLS_PROTOCOLS_DEF, NULL, 0, "TLS versions towards the backend" },
 	{ "proxy-ssl-ciphers", T_STRING, OFF(proxy_ssl_ciphers), "DEFAULT",
-	    "CIPHERS", 0, NOW, "cipher list towards the backend (TLSv1.2)" },
+	    "CIPHERS", 0, "cipher list towards the backend (TLSv1.2)" },
 
 	{ "set-real-ip-from", T_REPEAT, OFF(set_real_ip_from), NULL, "CIDR", 0,
-	    NOW, "network trusted with PROXY, repeatable" },
+	    "network trusted with PROXY, repeatable" },
 	{ "listen-proxy-protocol", T_FLAG, OFF(listen_proxy_protocol), "off",
-	    NULL, 0, NOW, "expect a PROXY header from the client" },
-	{ "proxy-imap-id", T_FLAG, OFF(proxy_imap_id), "off", NULL, 0, NOW,
+	    NULL, 0, "expect a PROXY header from the client" },
+	{ "proxy-imap-id", T_FLAG, OFF(proxy_imap_id), "off", NULL, 0,
 	    "send the client's address to the IMAP backend in ID" },
 	{ "proxy-pop3-xclient", T_FLAG, OFF(proxy_pop3_xclient), "off", NULL,
-	    0, NOW, "send the client's address to the POP3 backend in XCLIENT" },
+	    0, "send the client's address to the POP3 backend in XCLIENT" },
 };
 
 /* the keywords of a type, and the auth method names */
@@ -251,14 +246,6 @@ static const struct word proxyproto_words[] = {
 	{ "off", PROXYPROTO_OFF }, { "on", PROXYPROTO_V1 },
 	{ "v2", PROXYPROTO_V2 }, { NULL, 0 }
 };
-/*
- * The auth methods of the contract that cannot be served yet: the table
- * knows them, so that --help lists them, but options_parse refuses them
- * (a method offered and then failing is worse than none).  TLS switches
- * EXTERNAL on here.
- */
-#define AUTH_LATER	0
-
 static const struct word auth_words[] = {
 	{ "plain", AUTH_PLAIN }, { "login", AUTH_LOGIN }, { "apop", AUTH_APOP },
 	{ "cram-md5", AUTH_CRAM_MD5 }, { "external", AUTH_EXTERNAL },
@@ -714,44 +701,6 @@ same(const struct opt *op, struct options *a, struct options *b)
 	return 0;
 }
 
-/*
- * An option of the contract that is not implemented yet is refused: a
- * clear error beats a silent no-op.  Restating its default is fine (an
- * environment file written for a later version, say); o holds that
- * default, since nothing else is ever stored for such an option.
- */
-static int
-opt_later(const struct opt *op, struct options *o, const char *val, int how,
-    char *why, size_t len)
-{
-	struct options	 tmp;
-
-	memset(&tmp, 0, sizeof tmp);
-	if (opt_store(op, &tmp, val, how, why, len) == -1 ||
-	    !same(op, &tmp, o)) {
-		snprintf(why, len, "not supported yet");
-		return -1;
-	}
-	return 0;
-}
-
-/* An auth method of AUTH_LATER, once stored, is refused as opt_later does. */
-static int
-opt_later_method(const struct opt *op, struct options *o, char *why,
-    size_t len)
-{
-	const struct word	*w;
-
-	if (op->type != T_AUTH)
-		return 0;
-	for (w = auth_words; w->name != NULL; w++)
-		if (w->value & AUTH_LATER & *FIELD(o, op, unsigned)) {
-			snprintf(why, len, "%s: not supported yet", w->name);
-			return -1;
-		}
-	return 0;
-}
-
 /* The default in nginx syntax, with the page size put in for "4k|8k". */
 static const char *
 opt_default(const struct opt *op, char *buf, size_t len)
@@ -815,17 +764,12 @@ opt_label(const struct opt *op, int how, char *buf, size_t len)
 /* One value from argv or the environment, with the message in err. */
 static int
 opt_apply(const struct opt *op, struct options *o, const char *val, int how,
-    int check_later, char *err, size_t errlen)
+    char *err, size_t errlen)
 {
 	char	 label[64], why[512];
 	int	 rc;
 
-	if (check_later && op->later)
-		rc = opt_later(op, o, val, how, why, sizeof why);
-	else
-		rc = opt_store(op, o, val, how, why, sizeof why);
-	if (rc == 0 && check_later)
-		rc = opt_later_method(op, o, why, sizeof why);
+	rc = opt_store(op, o, val, how, why, sizeof why);
 	if (rc == -1) {
 		opt_label(op, how, label, sizeof label);
 		snprintf(err, errlen, "%s: %s", label, why);
@@ -845,7 +789,7 @@ options_set(struct options *o, const char *name, const char *value, int how,
 		    shown(name, strlen(name), buf, sizeof buf));
 		return -1;
 	}
-	return opt_apply(op, o, value, how, 0, err, errlen);
+	return opt_apply(op, o, value, how, err, errlen);
 }
 
 static int
@@ -869,7 +813,7 @@ parse_defaults(struct options *o, char *err, size_t errlen)
 		_Static_assert(STARTTLS_OFF == 0 && VERIFY_OFF == 0 &&
 		    PROXYPROTO_OFF == 0, "\"off\" must be 0");
 		/* a size keeps no pointer to buf, where the page size is */
-		if (opt_apply(op, o, def, SET_ARGV, 0, err, errlen) == -1)
+		if (opt_apply(op, o, def, SET_ARGV, err, errlen) == -1)
 			return -1;
 	}
 	return 0;
@@ -893,7 +837,7 @@ parse_env(struct options *o, char **envp, char *err, size_t errlen)
 			    shown(*envp, eq - *envp, buf, sizeof buf));
 			return -1;
 		}
-		if (opt_apply(op, o, eq + 1, SET_ENV, 1, err, errlen) == -1)
+		if (opt_apply(op, o, eq + 1, SET_ENV, err, errlen) == -1)
 			return -1;
 	}
 	return 0;
@@ -945,7 +889,7 @@ parse_argv(struct options *o, int argc, char **argv, char *err,
 			val = argv[++i];
 		}
 		if (opt_apply(op, o, val, seen[op - opts] ? SET_ARGV_MORE :
-		    SET_ARGV, 1, err, errlen) == -1)
+		    SET_ARGV, err, errlen) == -1)
 			return -1;
 		seen[op - opts] = 1;
 	}
@@ -1127,18 +1071,12 @@ options_help(FILE *fp)
 		fprintf(fp, "  %-*s  %s", width, left, op->help);
 		if (op->type == T_AUTH)
 			fprintf(fp, ": %s", words_list(auth_words,
-			    op->bits & ~AUTH_LATER, 1, methods, sizeof methods));
-		if (op->type == T_AUTH && (op->bits & AUTH_LATER))
-			fprintf(fp, ", not yet %s", words_list(auth_words,
-			    op->bits & AUTH_LATER, 1, methods, sizeof methods));
-		if (op->def == NULL && op->later)
-			fputs(" (not supported yet)", fp);
-		else if (op->def != NULL)
-			fprintf(fp, " (default: %s%s%s)",
+			    op->bits, 1, methods, sizeof methods));
+		if (op->def != NULL)
+			fprintf(fp, " (default: %s%s)",
 			    *op->def == '\0' ? "empty" : op->def,
 			    strcmp(op->def, PAGESIZE_DEF) == 0 ?
-			    ", the page size" : "",
-			    op->later ? "; not supported yet" : "");
+			    ", the page size" : "");
 		fputc('\n', fp);
 	}
 	fprintf(fp, "  %-*s  %s\n", width, "-h, --help", "this text");

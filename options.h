@@ -140,9 +140,8 @@ void	options_help(FILE *fp);
 enum { SET_ARGV, SET_ARGV_MORE, SET_ENV };
 
 /*
- * Sets one option by its command-line name, as options_parse does but
- * without refusing the options not supported yet, so that the tests
- * reach their storage.  0, or -1 with a message in err.
+ * Sets one option by its command-line name, as options_parse does, so
+ * that the tests reach its storage.  0, or -1 with a message in err.
  */
 int	options_set(struct options *o, const char *name, const char *value,
 	    int how, char *err, size_t errlen);

@@ -61,12 +61,12 @@ syslogged() { wait_log "$T/syslog" "$1"; }
 		esac
 		: >"$T/syslog"
 		MPPORT=$(free_port)
-		inetd --protocol="$p" --backend="127.0.0.1:$BE" --max-commands=10
+		inetd --protocol="$p" --backend="127.0.0.1:$BE" --max-commands=ten
 		chat "$MPPORT" --timeout 5 </dev/null >"$T/got" 2>/dev/null
 		printf '%s' "$want" >"$T/want"
 		same_bytes "$T/want" "$T/got"
 		# LOG_MAIL | LOG_ERR
-		syslogged '^<19>.* mailproxy\[[0-9]+\]: --max-commands: not supported yet$'
+		syslogged '^<19>.* mailproxy\[[0-9]+\]: --max-commands: bad number "ten" \(use 0 to 1000000\)$'
 		[ "$(wc -l <"$T/syslog")" -eq 1 ]
 	done
 	[ ! -s "$T/devlog.err" ]
