@@ -61,9 +61,6 @@ enum type {
 			   env: split at newlines */
 };
 
-/* what a type stores, for comparing a value with the default */
-enum field { F_INT, F_UINT, F_SIZE, F_MSEC, F_STR };
-
 struct opt {
 	const char	*name;		/* as on the command line */
 	enum type	 type;
@@ -260,33 +257,32 @@ static setter set_word, set_size, set_msec, set_count, set_string;
 static setter set_list, set_auth, set_addr, set_repeat;
 
 static const struct otype {
-	enum field	 field;
 	const char	*arg;		/* --help's VALUE */
 	const char	*what;		/* "bad WHAT" in messages */
 	const struct word *words;	/* the keyword types */
 	setter		*set;
 } types[] = {
-	[T_FLAG] =	{ F_INT, "on|off", "value", flag_words, set_word },
-	[T_SIZE] =	{ F_SIZE, "SIZE", "size", NULL, set_size },
-	[T_MSEC] =	{ F_MSEC, "TIME", "time", NULL, set_msec },
-	[T_COUNT] =	{ F_INT, "N", "number", NULL, set_count },
-	[T_STRING] =	{ F_STR, "STRING", "value", NULL, set_string },
-	[T_LIST] =	{ F_STR, "'WORD ...'", "value", NULL, set_list },
-	[T_AUTH] =	{ F_UINT, "'METHOD ...'", "method", auth_words, set_auth },
-	[T_PROTO] =	{ F_INT, "smtp|pop3|imap", "protocol", proto_words,
+	[T_FLAG] =	{ "on|off", "value", flag_words, set_word },
+	[T_SIZE] =	{ "SIZE", "size", NULL, set_size },
+	[T_MSEC] =	{ "TIME", "time", NULL, set_msec },
+	[T_COUNT] =	{ "N", "number", NULL, set_count },
+	[T_STRING] =	{ "STRING", "value", NULL, set_string },
+	[T_LIST] =	{ "'WORD ...'", "value", NULL, set_list },
+	[T_AUTH] =	{ "'METHOD ...'", "method", auth_words, set_auth },
+	[T_PROTO] =	{ "smtp|pop3|imap", "protocol", proto_words,
 			    set_word },
-	[T_STARTTLS] =	{ F_INT, "on|off|only", "value", starttls_words,
+	[T_STARTTLS] =	{ "on|off|only", "value", starttls_words,
 			    set_word },
-	[T_ENGINE] =	{ F_INT, "readwrite|splice", "engine", engine_words,
+	[T_ENGINE] =	{ "readwrite|splice", "engine", engine_words,
 			    set_word },
-	[T_VERIFY] =	{ F_INT, "MODE", "value", verify_words, set_word },
-	[T_PROXYPROTO] = { F_INT, "on|off|v2", "value", proxyproto_words,
+	[T_VERIFY] =	{ "MODE", "value", verify_words, set_word },
+	[T_PROXYPROTO] = { "on|off|v2", "value", proxyproto_words,
 			    set_word },
-	[T_HOSTPORT] =	{ F_STR, "HOST:PORT", "address", NULL, set_addr },
-	[T_ADDR] =	{ F_STR, "IP[:PORT]", "address", NULL, set_addr },
-	[T_RESOLVER] =	{ F_STR, "IP[:PORT]|off", "address", NULL, set_addr },
-	[T_REPEAT] =	{ F_STR, "VALUE", "value", NULL, set_repeat },
-	[T_LINES] =	{ F_STR, "LINE", "header", NULL, set_repeat },
+	[T_HOSTPORT] =	{ "HOST:PORT", "address", NULL, set_addr },
+	[T_ADDR] =	{ "IP[:PORT]", "address", NULL, set_addr },
+	[T_RESOLVER] =	{ "IP[:PORT]|off", "address", NULL, set_addr },
+	[T_REPEAT] =	{ "VALUE", "value", NULL, set_repeat },
+	[T_LINES] =	{ "LINE", "header", NULL, set_repeat },
 };
 
 #define FIELD(o, op, t)	((t *)(void *)((char *)(o) + (op)->off))
@@ -677,28 +673,6 @@ opt_store(const struct opt *op, struct options *o, const char *val, int how,
 				return -1;
 			}
 	return types[op->type].set(op, o, val, how, why, len);
-}
-
-static int
-same(const struct opt *op, struct options *a, struct options *b)
-{
-	const char	*sa, *sb;
-
-	switch (types[op->type].field) {
-	case F_INT:
-		return *FIELD(a, op, int) == *FIELD(b, op, int);
-	case F_UINT:
-		return *FIELD(a, op, unsigned) == *FIELD(b, op, unsigned);
-	case F_SIZE:
-		return *FIELD(a, op, size_t) == *FIELD(b, op, size_t);
-	case F_MSEC:
-		return *FIELD(a, op, long long) == *FIELD(b, op, long long);
-	case F_STR:
-		sa = *FIELD(a, op, const char *);
-		sb = *FIELD(b, op, const char *);
-		return strcmp(sa != NULL ? sa : "", sb != NULL ? sb : "") == 0;
-	}
-	return 0;
 }
 
 /* The default in nginx syntax, with the page size put in for "4k|8k". */
