@@ -1,0 +1,169 @@
+#!/usr/bin/env bats
+# Scale-out, as the README's "Growing past one host" shows it: several
+# hosts each run the socket units, behind one HAProxy that balances them
+# and sends PROXY v2, with one auth_http service naming the backend.  The
+# hosts here are two loopback addresses, 127.0.0.2 and 127.0.0.3, each
+# with mailproxy under systemd-socket-activate started with the command
+# line and environment of units/mailproxy-imap@.service and an
+# environment file like the one the unit reads.  The clients come from
+# other loopback addresses, so the address that reaches the backend can
+# only be the true one if the PROXY header carried it.  Per-client
+# limits are HAProxy's (a stick table): systemd's own per-source limit
+# (MaxConnectionsPerSource=) would see only the balancer.
+
+load lib/common
+load lib/mailservers
+
+setup_file() { mail_servers_start; }
+teardown_file() { mail_servers_stop; }
+setup() {
+	common_setup
+	mail_servers_require
+	[[ -x $HAPROXY_BIN ]] || {
+		[[ ${CI:-} != true ]] || { echo "haproxy is missing" >&2; return 1; }
+		skip "haproxy is not installed"
+	}
+}
+teardown() { san_teardown "$T"/host-*.log; }
+
+HAPROXY_BIN=${HAPROXY_BIN:-/usr/sbin/haproxy}
+UNIT=$BATS_TEST_DIRNAME/../units/mailproxy-imap@.service
+
+# host_start NAME ADDR PORT ENVFILE: one "host": the socket unit's listener
+# on ADDR:PORT (systemd-socket-activate --accept, as mailproxy-imap.socket
+# with Accept=yes), running the service's ExecStart with its Environment=
+# and then the EnvironmentFile, as systemd would.
+host_start() {
+	local name=$1 addr=$2 port=$3 envfile=$4 envs=() line
+	while IFS= read -r line; do
+		envs+=(-E "${line#Environment=}")
+	done < <(grep '^Environment=' "$UNIT")
+	while IFS= read -r line; do
+		[[ $line == \#* || -z $line ]] || envs+=(-E "$line")
+	done <"$envfile"
+	grep -q '^ExecStart=/usr/local/sbin/mailproxy$' "$UNIT"
+	spawn "host-$name" systemd-socket-activate --accept -l "$addr:$port" \
+		--fdname=connection "${envs[@]}" "$MP" && wait_port "$port"
+}
+
+# haproxy_front PORT SERVER...: HAProxy in TCP mode on 127.0.0.1:PORT,
+# round robin over the servers ("ADDR:PORT"), PROXY v2 to each, at most
+# $PER_CLIENT concurrent connections from one client address.
+haproxy_front() {
+	local port=$1 i=0 s
+	shift
+	{
+		cat <<EOF
+global
+	maxconn 256
+defaults
+	mode tcp
+	timeout connect 5s
+	timeout client 30s
+	timeout server 30s
+frontend mail
+	bind 127.0.0.1:$port
+	# per client: the balancer is the one place that sees every client
+	stick-table type ip size 100k expire 10m store conn_cur,conn_rate(10s)
+	tcp-request connection track-sc0 src
+	tcp-request connection reject if { sc_conn_cur(0) gt ${PER_CLIENT:-10} }
+	default_backend hosts
+backend hosts
+	balance roundrobin
+EOF
+		for s in "$@"; do
+			printf '\tserver host%d %s send-proxy-v2 source 127.0.0.1\n' $((i++)) "$s"
+		done
+	} >"$T/haproxy.cfg"
+	"$HAPROXY_BIN" -c -q -f "$T/haproxy.cfg" >&2 || return 1
+	spawn haproxy "$HAPROXY_BIN" -db -f "$T/haproxy.cfg" && wait_port "$port"
+}
+
+# The operator's environment file of every host: the same on each.
+write_envfile() {
+	cat >"$1" <<EOF
+# /etc/mailproxy/imap.conf of every host
+MAILPROXY_AUTH_HTTP=http://127.0.0.1:$AUTH_PORT/auth
+MAILPROXY_SERVER_NAME=mx.example.test
+MAILPROXY_LISTEN_PROXY_PROTOCOL=on
+MAILPROXY_SET_REAL_IP_FROM=127.0.0.1/32
+MAILPROXY_PROXY_PROTOCOL=v2
+MAILPROXY_TIMEOUT=10s
+EOF
+}
+
+@test "two hosts behind one HAProxy with PROXY v2: both serve, and Dovecot sees each true client address" {
+	local front pa pb i src
+	read -r -d '' front pa pb AUTH_PORT < <(free_port 4) || :
+	spawn auth "$PYTHON" "$TESTLIB/fake_auth_http.py" "$AUTH_PORT" \
+		--requests "$T/auth.requests" --log "$T/auth.events" \
+		--backend-imap "127.0.0.1:$DOVECOT_IMAP_HAPROXY_PORT"
+	wait_port "$AUTH_PORT"
+	write_envfile "$T/imap.conf"
+	host_start a 127.0.0.2 "$pa" "$T/imap.conf"
+	host_start b 127.0.0.3 "$pb" "$T/imap.conf"
+	haproxy_front "$front" "127.0.0.2:$pa" "127.0.0.3:$pb"
+
+	# four sessions from two client addresses: round robin gives each
+	# host two of them
+	for i in 1 2 3 4; do
+		src=127.0.0.$((10 + i % 2))
+		run curl -sS --max-time 20 --interface "$src" -u alice:secret \
+			"imap://127.0.0.1:$front/" -X "EXAMINE INBOX"
+		[ "$status" -eq 0 ] || { echo "curl $i from $src: $output" >&2; false; }
+	done
+
+	# each host served, and logged the true client, not the balancer
+	wait_log "$T/host-a.log" 'imap client=127\.0\.0\.1[01]:[0-9]+ .*outcome="ok"'
+	wait_log "$T/host-b.log" 'imap client=127\.0\.0\.1[01]:[0-9]+ .*outcome="ok"'
+	run grep -c 'outcome="ok"' "$T/host-a.log"
+	[ "$output" -eq 2 ]
+	run grep -c 'outcome="ok"' "$T/host-b.log"
+	[ "$output" -eq 2 ]
+	! grep -E 'imap client=127\.0\.0\.1:' "$T"/host-*.log
+
+	# the backend saw both true client addresses (rip=), through each host
+	wait_log "$DOVECOT_LOG" 'Login: user=<alice>.*rip=127\.0\.0\.10,'
+	wait_log "$DOVECOT_LOG" 'Login: user=<alice>.*rip=127\.0\.0\.11,'
+	# and the auth service was asked about the true client
+	grep -q '^Client-IP: 127\.0\.0\.10' "$T/auth.requests"
+	grep -q '^Client-IP: 127\.0\.0\.11' "$T/auth.requests"
+}
+
+@test "the per-client limit lives at the front: HAProxy's stick table refuses a client's extra connection, others still get in" {
+	local front pa i
+	read -r -d '' front pa AUTH_PORT < <(free_port 3) || :
+	spawn auth "$PYTHON" "$TESTLIB/fake_auth_http.py" "$AUTH_PORT" \
+		--requests "$T/auth.requests" \
+		--backend-imap "127.0.0.1:$DOVECOT_IMAP_HAPROXY_PORT"
+	wait_port "$AUTH_PORT"
+	write_envfile "$T/imap.conf"
+	host_start a 127.0.0.2 "$pa" "$T/imap.conf"
+	PER_CLIENT=2 haproxy_front "$front" "127.0.0.2:$pa"
+
+	# two idle sessions from 127.0.0.12 hold its share
+	for i in 1 2; do
+		"$PYTHON" - "$front" 127.0.0.12 >"$T/idle-$i.out" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.socket()
+s.bind((sys.argv[2], 0))
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(10)
+print(s.recv(512).decode(errors="replace"), flush=True)
+time.sleep(6)
+PY
+	done
+	wait_log "$T/idle-1.out" '^\* OK'
+	wait_log "$T/idle-2.out" '^\* OK'
+
+	# a third from the same address is refused at the front ...
+	run curl -sS --max-time 10 --interface 127.0.0.12 -u alice:secret \
+		"imap://127.0.0.1:$front/" -X "EXAMINE INBOX"
+	[ "$status" -ne 0 ]
+	# ... while another client gets through to the backend
+	run curl -sS --max-time 20 --interface 127.0.0.13 -u alice:secret \
+		"imap://127.0.0.1:$front/" -X "EXAMINE INBOX"
+	[ "$status" -eq 0 ]
+	wait_log "$DOVECOT_LOG" 'Login: user=<alice>.*rip=127\.0\.0\.13,'
+	wait
+}
