@@ -2,7 +2,8 @@
 # Scale-out, as the README's "Growing past one host" shows it: several
 # hosts each run the socket units, behind one HAProxy that balances them
 # and sends PROXY v2, with one auth_http service naming the backend.  The
-# hosts here are two loopback addresses, 127.0.0.2 and 127.0.0.3, each
+# hosts are two network namespaces made here (or, where the machine does
+# not allow them, two loopback addresses: tests/lib/hosts.bash), each
 # with mailproxy under systemd-socket-activate started with the command
 # line and environment of units/mailproxy-imap@.service and an
 # environment file like the one the unit reads.  The clients come from
@@ -13,6 +14,7 @@
 
 load lib/common
 load lib/mailservers
+load lib/hosts
 
 setup_file() { mail_servers_start; }
 teardown_file() { mail_servers_stop; }
@@ -23,16 +25,33 @@ setup() {
 		[[ ${CI:-} != true ]] || { echo "haproxy is missing" >&2; return 1; }
 		skip "haproxy is not installed"
 	}
+	hosts_init
 }
-teardown() { san_teardown "$T"/host-*.log; }
+teardown() {
+	local rc=0
+	san_teardown "$T"/host-*.log || rc=$?
+	hosts_fini
+	return "$rc"
+}
 
 HAPROXY_BIN=${HAPROXY_BIN:-/usr/sbin/haproxy}
 UNIT=$BATS_TEST_DIRNAME/../units/mailproxy-imap@.service
 
-# host_start NAME ADDR PORT ENVFILE: one "host": the socket unit's listener
-# on ADDR:PORT (systemd-socket-activate --accept, as mailproxy-imap.socket
-# with Accept=yes), running the service's ExecStart with its Environment=
-# and then the EnvironmentFile, as systemd would.
+# host_wait ADDR PORT: until a connection to ADDR:PORT (on a host) succeeds.
+host_wait() {
+	local end=$((SECONDS + 10))
+	until "$PYTHON" -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()' "$1" "$2" 2>/dev/null; do
+		((SECONDS < end)) || { echo "host_wait: $1:$2 does not answer" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
+# host_start NAME ADDR PORT ENVFILE: on host NAME, the socket unit's
+# listener on ADDR:PORT (systemd-socket-activate --accept, as
+# mailproxy-imap.socket with Accept=yes), running the service's ExecStart
+# with its Environment= and then the EnvironmentFile, as systemd would.
+# Its log is $T/host-NAME.log.  (The probe connection of host_wait is a
+# session of its own that ends at once: the tests count ok sessions.)
 host_start() {
 	local name=$1 addr=$2 port=$3 envfile=$4 envs=() line
 	while IFS= read -r line; do
@@ -42,8 +61,8 @@ host_start() {
 		[[ $line == \#* || -z $line ]] || envs+=(-E "$line")
 	done <"$envfile"
 	grep -q '^ExecStart=/usr/local/sbin/mailproxy$' "$UNIT"
-	spawn "host-$name" systemd-socket-activate --accept -l "$addr:$port" \
-		--fdname=connection "${envs[@]}" "$MP" && wait_port "$port"
+	host_run "$name" "host-$name" systemd-socket-activate --accept -l "$addr:$port" \
+		--fdname=connection "${envs[@]}" "$MP" && host_wait "$addr" "$port"
 }
 
 # haproxy_front PORT SERVER...: HAProxy in TCP mode on 127.0.0.1:PORT,
@@ -72,7 +91,7 @@ backend hosts
 	balance roundrobin
 EOF
 		for s in "$@"; do
-			printf '\tserver host%d %s send-proxy-v2 source 127.0.0.1\n' $((i++)) "$s"
+			printf '\tserver host%d %s send-proxy-v2\n' $((i++)) "$s"
 		done
 	} >"$T/haproxy.cfg"
 	"$HAPROXY_BIN" -c -q -f "$T/haproxy.cfg" >&2 || return 1
@@ -83,26 +102,29 @@ EOF
 write_envfile() {
 	cat >"$1" <<EOF
 # /etc/mailproxy/imap.conf of every host
-MAILPROXY_AUTH_HTTP=http://127.0.0.1:$AUTH_PORT/auth
+MAILPROXY_AUTH_HTTP=http://$SVC_ADDR:$AUTH_PORT/auth
 MAILPROXY_SERVER_NAME=mx.example.test
 MAILPROXY_LISTEN_PROXY_PROTOCOL=on
-MAILPROXY_SET_REAL_IP_FROM=127.0.0.1/32
+MAILPROXY_SET_REAL_IP_FROM=$HOSTS_FROM
 MAILPROXY_PROXY_PROTOCOL=v2
 MAILPROXY_TIMEOUT=10s
 EOF
 }
 
 @test "two hosts behind one HAProxy with PROXY v2: both serve, and Dovecot sees each true client address" {
-	local front pa pb i src
+	local front pa pb i src ha hb
 	read -r -d '' front pa pb AUTH_PORT < <(free_port 4) || :
 	spawn auth "$PYTHON" "$TESTLIB/fake_auth_http.py" "$AUTH_PORT" \
 		--requests "$T/auth.requests" --log "$T/auth.events" \
-		--backend-imap "127.0.0.1:$DOVECOT_IMAP_HAPROXY_PORT"
+		--backend-imap "$SVC_ADDR:$DOVECOT_IMAP_HAPROXY_PORT"
 	wait_port "$AUTH_PORT"
+	svc_expose "$AUTH_PORT"
+	svc_expose "$DOVECOT_IMAP_HAPROXY_PORT"
+	ha=$(host_add a) && hb=$(host_add b)
 	write_envfile "$T/imap.conf"
-	host_start a 127.0.0.2 "$pa" "$T/imap.conf"
-	host_start b 127.0.0.3 "$pb" "$T/imap.conf"
-	haproxy_front "$front" "127.0.0.2:$pa" "127.0.0.3:$pb"
+	host_start a "$ha" "$pa" "$T/imap.conf"
+	host_start b "$hb" "$pb" "$T/imap.conf"
+	haproxy_front "$front" "$ha:$pa" "$hb:$pb"
 
 	# four sessions from two client addresses: round robin gives each
 	# host two of them
@@ -120,7 +142,8 @@ EOF
 	[ "$output" -eq 2 ]
 	run grep -c 'outcome="ok"' "$T/host-b.log"
 	[ "$output" -eq 2 ]
-	! grep -E 'imap client=127\.0\.0\.1:' "$T"/host-*.log
+	# no session was logged with the balancer's address for the client's
+	! grep -h 'outcome="ok"' "$T"/host-*.log | grep -vE 'imap client=127\.0\.0\.1[01]:'
 
 	# the backend saw both true client addresses (rip=), through each host
 	wait_log "$DOVECOT_LOG" 'Login: user=<alice>.*rip=127\.0\.0\.10,'
@@ -131,15 +154,18 @@ EOF
 }
 
 @test "the per-client limit lives at the front: HAProxy's stick table refuses a client's extra connection, others still get in" {
-	local front pa i
+	local front pa i ha
 	read -r -d '' front pa AUTH_PORT < <(free_port 3) || :
 	spawn auth "$PYTHON" "$TESTLIB/fake_auth_http.py" "$AUTH_PORT" \
 		--requests "$T/auth.requests" \
-		--backend-imap "127.0.0.1:$DOVECOT_IMAP_HAPROXY_PORT"
+		--backend-imap "$SVC_ADDR:$DOVECOT_IMAP_HAPROXY_PORT"
 	wait_port "$AUTH_PORT"
+	svc_expose "$AUTH_PORT"
+	svc_expose "$DOVECOT_IMAP_HAPROXY_PORT"
+	ha=$(host_add a)
 	write_envfile "$T/imap.conf"
-	host_start a 127.0.0.2 "$pa" "$T/imap.conf"
-	PER_CLIENT=2 haproxy_front "$front" "127.0.0.2:$pa"
+	host_start a "$ha" "$pa" "$T/imap.conf"
+	PER_CLIENT=2 haproxy_front "$front" "$ha:$pa"
 
 	# two idle sessions from 127.0.0.12 hold its share
 	for i in 1 2; do
