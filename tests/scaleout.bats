@@ -143,7 +143,7 @@ EOF
 	run grep -c 'outcome="ok"' "$T/host-b.log"
 	[ "$output" -eq 2 ]
 	# no session was logged with the balancer's address for the client's
-	! grep -h 'outcome="ok"' "$T"/host-*.log | grep -vE 'imap client=127\.0\.0\.1[01]:'
+	[ -z "$(grep -h 'outcome="ok"' "$T"/host-*.log | grep -vE 'imap client=127\.0\.0\.1[01]:')" ]
 
 	# the backend saw both true client addresses (rip=), through each host
 	wait_log "$DOVECOT_LOG" 'Login: user=<alice>.*rip=127\.0\.0\.10,'
@@ -154,7 +154,7 @@ EOF
 }
 
 @test "the per-client limit lives at the front: HAProxy's stick table refuses a client's extra connection, others still get in" {
-	local front pa i ha
+	local front pa i ha idle=()
 	read -r -d '' front pa AUTH_PORT < <(free_port 3) || :
 	spawn auth "$PYTHON" "$TESTLIB/fake_auth_http.py" "$AUTH_PORT" \
 		--requests "$T/auth.requests" \
@@ -178,6 +178,7 @@ s.settimeout(10)
 print(s.recv(512).decode(errors="replace"), flush=True)
 time.sleep(6)
 PY
+		idle+=($!)
 	done
 	wait_log "$T/idle-1.out" '^\* OK'
 	wait_log "$T/idle-2.out" '^\* OK'
@@ -191,5 +192,5 @@ PY
 		"imap://127.0.0.1:$front/" -X "EXAMINE INBOX"
 	[ "$status" -eq 0 ]
 	wait_log "$DOVECOT_LOG" 'Login: user=<alice>.*rip=127\.0\.0\.13,'
-	wait
+	wait "${idle[@]}"
 }

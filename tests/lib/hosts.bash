@@ -23,7 +23,6 @@
 hosts_init() {
 	_tdir
 	HOSTS_TAG=mp$$x$RANDOM
-	HOSTS_N=0
 	: >"$T/.hosts"
 	if [[ ${HOSTS_MODE:-} != loopback ]] && ip netns add "${HOSTS_TAG}probe" 2>/dev/null; then
 		ip netns del "${HOSTS_TAG}probe"
@@ -41,24 +40,28 @@ hosts_init() {
 }
 
 host_add() {
-	local name=$1 n ns
-	n=$((++HOSTS_N))
+	local name=$1 n ns link
+	# (called in $(...): the count is the file's, not a variable's)
+	n=$(($(wc -l <"$T/.hosts") + 1))
 	if [[ $HOSTS_MODE == loopback ]]; then
 		echo "$name loopback" >>"$T/.hosts"
 		echo "127.0.0.$((n + 1))"
 		return
 	fi
 	ns=$HOSTS_TAG$name
+	# interface names are at most 15 bytes: the host's number and our PID
+	link=mpv$n$$
+	link=${link:0:14}
+	echo "$name $ns ${link}a" >>"$T/.hosts"
 	ip netns add "$ns" &&
-	ip link add "${ns:0:10}a" type veth peer name "${ns:0:10}b" &&
-	ip link set "${ns:0:10}b" netns "$ns" &&
-	ip addr add "10.99.$n.1/24" dev "${ns:0:10}a" &&
-	ip link set "${ns:0:10}a" up &&
-	ip -n "$ns" addr add "10.99.$n.2/24" dev "${ns:0:10}b" &&
-	ip -n "$ns" link set "${ns:0:10}b" up &&
+	ip link add "${link}a" type veth peer name "${link}b" &&
+	ip link set "${link}b" netns "$ns" &&
+	ip addr add "10.99.$n.1/24" dev "${link}a" &&
+	ip link set "${link}a" up &&
+	ip -n "$ns" addr add "10.99.$n.2/24" dev "${link}b" &&
+	ip -n "$ns" link set "${link}b" up &&
 	ip -n "$ns" link set lo up &&
 	ip -n "$ns" route add default via "10.99.$n.1" || return 1
-	echo "$name $ns ${ns:0:10}a" >>"$T/.hosts"
 	echo "10.99.$n.2"
 }
 
@@ -115,9 +118,9 @@ hosts_fini() {
 	[[ -f $T/.hosts ]] || return 0
 	while read -r name ns link; do
 		[[ $ns == loopback ]] && continue
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-		ip link del "$link" 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || :
+		ip link del "$link" 2>/dev/null || :
+		ip netns del "$ns" 2>/dev/null || :
 	done <"$T/.hosts"
 	rm -f "$T/.hosts"
 }
