@@ -50,16 +50,6 @@ proxy_v1(const struct client *cl, char *out, size_t outcap)
 
 /* v2 */
 
-static const unsigned char pp2_sig[12] = {
-	0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A
-};
-
-#define PP2_VERSION	0x20
-#define PP2_CMD_LOCAL	0x00
-#define PP2_CMD_PROXY	0x01
-#define PP2_FAM_UNSPEC	0x00
-#define PP2_FAM_TCP4	0x11
-#define PP2_FAM_TCP6	0x21
 #define PP2_LEN_MAX	0xFFFF
 
 /* an endpoint's address as bytes: 4 for AF_INET, 16 for AF_INET6 */
@@ -171,7 +161,7 @@ proxy_v2_begin(const struct client *cl, struct pp2buf *b)
 	unsigned char	head[PROXY_V2_HEAD], ports[4];
 	size_t		alen;
 
-	memcpy(head, pp2_sig, sizeof(pp2_sig));
+	memcpy(head, PP2_SIG, PP2_SIG_LEN);
 	put16(head + 14, 0);		/* proxy_v2_end sets it */
 	if (!cl->remote.known) {
 		head[12] = PP2_VERSION | PP2_CMD_LOCAL;

@@ -20,7 +20,18 @@ struct tls_facts;
 #define PROXY_V2_MAX	1024
 #define PROXY_V2_HEAD	16	/* signature, version/command, family, length */
 
-/* the TLV types of the v2 header (HAProxy's proxy-protocol.txt 2.2) */
+/* the v2 head (HAProxy's proxy-protocol.txt 2.2), for the writer and the reader */
+#define PP2_SIG		"\r\n\r\n\0\r\nQUIT\n"
+#define PP2_SIG_LEN	12
+#define PP2_VERSION	0x20
+#define PP2_CMD_LOCAL	0x00
+#define PP2_CMD_PROXY	0x01
+#define PP2_FAM_UNSPEC	0x00
+#define PP2_FAM_TCP4	0x11
+#define PP2_FAM_TCP6	0x21
+#define PP2_UNIQUE_ID_MAX 128
+
+/* the TLV types of the v2 header */
 #define PP2_TYPE_ALPN		0x01
 #define PP2_TYPE_AUTHORITY	0x02
 #define PP2_TYPE_CRC32C		0x03

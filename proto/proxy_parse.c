@@ -15,16 +15,6 @@
 #include "proxy.h"
 #include "proxy_parse.h"
 
-static const unsigned char v2sig[12] = {
-	0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A
-};
-
-#define V2_CMD_LOCAL	0x0
-#define V2_CMD_PROXY	0x1
-#define V2_TCP4		0x11
-#define V2_TCP6		0x21
-#define UNIQUE_ID_MAX	128
-
 static int
 bad(struct pp_header *h, const char *why)
 {
@@ -251,7 +241,7 @@ v2_tlvs(const unsigned char *hdr, size_t total, size_t off, size_t end,
 		if (!sub && hdr[off] == PP2_TYPE_CRC32C &&
 		    (n != 4 || !v2_crc_ok(hdr, total, v)))
 			return "v2: a wrong CRC32C";
-		if (!sub && hdr[off] == PP2_TYPE_UNIQUE_ID && n > UNIQUE_ID_MAX)
+		if (!sub && hdr[off] == PP2_TYPE_UNIQUE_ID && n > PP2_UNIQUE_ID_MAX)
 			return "v2: a UNIQUE_ID over 128 bytes";
 		if (!sub && hdr[off] == PP2_TYPE_SSL) {
 			/* its client byte and 32-bit verify, then sub-TLVs */
@@ -290,9 +280,9 @@ pp_v2(const unsigned char *buf, size_t len, struct pp_header *h)
 	unsigned		 cmd, fam, proto;
 
 	h->version = 2;
-	if (memcmp(buf, v2sig, len < sizeof(v2sig) ? len : sizeof(v2sig)) != 0)
+	if (memcmp(buf, PP2_SIG, len < PP2_SIG_LEN ? len : PP2_SIG_LEN) != 0)
 		return bad(h, "not a PROXY header");
-	if (len > 12 && (buf[12] >> 4 != 2 || (buf[12] & 0xf) > V2_CMD_PROXY))
+	if (len > 12 && (buf[12] >> 4 != 2 || (buf[12] & 0xf) > PP2_CMD_PROXY))
 		return bad(h, buf[12] >> 4 != 2 ? "v2: not version 2" :
 		    "v2: neither LOCAL nor PROXY");
 	if (len > 13 && (buf[13] >> 4 > 3 || (buf[13] & 0xf) > 2))
@@ -309,7 +299,7 @@ pp_v2(const unsigned char *buf, size_t len, struct pp_header *h)
 	fam = buf[13] >> 4;
 	proto = buf[13] & 0xf;
 	/* LOCAL: the block is discarded whole, family and all */
-	if (cmd == V2_CMD_LOCAL)
+	if (cmd == PP2_CMD_LOCAL)
 		return (int)total;
 	if (fam == 0 || proto == 0)
 		return (int)total;
@@ -318,11 +308,11 @@ pp_v2(const unsigned char *buf, size_t len, struct pp_header *h)
 		return bad(h, "v2: a length too short for its addresses");
 	if ((why = v2_tlvs(buf, total, PP_V2_HEAD + alen, total, 0)) != NULL)
 		return bad(h, why);
-	if (buf[13] == V2_TCP4) {
+	if (buf[13] == PP2_FAM_TCP4) {
 		v2_addr(a, a + 8, AF_INET, &h->src);
 		v2_addr(a + 4, a + 10, AF_INET, &h->dst);
 		h->addresses = 1;
-	} else if (buf[13] == V2_TCP6) {
+	} else if (buf[13] == PP2_FAM_TCP6) {
 		v2_addr(a, a + 32, AF_INET6, &h->src);
 		v2_addr(a + 16, a + 34, AF_INET6, &h->dst);
 		h->addresses = 1;
@@ -334,7 +324,7 @@ int
 pp_parse(const unsigned char *buf, size_t len, struct pp_header *h)
 {
 	memset(h, 0, sizeof(*h));
-	if (len > 0 && buf[0] == v2sig[0])
+	if (len > 0 && buf[0] == PP2_SIG[0])
 		return pp_v2(buf, len, h);
 	return pp_v1(buf, len, h);
 }
