@@ -339,6 +339,10 @@ auth_ask(struct session *s, struct auth_resp *r)
 			rc = AUTH_DENIED;
 		else if (r->verdict == AUTH_HTTP_NONE)
 			session_outcome(s, "auth service sent no Auth-Status");
+		else if (r->sasl_error[0] != '\0')
+			/* Angie: a SASL error with OK is a broken service */
+			session_outcome(s, "auth service returned a SASL error "
+			    "(Auth-Error-SASL) with Auth-Status: OK");
 		else if (auth_backend(s, r) == 0 && auth_creds(s, r) == 0) {
 			auth_choices(s, r);
 			rc = AUTH_OK;

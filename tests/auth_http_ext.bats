@@ -148,11 +148,10 @@ be_saw() {
 	[[ $saw == *$'AUTH PLAIN '"$PLAIN"$'\r\n'* ]]
 }
 
-@test "Auth-XCLIENT, Auth-Proxy-SMTP-Auth and Auth-Error-SASL in their words: taken, the login goes on" {
+@test "Auth-XCLIENT and Auth-Proxy-SMTP-Auth in their words: taken, the login goes on" {
 	be
 	for h in "Auth-XCLIENT: on" "Auth-XCLIENT: off" "Auth-Proxy-SMTP-Auth: login" \
-		"Auth-Proxy-SMTP-Auth: plain" "Auth-Proxy-SMTP-Auth: off" "Auth-Proxy-Protocol: OFF" \
-		"Auth-Error-SASL: eyJzdGF0dXMiOiI0MDEifQ=="; do
+		"Auth-Proxy-SMTP-Auth: plain" "Auth-Proxy-SMTP-Auth: off" "Auth-Proxy-Protocol: OFF"; do
 		svc --header "$h"
 		mp
 		login
@@ -160,6 +159,16 @@ be_saw() {
 		[ "$output" = "$EHLO"$'235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]
 		mp_stop
 	done
+}
+
+@test "Auth-Error-SASL with Auth-Status: OK (a service that says yes and no): the internal error, no backend, as Angie" {
+	be
+	svc --header "Auth-Error-SASL: eyJzdGF0dXMiOiI0MDEifQ=="
+	mp
+	login
+	[ "$output" = "$EHLO$TEMP_SMTP" ]
+	[ "$(outcome)" = 'outcome="auth service returned a SASL error (Auth-Error-SASL) with Auth-Status: OK"' ]
+	untouched
 }
 
 @test "a word we do not know, or Auth-Error-SASL that is no base64: the internal error, no backend, even with a refusal" {
