@@ -10,6 +10,7 @@
 
 load lib/common
 load lib/mailservers
+load lib/haproxy
 
 setup_file() { mail_servers_start; }
 teardown_file() { mail_servers_stop; }
@@ -343,36 +344,6 @@ pipe() {
 	[[ "$output" == *"client=unknown "* && "$output" != *via=* ]]
 }
 
-# The real front.  haproxy_front PORT TARGET SEND: HAProxy in TCP mode on
-# 127.0.0.1:PORT, to 127.0.0.1:TARGET with SEND (send-proxy or
-# send-proxy-v2); its log in $T/haproxy-PORT.log.
-haproxy_front() {
-	local bin=${HAPROXY_BIN:-/usr/sbin/haproxy} cfg=$T/haproxy-$1.cfg
-	if [[ ! -x $bin ]]; then
-		[[ ${CI:-} != true ]] || { echo "haproxy_front: $bin is missing" >&2; return 1; }
-		skip "$bin is not installed"
-	fi
-	cat >"$cfg" <<EOF
-global
-	nbthread 1
-	log stdout format raw daemon
-defaults
-	mode tcp
-	log global
-	option tcplog
-	timeout connect 5s
-	timeout client 30s
-	timeout server 30s
-frontend mail
-	bind 127.0.0.1:$1
-	default_backend mailproxy
-backend mailproxy
-	server mp 127.0.0.1:$2 $3
-EOF
-	"$bin" -c -q -f "$cfg" >&2 || return 1
-	spawn "haproxy-$1" "$bin" -db -f "$cfg" && wait_port "$1"
-}
-
 # pf_logins: Postfix's sessions of alice from 127.0.0.5 so far
 pf_logins() {
 	grep -c 'client=unknown\[127\.0\.0\.5\], sasl_method=PLAIN, sasl_username=alice' "$POSTFIX_LOG" || :
@@ -385,7 +356,7 @@ pf_logins() {
 		launch_systemd "$MP1" --protocol=smtp --server-name=mx.test \
 		    --backend="127.0.0.1:$POSTFIX_PORT" --proxy-smtp-auth=on \
 		    --listen-proxy-protocol=on --set-real-ip-from=127.0.0.1
-		haproxy_front "$HP" "$MP1" "$send"
+		haproxy_tcp "$HP" "$send" "127.0.0.1:$MP1"
 		tag=front-$send-$RANDOM
 		n=$(pf_logins)
 		run swaks --server 127.0.0.1 --port "$HP" --local-interface 127.0.0.5 \
@@ -418,8 +389,8 @@ logins() {
 		launch_systemd "$MPP" --protocol=pop3 --proxy-protocol=v2 \
 		    --backend="127.0.0.1:$DOVECOT_POP3_HAPROXY_PORT" \
 		    --listen-proxy-protocol=on --set-real-ip-from=127.0.0.1
-		haproxy_front "$HPI" "$MPI" "$send"
-		haproxy_front "$HPP" "$MPP" "$send"
+		haproxy_tcp "$HPI" "$send" "127.0.0.1:$MPI"
+		haproxy_tcp "$HPP" "$send" "127.0.0.1:$MPP"
 		ni=$(logins imap)
 		np=$(logins pop3)
 		run curl -sS --max-time 20 --interface 127.0.0.5 -u alice:secret \

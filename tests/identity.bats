@@ -9,6 +9,7 @@
 
 load lib/common
 load lib/mailservers
+load lib/haproxy
 
 setup_file() { mail_servers_start; mail_servers_start_trusted; }
 teardown_file() { mail_servers_stop; }
@@ -19,7 +20,7 @@ teardown() { san_teardown "$T"/systemd-*.log "$T"/tcpserver-*.log; }
 # PORT sending PROXY v2 to mailproxy under systemd-socket-activate) or
 # "tcpserver" (tcpserver on PORT); its log is then $MPLOG.
 front() {
-	local kind=$1 port=$2 inner bin=${HAPROXY_BIN:-/usr/sbin/haproxy}
+	local kind=$1 port=$2 inner
 	shift 2
 	if [[ $kind == tcpserver ]]; then
 		launch_tcpserver "$port" "$@"
@@ -30,20 +31,7 @@ front() {
 	launch_systemd "$inner" --listen-proxy-protocol=on \
 		--set-real-ip-from=127.0.0.1/32 "$@"
 	MPLOG=$T/systemd-$inner.log
-	cat >"$T/haproxy-$port.cfg" <<EOF
-defaults
-	mode tcp
-	timeout connect 5s
-	timeout client 30s
-	timeout server 30s
-frontend mail
-	bind 127.0.0.1:$port
-	default_backend mailproxy
-backend mailproxy
-	server mp 127.0.0.1:$inner send-proxy-v2
-EOF
-	"$bin" -c -q -f "$T/haproxy-$port.cfg" >&2 || return 1
-	spawn "haproxy-$port" "$bin" -db -f "$T/haproxy-$port.cfg" && wait_port "$port"
+	haproxy_tcp "$port" send-proxy-v2 "127.0.0.1:$inner"
 }
 
 # session_id PROTO: the id of mailproxy's ok session of alice from 127.0.0.8

@@ -15,16 +15,13 @@
 load lib/common
 load lib/mailservers
 load lib/hosts
+load lib/haproxy
 
 setup_file() { mail_servers_start; }
 teardown_file() { mail_servers_stop; }
 setup() {
 	common_setup
 	mail_servers_require
-	[[ -x $HAPROXY_BIN ]] || {
-		[[ ${CI:-} != true ]] || { echo "haproxy is missing" >&2; return 1; }
-		skip "haproxy is not installed"
-	}
 	hosts_init
 }
 teardown() {
@@ -34,7 +31,6 @@ teardown() {
 	return "$rc"
 }
 
-HAPROXY_BIN=${HAPROXY_BIN:-/usr/sbin/haproxy}
 UNIT=$BATS_TEST_DIRNAME/../units/mailproxy-imap@.service
 
 # host_wait ADDR PORT: until a connection to ADDR:PORT (on a host) succeeds.
@@ -65,39 +61,6 @@ host_start() {
 		--fdname=connection "${envs[@]}" "$MP" && host_wait "$addr" "$port"
 }
 
-# haproxy_front PORT SERVER...: HAProxy in TCP mode on 127.0.0.1:PORT,
-# round robin over the servers ("ADDR:PORT"), PROXY v2 to each, at most
-# $PER_CLIENT concurrent connections from one client address.
-haproxy_front() {
-	local port=$1 i=0 s
-	shift
-	{
-		cat <<EOF
-global
-	maxconn 256
-defaults
-	mode tcp
-	timeout connect 5s
-	timeout client 30s
-	timeout server 30s
-frontend mail
-	bind 127.0.0.1:$port
-	# per client: the balancer is the one place that sees every client
-	stick-table type ip size 100k expire 10m store conn_cur,conn_rate(10s)
-	tcp-request connection track-sc0 src
-	tcp-request connection reject if { sc_conn_cur(0) gt ${PER_CLIENT:-10} }
-	default_backend hosts
-backend hosts
-	balance roundrobin
-EOF
-		for s in "$@"; do
-			printf '\tserver host%d %s send-proxy-v2\n' $((i++)) "$s"
-		done
-	} >"$T/haproxy.cfg"
-	"$HAPROXY_BIN" -c -q -f "$T/haproxy.cfg" >&2 || return 1
-	spawn haproxy "$HAPROXY_BIN" -db -f "$T/haproxy.cfg" && wait_port "$port"
-}
-
 # The operator's environment file of every host: the same on each.
 write_envfile() {
 	cat >"$1" <<EOF
@@ -124,7 +87,7 @@ EOF
 	write_envfile "$T/imap.conf"
 	host_start a "$ha" "$pa" "$T/imap.conf"
 	host_start b "$hb" "$pb" "$T/imap.conf"
-	haproxy_front "$front" "$ha:$pa" "$hb:$pb"
+	haproxy_tcp "$front" send-proxy-v2 "$ha:$pa" "$hb:$pb"
 
 	# four sessions from two client addresses: round robin gives each
 	# host two of them
@@ -165,7 +128,7 @@ EOF
 	ha=$(host_add a)
 	write_envfile "$T/imap.conf"
 	host_start a "$ha" "$pa" "$T/imap.conf"
-	PER_CLIENT=2 haproxy_front "$front" "$ha:$pa"
+	HAPROXY_PER_CLIENT=2 haproxy_tcp "$front" send-proxy-v2 "$ha:$pa"
 
 	# two idle sessions from 127.0.0.12 hold its share
 	for i in 1 2; do

@@ -208,3 +208,51 @@ cert_key_alg() {
 		/Public-Key: \(/ { sub(/.*\(/, ""); sub(/ bit.*/, ""); b = $0 }
 		END { print t b }'
 }
+
+# haproxy_tcp PORT SEND SERVER...: HAProxy as an operator's TCP front: on
+# 127.0.0.1:PORT, round robin over the servers (ADDR:PORT), each sent SEND
+# (send-proxy or send-proxy-v2).  With HAPROXY_PER_CLIENT=N a stick table
+# refuses a client address's connections past N at once, as the README's
+# "Growing past one host" has it.  Config $T/haproxy-PORT.cfg, log (one
+# line a connection) $T/haproxy-PORT.log.  Without haproxy: under CI=true
+# a failure, else the test skips.
+haproxy_tcp() {
+	local port=$1 send=$2 cfg i=0 s
+	shift 2
+	_tdir
+	cfg=$T/haproxy-$port.cfg
+	if [[ ! -x $HAPROXY_BIN ]]; then
+		[[ ${CI:-} != true ]] || { echo "haproxy_tcp: $HAPROXY_BIN is missing" >&2; return 1; }
+		skip "$HAPROXY_BIN is not installed"
+	fi
+	{
+		cat <<CFG
+global
+	nbthread 1
+	log stdout format raw daemon
+defaults
+	mode tcp
+	log global
+	option tcplog
+	timeout connect 5s
+	timeout client 30s
+	timeout server 30s
+frontend mail
+	bind 127.0.0.1:$port
+CFG
+		if [[ -n ${HAPROXY_PER_CLIENT:-} ]]; then
+			cat <<CFG
+	# per client: the balancer is the one place that sees every client
+	stick-table type ip size 100k expire 10m store conn_cur,conn_rate(10s)
+	tcp-request connection track-sc0 src
+	tcp-request connection reject if { sc_conn_cur(0) gt $HAPROXY_PER_CLIENT }
+CFG
+		fi
+		printf '\tdefault_backend servers\nbackend servers\n\tbalance roundrobin\n'
+		for s; do
+			printf '\tserver s%d %s %s\n' $((i++)) "$s" "$send"
+		done
+	} >"$cfg"
+	"$HAPROXY_BIN" -c -q -f "$cfg" >&2 || return 1
+	spawn "haproxy-$port" "$HAPROXY_BIN" -db -f "$cfg" && wait_port "$port"
+}
