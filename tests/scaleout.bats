@@ -33,15 +33,6 @@ teardown() {
 
 UNIT=$BATS_TEST_DIRNAME/../units/mailproxy-imap@.service
 
-# host_wait ADDR PORT: until a connection to ADDR:PORT (on a host) succeeds.
-host_wait() {
-	local end=$((SECONDS + 10))
-	until "$PYTHON" -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()' "$1" "$2" 2>/dev/null; do
-		((SECONDS < end)) || { echo "host_wait: $1:$2 does not answer" >&2; return 1; }
-		sleep 0.1
-	done
-}
-
 # host_start NAME ADDR PORT ENVFILE: on host NAME, the socket unit's
 # listener on ADDR:PORT (systemd-socket-activate --accept, as
 # mailproxy-imap.socket with Accept=yes), running the service's ExecStart

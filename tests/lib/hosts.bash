@@ -6,6 +6,7 @@
 #                               which every host reaches the shared services
 #   host_add NAME               makes a host; prints its address
 #   host_run NAME SPAWNNAME CMD...  spawn()s CMD on that host
+#   host_wait ADDR PORT         waits until ADDR:PORT answers
 #   svc_expose PORT             makes 127.0.0.1:PORT (a service on this
 #                               machine) reachable from every host at
 #                               SVC_ADDR:PORT
@@ -106,9 +107,15 @@ while True:
     threading.Thread(target=pump, args=(c, u), daemon=True).start()
     threading.Thread(target=pump, args=(u, c), daemon=True).start()
 ' "$SVC_ADDR" "$port"
+	host_wait "$SVC_ADDR" "$port"
+}
+
+# host_wait ADDR PORT: until a connection to ADDR:PORT succeeds (a listener
+# on a host, or a service as the hosts reach it): bounded, 10 s.
+host_wait() {
 	local end=$((SECONDS + 10))
-	until "$PYTHON" -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()' "$SVC_ADDR" "$port" 2>/dev/null; do
-		((SECONDS < end)) || { echo "svc_expose: $SVC_ADDR:$port not reachable" >&2; return 1; }
+	until "$PYTHON" -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()' "$1" "$2" 2>/dev/null; do
+		((SECONDS < end)) || { echo "host_wait: $1:$2 does not answer" >&2; return 1; }
 		sleep 0.1
 	done
 }
