@@ -112,7 +112,6 @@ front_proxy(struct session *s)
 	endpoint_from(&cl->pp_local, &h.dst);
 	if (trusted(s->opt, &cl->remote)) {
 		cl->peer = cl->remote;
-		cl->peer_local = cl->local;
 		cl->remote = cl->pp_remote;
 		cl->local = cl->pp_local;
 	}

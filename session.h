@@ -37,8 +37,8 @@ struct endpoint {
 struct client {
 	struct endpoint	remote;
 	struct endpoint	local;
-	struct endpoint	peer;			/* the socket's own ends, when */
-	struct endpoint	peer_local;		/* a PROXY header replaced them */
+	struct endpoint	peer;			/* the socket's peer, when a PROXY
+						   header replaced it (via=) */
 	int		proxied;		/* a PROXY header was read */
 	struct endpoint	pp_remote;		/* its addresses, trusted or not */
 	struct endpoint	pp_local;		/* (auth_http Proxy-Protocol-*) */

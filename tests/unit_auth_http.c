@@ -341,7 +341,6 @@ test_auth_http_session(void)
 	endpoint_set(&s.client.pp_remote, "2001:db8::7", 5555);
 	endpoint_set(&s.client.pp_local, "2001:db8::1", 993);
 	endpoint_set(&s.client.peer, "10.0.0.2", 61000);
-	endpoint_set(&s.client.peer_local, "10.0.0.1", 143);
 	s.tls.on = 1;
 	strcpy(s.tls.protocol, "TLSv1.3");
 	strcpy(s.tls.cipher, "TLS_AES_256_GCM_SHA384");
