@@ -63,6 +63,9 @@ q() { "$@" 2>/dev/null; }
 transcript() { tr -d '\0' <"$T/fake-$BE.transcript" 2>/dev/null; }
 fakelog() { cat "$T/fake-$BE.log" 2>/dev/null; }
 mplog() { cat "$T/tcpserver-$MPPORT.log"; }
+# mplog_wait ERE: wait for it in the log, which is written as the session
+# ends, after the client may have seen the connection close.
+mplog_wait() { wait_log "$T/tcpserver-$MPPORT.log" "$1"; }
 PLAIN=AGFsaWNlAHNlY3JldA==
 
 # login PROTO: a login through mailproxy, then one command relayed and
@@ -119,7 +122,7 @@ tls_seen() {
 		login "$p"
 		logged_in "$p"
 		tls_seen -
-		grep -q 'outcome="ok"' <(mplog)
+		mplog_wait 'outcome="ok"'
 		again
 	done
 }
@@ -169,9 +172,9 @@ tls_seen() {
 		tempfail "$p"
 		no_credentials
 		case $p in
-		pop3) grep -q 'outcome="backend 127.0.0.1:'"$BE"' refused STLS: .*it offers no TLS' <(mplog) ;;
-		imap) grep -q 'outcome="backend 127.0.0.1:'"$BE"' answered STARTTLS with a refusal: mp1 BAD.*it offers no TLS' <(mplog) ;;
-		smtp) grep -q 'outcome="backend 127.0.0.1:'"$BE"' does not offer STARTTLS' <(mplog) ;;
+		pop3) mplog_wait 'outcome="backend 127.0.0.1:'"$BE"' refused STLS: .*it offers no TLS' ;;
+		imap) mplog_wait 'outcome="backend 127.0.0.1:'"$BE"' answered STARTTLS with a refusal: mp1 BAD.*it offers no TLS' ;;
+		smtp) mplog_wait 'outcome="backend 127.0.0.1:'"$BE"' does not offer STARTTLS' ;;
 		esac
 		again
 	done
@@ -186,8 +189,7 @@ verify_fails() {
 	login "$p"
 	tempfail "$p"
 	no_credentials
-	grep -q "outcome=\"backend ${BACKEND:-127.0.0.1:$BE}: TLS certificate: $why\"" <(mplog) ||
-	    { mplog >&2; return 1; }
+	mplog_wait "outcome=\"backend ${BACKEND:-127.0.0.1:$BE}: TLS certificate: $why\""
 	wait_log "$T/fake-$BE.log" 'tls handshake failed'
 	! grep -q 'tls ok' <(fakelog) || false
 	again
@@ -212,7 +214,7 @@ verify_fails() {
 	login pop3
 	tempfail pop3
 	no_credentials
-	grep -q 'TLS certificate: unable to get local issuer certificate' <(mplog)
+	mplog_wait 'TLS certificate: unable to get local issuer certificate'
 }
 
 @test "verification: an expired certificate gets no credentials" {
@@ -269,7 +271,7 @@ verify_fails() {
 	tempfail imap
 	no_credentials
 	wait_log "$T/fake-$BE.log" 'tls handshake failed'
-	grep -q "outcome=\"backend 127.0.0.1:$BE" <(mplog)
+	mplog_wait "outcome=\"backend 127.0.0.1:$BE"
 }
 
 @test "--proxy-ssl-protocols and --proxy-ssl-ciphers reach the handshake" {
@@ -319,7 +321,7 @@ verify_fails() {
 	BACKEND=127.0.0.1:$DOVECOT_IMAPS_PORT mp imap --proxy-ssl=on --proxy-ssl-name=wrong.test
 	run q imap_chat "$MPPORT" <<<$'a LOGIN bob wrong\nc LOGOUT'
 	tempfail imap
-	grep -q 'TLS certificate: hostname mismatch' <(mplog)
+	mplog_wait 'TLS certificate: hostname mismatch'
 	sleep 0.5
 	! grep -q 'user=<bob>' "$DOVECOT_LOG" || false
 }

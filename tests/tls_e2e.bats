@@ -55,6 +55,9 @@ mp() {
 
 # mplog: mailproxy's log (one line per session).
 mplog() { cat "$T/tcpserver-$MPPORT.log"; }
+# mplog_wait ERE: wait for it in the log, which is written as the session
+# ends, after the client may have seen the connection close.
+mplog_wait() { wait_log "$T/tcpserver-$MPPORT.log" "$1"; }
 
 # the backends of the client-side tests: Postfix with AUTH behind XCLIENT,
 # Dovecot behind PROXY v1 (so it logs the client's address)
@@ -109,7 +112,7 @@ EOF
 	[[ $output == *$'\n221 '* ]]
 	maildir_find "$BOB_MAILDIR" "Subject: $TAG"
 	wait_log_since "$POSTFIX_LOG" "$MARK" 'sasl_method=PLAIN, sasl_username=alice'
-	grep -q 'tls=TLSv1\.3/' <(mplog)
+	mplog_wait 'tls=TLSv1\.3/'
 }
 
 @test "openssl s_client -starttls pop3: USER/PASS as alice, LIST and RETR the message from Dovecot" {
@@ -127,7 +130,7 @@ EOF
 	[[ $output == *$'+OK Logged in.\n+OK 1 messages'* ]]
 	[[ $output == *"$SEED_SUBJECT"* && $output == *'Hello Alice, over TLS.'* ]]
 	wait_log_since "$DOVECOT_LOG" "$MARK" 'pop3-login: Info: Login: user=<alice>, method=PLAIN, rip=127\.0\.0\.1'
-	grep -q 'tls=TLSv1\.3/' <(mplog)
+	mplog_wait 'tls=TLSv1\.3/'
 }
 
 @test "openssl s_client -starttls imap: LOGIN as alice, LIST and FETCH from Dovecot" {
@@ -146,7 +149,7 @@ EOF
 	[[ $output == *'* LIST ('*') "." INBOX'* && $output == *$'\nb OK '* ]]
 	[[ $output == *"$SEED_SUBJECT"* && $output == *$'\nd OK '* ]]
 	wait_log_since "$DOVECOT_LOG" "$MARK" 'imap-login: Info: Login: user=<alice>, method=PLAIN, rip=127\.0\.0\.1'
-	grep -q 'tls=TLSv1\.3/' <(mplog)
+	mplog_wait 'tls=TLSv1\.3/'
 }
 
 @test "openssl s_client -verify_hostname other.test refuses mailproxy's certificate: LOGIN is never sent" {
@@ -168,7 +171,7 @@ EOF
 	[[ $output == *$' -> STARTTLS\n<-  220 '*'=== TLS started with cipher TLSv1.3'* ]]
 	[[ $output == *'~> AUTH PLAIN'* && $output == *'<~  235 '* ]]
 	delivered
-	grep -q 'tls=TLSv1\.3/' <(mplog)
+	mplog_wait 'tls=TLSv1\.3/'
 }
 
 @test "swaks --tlsc (implicit TLS, --ssl=on): AUTH PLAIN as alice, delivered to bob, Postfix logs alice's session" {
@@ -180,7 +183,7 @@ EOF
 	[[ $output == *'<~  220 mx.test ESMTP'* ]]
 	[[ $output == *'~> AUTH PLAIN'* && $output == *'<~  235 '* ]]
 	delivered
-	grep -q 'tls=TLSv1\.3/' <(mplog)
+	mplog_wait 'tls=TLSv1\.3/'
 }
 
 # ---- curl: STARTTLS and implicit TLS, to the real Dovecot -----------------
@@ -194,7 +197,7 @@ EOF
 	run curl_tls --ssl-reqd "pop3://mx.test:$MPPORT/1"
 	[ "$status" -eq 0 ]
 	[[ $output == *"$SEED_SUBJECT"* ]]
-	grep -q 'tls=TLSv1\.3/' <(mplog)
+	mplog_wait 'tls=TLSv1\.3/'
 	stop_launchers
 	MPPORT=$(free_port)
 	mp imap --starttls=on "${IMAP_BE[@]}"
@@ -205,7 +208,7 @@ EOF
 	run curl_tls --ssl-reqd "imap://mx.test:$MPPORT/INBOX;UID=1"
 	[ "$status" -eq 0 ]
 	[[ $output == *"$SEED_SUBJECT"* ]]
-	grep -q 'tls=TLSv1\.3/' <(mplog)
+	mplog_wait 'tls=TLSv1\.3/'
 }
 
 @test "curl pop3s:// and imaps:// (implicit TLS, --ssl=on): the messages and INBOX through Dovecot" {
@@ -214,7 +217,7 @@ EOF
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ $output =~ ^1\ [0-9]+$'\r'?$ ]]
-	grep -q 'tls=TLSv1\.3/' <(mplog)
+	mplog_wait 'tls=TLSv1\.3/'
 	stop_launchers
 	MPPORT=$(free_port)
 	mp imap --ssl=on "${IMAP_BE[@]}"
@@ -223,7 +226,7 @@ EOF
 	[ "$status" -eq 0 ]
 	[[ $output == *"$SEED_SUBJECT"* ]]
 	wait_log "$DOVECOT_LOG" 'imap-login: Info: Login: user=<alice>, method=PLAIN, rip=127\.0\.0\.1'
-	grep -q 'tls=TLSv1\.3/' <(mplog)
+	mplog_wait 'tls=TLSv1\.3/'
 }
 
 @test "curl refuses mailproxy's certificate when the name does not match (127.0.0.1 is in it, other.test is not)" {
@@ -334,7 +337,7 @@ be_tls() { BE_TLS=(--proxy-ssl-trusted-certificate="$CERTS_CA" --proxy-ssl-name=
 	[ "$status" -eq 0 ]
 	[[ $output == *"$SEED_SUBJECT"* ]]
 	wait_log_since "$DOVECOT_LOG" "$MARK" "imap-login: Info: Login: user=<alice>, .*lport=$DOVECOT_IMAPS_PORT, mpid=[0-9]+, TLS,"
-	grep -q 'backend_tls=TLSv1\.3/' <(mplog)
+	mplog_wait 'backend_tls=TLSv1\.3/'
 	stop_launchers
 	MPPORT=$(free_port)
 	mp pop3 --proxy-ssl=on "${BE_TLS[@]}" --backend="127.0.0.1:$DOVECOT_POP3S_PORT"
@@ -344,7 +347,7 @@ be_tls() { BE_TLS=(--proxy-ssl-trusted-certificate="$CERTS_CA" --proxy-ssl-name=
 	[ "$status" -eq 0 ]
 	[[ $output == *"$SEED_SUBJECT"* ]]
 	wait_log_since "$DOVECOT_LOG" "$MARK" "pop3-login: Info: Login: user=<alice>, .*lport=$DOVECOT_POP3S_PORT, mpid=[0-9]+, TLS,"
-	grep -q 'backend_tls=TLSv1\.3/' <(mplog)
+	mplog_wait 'backend_tls=TLSv1\.3/'
 }
 
 @test "--proxy-ssl=on to Dovecot without a trusted CA (the system store): no login reaches Dovecot" {
@@ -353,7 +356,7 @@ be_tls() { BE_TLS=(--proxy-ssl-trusted-certificate="$CERTS_CA" --proxy-ssl-name=
 	run curl_tls "imap://mx.test:$MPPORT/"
 	echo "$output"
 	[ "$status" -ne 0 ]
-	grep -q 'TLS certificate' <(mplog)
+	mplog_wait 'TLS certificate'
 	sleep 0.3
 	none_since "$DOVECOT_LOG" "$MARK" "Login: user=<alice>"
 }
@@ -367,7 +370,7 @@ be_tls() { BE_TLS=(--proxy-ssl-trusted-certificate="$CERTS_CA" --proxy-ssl-name=
 	[ "$status" -eq 0 ]
 	[[ $output == *'* LIST ('*') "." INBOX'* ]]
 	wait_log_since "$DOVECOT_LOG" "$MARK" "imap-login: Info: Login: user=<alice>, .*lport=$DOVECOT_IMAP_PORT, mpid=[0-9]+, TLS,"
-	grep -q 'backend_tls=TLSv1\.3/' <(mplog)
+	mplog_wait 'backend_tls=TLSv1\.3/'
 	stop_launchers
 	MPPORT=$(free_port)
 	# and STARTTLS on both sides at once
@@ -378,7 +381,7 @@ be_tls() { BE_TLS=(--proxy-ssl-trusted-certificate="$CERTS_CA" --proxy-ssl-name=
 	[ "$status" -eq 0 ]
 	[[ $output == *$'+OK Logged in.\n+OK 1 messages'* ]]
 	wait_log_since "$DOVECOT_LOG" "$MARK" "pop3-login: Info: Login: user=<alice>, .*lport=$DOVECOT_POP3_PORT, mpid=[0-9]+, TLS,"
-	grep -q 'tls=TLSv1\.3/.* backend_tls=TLSv1\.3/' <(mplog)
+	mplog_wait 'tls=TLSv1\.3/.* backend_tls=TLSv1\.3/'
 }
 
 @test "--proxy-starttls=on to Postfix's STARTTLS port, verified: swaks's message is delivered, Postfix logs TLS and alice" {
@@ -390,7 +393,7 @@ be_tls() { BE_TLS=(--proxy-ssl-trusted-certificate="$CERTS_CA" --proxy-ssl-name=
 	[ "$status" -eq 0 ]
 	delivered
 	wait_log_since "$POSTFIX_LOG" "$MARK" "smtpd\[[0-9]+\]: .*TLS connection established from .*\[127\.0\.0\.1\]: TLSv1\.3"
-	grep -q 'backend_tls=TLSv1\.3/' <(mplog)
+	mplog_wait 'backend_tls=TLSv1\.3/'
 }
 
 # ---- TLS on both sides at once ---------------------------------------------
@@ -404,7 +407,7 @@ be_tls() { BE_TLS=(--proxy-ssl-trusted-certificate="$CERTS_CA" --proxy-ssl-name=
 	[ "$status" -eq 0 ]
 	[[ $output == *"$SEED_SUBJECT"* ]]
 	wait_log_since "$DOVECOT_LOG" "$MARK" "imap-login: Info: Login: user=<alice>, .*lport=$DOVECOT_IMAPS_PORT, mpid=[0-9]+, TLS,"
-	grep -q 'tls=TLSv1\.3/.* backend_tls=TLSv1\.3/' <(mplog)
+	mplog_wait 'tls=TLSv1\.3/.* backend_tls=TLSv1\.3/'
 	stop_launchers
 	MPPORT=$(free_port)
 	mp pop3 --ssl=on --proxy-ssl=on "${BE_TLS[@]}" --backend="127.0.0.1:$DOVECOT_POP3S_PORT"
@@ -414,7 +417,7 @@ be_tls() { BE_TLS=(--proxy-ssl-trusted-certificate="$CERTS_CA" --proxy-ssl-name=
 	[ "$status" -eq 0 ]
 	[[ $output == *'+OK Logged in.'* && $output == *"$SEED_SUBJECT"* ]]
 	wait_log_since "$DOVECOT_LOG" "$MARK" "pop3-login: Info: Login: user=<alice>, .*lport=$DOVECOT_POP3S_PORT, mpid=[0-9]+, TLS,"
-	grep -q 'tls=TLSv1\.3/.* backend_tls=TLSv1\.3/' <(mplog)
+	mplog_wait 'tls=TLSv1\.3/.* backend_tls=TLSv1\.3/'
 }
 
 @test "both sides TLS: swaks --tlsc through --ssl=on and --proxy-ssl=on to Postfix's SMTPS port" {
@@ -426,5 +429,5 @@ be_tls() { BE_TLS=(--proxy-ssl-trusted-certificate="$CERTS_CA" --proxy-ssl-name=
 	[ "$status" -eq 0 ]
 	delivered
 	wait_log_since "$POSTFIX_LOG" "$MARK" "smtpd\[[0-9]+\]: .*TLS connection established from .*\[127\.0\.0\.1\]: TLSv1\.3"
-	grep -q 'tls=TLSv1\.3/.* backend_tls=TLSv1\.3/' <(mplog)
+	mplog_wait 'tls=TLSv1\.3/.* backend_tls=TLSv1\.3/'
 }
