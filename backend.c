@@ -136,6 +136,17 @@ unix_connect(const char *path, long long timeout_ms, char *err,
 }
 
 /*
+ * Until its greeting a backend has its share of the one deadline the
+ * backends have together (mailproxy.c, backend_login); after it, what
+ * it says is the login's business, as with one backend.
+ */
+void
+backend_greeted(struct session *s)
+{
+	s->be.deadline = s->cli.deadline;
+}
+
+/*
  * TLS towards the backend: --proxy-ssl or --proxy-starttls (at most one
  * of them: options.c).  The one place that decides it for a session.
  */

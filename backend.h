@@ -19,6 +19,8 @@ enum {
 };
 
 int	backend_tls_mode(const struct session *);
+/* The greeting came: the dialogue's waits are the login's again. */
+void	backend_greeted(struct session *);
 /* The handshake on s->be: 0, or -1 with the outcome set (no reply). */
 int	backend_tls(struct session *);
 

@@ -56,24 +56,26 @@ greet_and_exit(struct session *s, const struct proto *p, int status)
 }
 
 /*
- * The backend: connect, send the PROXY header, the TLS handshake with
- * --proxy-ssl, then the protocol's login, all within the login's
- * deadline.
+ * One backend: connect, send the PROXY header, the TLS handshake with
+ * --proxy-ssl, all by deadline.  0; 1 when it cannot be reached and
+ * another backend follows (the client is told nothing); -1 when the
+ * session ends here (the client is told).  A failed handshake ends it
+ * even when another backend follows: a certificate that does not verify
+ * is a warning to heed, not an outage to route around.
  */
 static int
-backend_open(struct session *s, const struct proto *p)
+backend_open(struct session *s, const struct proto *p, long long deadline)
 {
 	unsigned char	hdr[PROXY_V2_MAX];
 	char		err[512];
+	long long	left = deadline - now_ms();
 	int		fd, n, pp;
 
-	fd = backend_connect(s->backend, login_left(s, s->opt->timeout), err,
+	fd = backend_connect(s->backend, left > 0 ? left : 0, err,
 	    sizeof(err));
 	if (fd == -1) {
 		session_outcome(s, "%s", err);
-		session_result(s, RESULT_BACKEND_ERROR);
-		conn_puts(&s->cli, p->internal_error, s->opt->timeout);
-		return -1;
+		goto unreachable;
 	}
 	conn_init(&s->be, fd, fd, malloc(s->opt->proxy_buffer),
 	    s->opt->proxy_buffer);
@@ -82,7 +84,7 @@ backend_open(struct session *s, const struct proto *p)
 		session_result(s, RESULT_INTERNAL);
 		return -1;
 	}
-	s->be.deadline = s->cli.deadline;
+	s->be.deadline = deadline;
 	/* the auth service's choice for this session, else the options' */
 	pp = s->be_proxy_protocol >= 0 ? s->be_proxy_protocol :
 	    (int)s->opt->proxy_protocol;
@@ -95,18 +97,71 @@ backend_open(struct session *s, const struct proto *p)
 		    s->opt->timeout) == -1) {
 			session_outcome(s, "backend %s: cannot send the PROXY "
 			    "header", s->backend);
-			session_result(s, RESULT_BACKEND_ERROR);
-			conn_puts(&s->cli, p->internal_error, s->opt->timeout);
-			return -1;
+			goto unreachable;
 		}
 	}
 	/* implicit TLS: after the PROXY header, which goes in plaintext */
 	if (backend_tls_mode(s) == BACKEND_TLS && backend_tls(s) == -1) {
+		if (s->be_more)
+			log_warnx("backend %s: TLS failed: the next backends "
+			    "are not tried (%s)", s->backend, s->outcome);
 		session_result(s, RESULT_BACKEND_ERROR);
 		conn_puts(&s->cli, p->internal_error, s->opt->timeout);
 		return -1;
 	}
 	return 0;
+unreachable:
+	if (s->be_more)
+		return 1;
+	session_result(s, RESULT_BACKEND_ERROR);
+	conn_puts(&s->cli, p->internal_error, s->opt->timeout);
+	return -1;
+}
+
+/*
+ * The backends in --backend's order (or the one the auth service named)
+ * until one greets.  One that refuses the connection, does not greet in
+ * time, closes first, or greets with a temporary failure (SMTP 4xx, POP3
+ * -ERR, IMAP BYE) is logged and the next one tried on a connection of
+ * its own (its own PROXY header; XCLIENT and the login come after a
+ * greeting).  Reaching a greeting has --timeout for all of them
+ * together, within the login's deadline: each gets an equal share of
+ * what is left, so one that never answers cannot starve the rest.  The
+ * last one fails as a lone backend does.  PROTO_RELAY or PROTO_FAIL.
+ */
+static int
+backend_login(struct session *s, const struct proto *p)
+{
+	const char	*list = s->opt->auth_http == NULL ? s->opt->backend :
+			    NULL, *peek;
+	long long	 end = now_ms() + login_left(s, s->opt->timeout);
+	size_t		 left = list != NULL ? options_count(list) : 1;
+	char		 next[sizeof(s->backend)];
+	int		 rc;
+
+	for (;;) {
+		if (list != NULL &&
+		    options_value_next(&list, s->backend, sizeof(s->backend)) <= 0)
+			s->backend[0] = '\0';	/* options.c checked them */
+		s->be_more = --left > 0;
+		rc = backend_open(s, p, now_ms() + (end - now_ms()) /
+		    (long long)(left + 1));
+		if (rc == 0)
+			rc = p->backend(s);
+		else
+			rc = rc == 1 ? PROTO_NEXT : PROTO_FAIL;
+		if (rc != PROTO_NEXT)
+			return rc;
+		peek = list;
+		if (options_value_next(&peek, next, sizeof(next)) <= 0)
+			next[0] = '\0';
+		log_warnx("%s; trying %s next", s->outcome, next);
+		s->outcome[0] = '\0';
+		s->result = RESULT_NONE;
+		s->be_tls[0] = '\0';
+		conn_close(&s->be);
+		conn_free(&s->be);
+	}
 }
 
 /*
@@ -132,9 +187,7 @@ session_login(struct session *s, const struct proto *p)
 		s->attempt++;
 		strlcpy(s->user, s->creds.user, sizeof(s->user));
 		if (s->opt->auth_http == NULL) {
-			strlcpy(s->backend, s->opt->backend,
-			    sizeof(s->backend));
-			return 0;
+			return 0;	/* backend_login takes --backend's */
 		}
 		rc = auth_ask(s, &r);
 		explicit_bzero(&r.pass, sizeof(r.pass));
@@ -369,8 +422,7 @@ main(int argc, char *argv[], char *envp[])
 		rc = -1;
 	} else
 		rc = session_login(&s, p);
-	if (rc == 0 && backend_open(&s, p) == 0 &&
-	    p->backend(&s) == PROTO_RELAY)
+	if (rc == 0 && backend_login(&s, p) == PROTO_RELAY)
 		status = session_relay(&s);
 	else {
 		/* no relay: the client's last reply must get through */

@@ -53,10 +53,10 @@ enum type {
 	T_ENGINE,	/* readwrite | splice */
 	T_VERIFY,	/* on | off | optional | optional_no_ca */
 	T_PROXYPROTO,	/* off | on | v2 (on is v1) */
-	T_HOSTPORT,	/* HOST:PORT or [v6]:PORT */
 	T_ADDR,		/* IP[:PORT] or [v6]:PORT */
 	T_RESOLVER,	/* IP[:PORT], or off: NULL */
 	T_REPEAT,	/* repeatable words; env: split at blanks or newlines */
+	T_HOSTPORTS,	/* repeatable HOST:PORT, kept in order; env: as T_REPEAT */
 	T_LINES,	/* repeatable header, "Name: value" or nginx's "Name value";
 			   env: split at newlines */
 };
@@ -76,8 +76,8 @@ struct opt {
 static const struct opt opts[] = {
 	{ "protocol", T_PROTO, OFF(protocol), NULL, NULL, 0,
 	    "the mail protocol (required)" },
-	{ "backend", T_HOSTPORT, OFF(backend), NULL, NULL, 0,
-	    "the mail server to relay to" },
+	{ "backend", T_HOSTPORTS, OFF(backend), NULL, "HOST:PORT", 0,
+	    "the mail server to relay to, repeatable: the next when one is down" },
 	{ "client-addr", T_ADDR, OFF(client_addr), NULL, NULL, 0,
 	    "the client's address in a pipeline" },
 
@@ -278,10 +278,10 @@ static const struct otype {
 	[T_VERIFY] =	{ "MODE", "value", verify_words, set_word },
 	[T_PROXYPROTO] = { "on|off|v2", "value", proxyproto_words,
 			    set_word },
-	[T_HOSTPORT] =	{ "HOST:PORT", "address", NULL, set_addr },
 	[T_ADDR] =	{ "IP[:PORT]", "address", NULL, set_addr },
 	[T_RESOLVER] =	{ "IP[:PORT]|off", "address", NULL, set_addr },
 	[T_REPEAT] =	{ "VALUE", "value", NULL, set_repeat },
+	[T_HOSTPORTS] =	{ "HOST:PORT", "address", NULL, set_repeat },
 	[T_LINES] =	{ "LINE", "header", NULL, set_repeat },
 };
 
@@ -470,11 +470,6 @@ set_addr(const struct opt *op, struct options *o, const char *val, int how,
 
 	(void)how;
 	switch (op->type) {
-	case T_HOSTPORT:
-		if (addr_check(val, 1, 0) == -1)
-			return bad(why, len, op, val, strlen(val),
-			    "HOST:PORT or [IPv6]:PORT");
-		break;
 	case T_RESOLVER:
 		if (strcasecmp(val, "off") == 0) {
 			*field = NULL;
@@ -618,6 +613,15 @@ rep_item(const struct opt *op, struct options *o, const char **field,
 			return -1;
 		return rep_add(o, field, line, w, why, len);
 	}
+	if (op->type == T_HOSTPORTS) {
+		/* NUL-terminated for addr_check: n <= VALUE_MAX (opt_store) */
+		memcpy(line, item, n);
+		line[n] = '\0';
+		if (addr_check(line, 1, 0) == -1)
+			return bad(why, len, op, item, n,
+			    "HOST:PORT or [IPv6]:PORT");
+		return rep_add(o, field, item, n, why, len);
+	}
 	for (i = 0; i < n; i++)
 		if (iscntrl((unsigned char)item[i])) {
 			snprintf(why, len, "control character in a value");
@@ -665,7 +669,8 @@ opt_store(const struct opt *op, struct options *o, const char *val, int how,
 		return -1;
 	}
 	/* a CR or LF in a name or keyword would end up in a reply line */
-	if (op->type != T_REPEAT && op->type != T_LINES)
+	if (op->type != T_REPEAT && op->type != T_LINES &&
+	    op->type != T_HOSTPORTS)
 		for (s = val; *s != '\0'; s++)
 			if (iscntrl((unsigned char)*s)) {
 				snprintf(why, len,

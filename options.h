@@ -32,7 +32,7 @@ enum proxyproto { PROXYPROTO_OFF, PROXYPROTO_V1, PROXYPROTO_V2 };
 
 struct options {
 	int		 protocol;		/* enum protocol */
-	const char	*backend;		/* HOST:PORT, or NULL */
+	const char	*backend;		/* repeatable HOST:PORT, in order */
 	const char	*client_addr;		/* IP[:PORT] in a pipeline */
 
 	/* the Angie mail_proxy directives */

@@ -120,6 +120,9 @@ struct session {
 	unsigned		 attempt;	/* logins tried, for auth_http */
 	char			 salt[NAME_MAX_LEN + 64]; /* APOP, CRAM-MD5 */
 	char			 backend[NAME_MAX_LEN + 8]; /* HOST:PORT, for the log */
+	/* another --backend follows this one: a temporary failure at the
+	   greeting is PROTO_NEXT, the client told nothing */
+	int			 be_more;
 	char			 be_tls[96];	/* the backend's TLS, for the log */
 	int			 be_ssl;	/* the auth service's AUTH_PROXY_SSL_* */
 	char			 be_ssl_name[NAME_MAX_LEN + 1];	/* and its name */

@@ -57,6 +57,7 @@ struct be_untagged {
 	size_t	 dropped;	/* bytes that did not fit */
 };
 
+/* 0; (logged) -1 when the backend went away or timed out, -2 garbage */
 static int
 be_getline(struct session *s, int step, char **line, size_t *len)
 {
@@ -70,7 +71,7 @@ be_getline(struct session *s, int step, char **line, size_t *len)
 	case LINE_TOOLONG:
 		session_outcome(s, "backend %s sent a line longer than "
 		    "proxy_buffer (%s)", s->backend, be_step_names[step]);
-		return -1;
+		return -2;
 	default:
 		session_outcome(s, "backend %s closed the connection (%s)",
 		    s->backend, be_step_names[step]);
@@ -118,7 +119,7 @@ be_untagged(struct session *s, int step, struct be_untagged *u,
 			return -1;
 		}
 		over |= untagged_add(u, data, n, "", &size);
-		if (be_getline(s, step, &line, &len) == -1)
+		if (be_getline(s, step, &line, &len) != 0)
 			return -1;
 		over |= untagged_add(u, line, len, "\r\n", &size);
 	}
@@ -141,9 +142,11 @@ be_reply(struct session *s, int step, struct be_untagged *u,
 	const char	*tag = step == BE_STARTTLS ? STARTTLS_TAG :
 	    step == BE_ID ? IMAP_ID_TAG : s->imap.tag;
 
+	int		 rc;
+
 	for (;;) {
-		if (be_getline(s, step, &r->line, &r->len) == -1)
-			return -1;
+		if ((rc = be_getline(s, step, &r->line, &r->len)) != 0)
+			return rc;
 		r->status = imap_resp_parse(r->line, r->len, tag, &r->tagged);
 		if (step == BE_GREETING || r->tagged ||
 		    (r->status != IMAP_DATA && r->status != IMAP_OK &&
@@ -294,7 +297,7 @@ imap_backend(struct session *s)
 	struct imap_login	l;
 	struct be_untagged	u, idu;
 	struct be_resp		r;
-	int			step, k = 0, more = 0, rc = PROTO_FAIL;
+	int			step, k = 0, more = 0, got = 0, rc = PROTO_FAIL;
 
 	memset(&u, 0, sizeof(u));
 	memset(&idu, 0, sizeof(idu));
@@ -310,16 +313,31 @@ imap_backend(struct session *s)
 			k++;
 		/* the backend's "* ID (...)" answers us, not the client */
 		if (be_command(s, step, &l, k) == -1 ||
-		    be_reply(s, step, step == BE_ID ? &idu : &u, &r) == -1) {
-			be_fail(s, NULL);
+		    (got = be_reply(s, step, step == BE_ID ? &idu : &u,
+		    &r)) != 0) {
+			if (step == BE_GREETING && got == -1 && s->be_more)
+				rc = PROTO_NEXT;
+			else
+				be_fail(s, NULL);
 			goto done;
 		}
 		more = step != BE_GREETING && step != BE_STARTTLS &&
 		    step != BE_ID && k < l.nbreaks;
 		if (!be_accepts(step, more, &r)) {
+			/* a BYE for a greeting: busy, or going down */
+			if (step == BE_GREETING && r.status == IMAP_BYE &&
+			    s->be_more) {
+				session_outcome(s, "backend %s greeted with "
+				    "BYE: %.*s", s->backend, (int)(r.len > 120 ?
+				    120 : r.len), r.line);
+				rc = PROTO_NEXT;
+				goto done;
+			}
 			be_refused(s, step, &r);
 			goto done;
 		}
+		if (step == BE_GREETING)
+			backend_greeted(s);
 		if (step == BE_ID && r.status != IMAP_OK)
 			log_warnx("backend %s answered ID with: %.*s (the "
 			    "client's address did not reach it)", s->backend,

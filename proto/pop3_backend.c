@@ -42,7 +42,10 @@ static const char *const be_step_names[] = {
 
 #define CAPA_LINES_MAX	100	/* a CAPA answer longer than this is hostile */
 
-/* Reads one status line: POP3_OK, POP3_ERR, or -1 (logged). */
+/*
+ * Reads one status line: POP3_OK, POP3_ERR, or (logged) -1 when the
+ * backend went away or timed out, -2 when what it sent is no POP3.
+ */
 static int
 be_read(struct session *s, int step, char **line, size_t *len)
 {
@@ -57,7 +60,7 @@ be_read(struct session *s, int step, char **line, size_t *len)
 	if (rc == LINE_TOOLONG) {
 		session_outcome(s, "backend %s sent a %s reply longer than "
 		    "proxy_buffer", s->backend, be_step_names[step]);
-		return -1;
+		return -2;
 	}
 	if (rc != LINE_OK) {
 		session_outcome(s, "backend %s closed the connection before "
@@ -67,7 +70,7 @@ be_read(struct session *s, int step, char **line, size_t *len)
 	if ((st = pop3_reply_status(*line, *len)) == -1) {
 		session_outcome(s, "backend %s sent a malformed %s reply: %s",
 		    s->backend, be_step_names[step], *line);
-		return -1;
+		return -2;
 	}
 	return st;
 }
@@ -175,8 +178,11 @@ pop3_backend(struct session *s)
 				continue;
 			return be_fail(s, NULL, 0);
 		}
-		if ((st = be_read(s, step, &line, &len)) == -1)
-			return be_fail(s, NULL, 0);
+		if ((st = be_read(s, step, &line, &len)) < 0)
+			return step == BE_GREETING && st == -1 && s->be_more ?
+			    PROTO_NEXT : be_fail(s, NULL, 0);
+		if (step == BE_GREETING && st == POP3_OK)
+			backend_greeted(s);
 		if (st != POP3_OK && step == BE_CAPA) {
 			log_warnx("backend %s: no CAPA, so no XCLIENT: it does "
 			    "not learn the client's address (%s)", s->backend,
@@ -190,6 +196,9 @@ pop3_backend(struct session *s)
 			    "--proxy-starttls)" : step == BE_XCLIENT ?
 			    " (list us in its login_trusted_networks, or set "
 			    "--proxy-pop3-xclient=off)" : "");
+			/* -ERR for a greeting: POP3's only way to say "busy" */
+			if (step == BE_GREETING && s->be_more)
+				return PROTO_NEXT;
 			/* the credentials, unless its own trouble (RFC 3206) */
 			if ((step == BE_USER || step == BE_PASS) &&
 			    strstr(line, "[SYS/") == NULL)

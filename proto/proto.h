@@ -12,7 +12,10 @@ enum {
 	PROTO_LOGIN,		/* credentials ready: go to the backend */
 	PROTO_DONE,		/* the client left, or was sent away */
 	PROTO_RELAY,		/* backend logged in: start relaying */
-	PROTO_FAIL		/* the backend failed; the client was told */
+	PROTO_FAIL,		/* the backend failed; the client was told */
+	PROTO_NEXT		/* (s->be_more) it failed at its greeting, for
+				   now: nothing sent to it, the client told
+				   nothing, the next backend may serve */
 };
 
 struct proto {

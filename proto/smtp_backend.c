@@ -92,7 +92,10 @@ be_smtp_auth_mech(const struct session *s, const struct be_reply *ehlo)
 	return ehlo->auth_login ? AUTH_LOGIN : 0;
 }
 
-/* Reads one whole (multi-line) reply; -1 on timeout, EOF or garbage. */
+/*
+ * Reads one whole (multi-line) reply: 0, -1 on timeout or EOF (it went
+ * away: another backend may serve), -2 on garbage (it is no SMTP server).
+ */
 static int
 be_read(struct session *s, struct be_reply *r)
 {
@@ -118,7 +121,7 @@ be_read(struct session *s, struct be_reply *r)
 		    (r->code != 0 && code != r->code)) {
 			session_outcome(s, "backend %s sent a malformed reply",
 			    s->backend);
-			return -1;
+			return -2;
 		}
 		r->code = code;
 		if (smtp_ehlo_has(line, len, "STARTTLS", NULL))
@@ -345,14 +348,17 @@ smtp_backend(struct session *s)
 {
 	struct be_reply	r, ehlo;
 	struct be_xcmds	x;
-	int		step = BE_GREETING;
+	int		step = BE_GREETING, rc;
 
 	memset(&ehlo, 0, sizeof(ehlo));
 	memset(&x, 0, sizeof(x));
 	for (;;) {
 		memset(&r, 0, sizeof(r));
-		if (be_read(s, &r) == -1)
-			return be_fail(s, NULL);
+		if ((rc = be_read(s, &r)) != 0)
+			return step == BE_GREETING && rc == -1 && s->be_more ?
+			    PROTO_NEXT : be_fail(s, NULL);
+		if (step == BE_GREETING && r.code == 220)
+			backend_greeted(s);
 		if (!be_accepts(step, r.code)) {
 			session_outcome(s, "backend %s refused %s: %.*s%s",
 			    s->backend, be_step_names[step],
@@ -360,6 +366,10 @@ smtp_backend(struct session *s)
 			    step == BE_XCLIENT ? " (list us in its "
 			    "smtpd_authorized_xclient_hosts, or set "
 			    "--xclient=off)" : "");
+			/* 4xx, 421 too: for now; a 554 greeting is for good */
+			if (step == BE_GREETING && r.code / 100 == 4 &&
+			    s->be_more)
+				return PROTO_NEXT;
 			/* 535: the credentials (RFC 4954) */
 			if (step == BE_AUTH && r.code == 535)
 				backend_refused(s, r.text, r.len);
