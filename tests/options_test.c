@@ -243,6 +243,54 @@ repeatable(void)
 	ok(o.rep_len <= sizeof o.rep_buf, "rep_len within rep_buf");
 }
 
+/*
+ * --backend, repeatable: in the order given, argv's first replacing the
+ * environment's list, each one checked as HOST:PORT.
+ */
+static void
+backends(void)
+{
+	struct options	 o;
+	char		 err[256], item[300];
+	const char	*list;
+	char		*argv[] = { "mailproxy", "--backend=mx1.test:25",
+	    "--backend", "[::1]:2525", "--backend=10.0.0.3:25", NULL };
+	char		*one[] = { "mailproxy", NULL };
+	char		*bad[] = { "mailproxy", "--backend=mx1.test:25",
+	    "--backend=mx2.test", NULL };
+	char		*env[] = { "MAILPROXY_PROTOCOL=smtp",
+	    "MAILPROXY_BACKEND= mx1.test:25\tmx2.test:25\n[::1]:25 ", NULL };
+	char		*badenv[] = { "MAILPROXY_PROTOCOL=smtp",
+	    "MAILPROXY_BACKEND=mx1.test:25 mx2.test:x", NULL };
+	int		 rc;
+
+	rc = parse(&o, argv, env, err, sizeof err);
+	ok(rc == OPT_RUN && strcmp(o.backend,
+	    "mx1.test:25\n[::1]:2525\n10.0.0.3:25") == 0,
+	    "--backend repeated: all of argv's, in order, env's replaced");
+	ok(options_count(o.backend) == 3, "--backend: three of them");
+	list = o.backend;
+	ok(options_value_next(&list, item, sizeof item) == 11 &&
+	    strcmp(item, "mx1.test:25") == 0 &&
+	    options_value_next(&list, item, sizeof item) == 10 &&
+	    strcmp(item, "[::1]:2525") == 0 &&
+	    options_value_next(&list, item, sizeof item) == 11 &&
+	    options_value_next(&list, item, sizeof item) == 0,
+	    "--backend: read back one at a time, in order");
+	rc = parse(&o, one, env, err, sizeof err);
+	ok(rc == OPT_RUN && strcmp(o.backend,
+	    "mx1.test:25\nmx2.test:25\n[::1]:25") == 0,
+	    "MAILPROXY_BACKEND: a list split at blanks and newlines");
+	rc = parse(&o, bad, env, err, sizeof err);
+	ok(rc == OPT_ERROR && strcmp(err, "--backend: bad address "
+	    "\"mx2.test\" (use HOST:PORT or [IPv6]:PORT)") == 0,
+	    "--backend: the bad one named (%s)", err);
+	rc = parse(&o, one, badenv, err, sizeof err);
+	ok(rc == OPT_ERROR && strcmp(err, "MAILPROXY_BACKEND: bad address "
+	    "\"mx2.test:x\" (use HOST:PORT or [IPv6]:PORT)") == 0,
+	    "MAILPROXY_BACKEND: the bad one named (%s)", err);
+}
+
 /* s with its control bytes as \ooo, so that a TAP line stays one line */
 static const char *
 esc(const char *s, char *buf, size_t len)
@@ -538,6 +586,7 @@ main(void)
 	parsers();
 	precedence();
 	repeatable();
+	backends();
 	lists();
 	errors();
 	help();
