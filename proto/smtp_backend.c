@@ -112,6 +112,11 @@ be_read(struct session *s, struct be_reply *r)
 			session_outcome(s, "backend %s timed out", s->backend);
 			return -1;
 		}
+		if (rc == LINE_TOOLONG) {
+			session_outcome(s, "backend %s sent a line longer than "
+			    "proxy_buffer", s->backend);
+			return -2;
+		}
 		if (rc != LINE_OK) {
 			session_outcome(s, "backend %s closed the connection",
 			    s->backend);
