@@ -141,6 +141,16 @@ tempfail() {
 	mplog | grep -qF "backend 127.0.0.1:$A closed the connection (the greeting); trying 127.0.0.1:$B next"
 }
 
+@test "a backend's share of --timeout ends at its greeting: after it, each reply has --timeout" {
+	# 2 s for both; the first takes nothing of it, the second greets at
+	# once, then takes 0.8 s a reply: EHLO, XCLIENT, HELO, MAIL, RCPT
+	fake smtp "$B" --delay-replies 0.8
+	mp smtp "$DEAD" "$B" -- --timeout=2s --smtp-auth=none
+	run q smtp_chat "$MPPORT" --timeout 15 <<<$'HELO c\nMAIL FROM:<a@x>\nRCPT TO:<b@x>\nQUIT'
+	[[ $output == *$'250 2.1.5 '* ]]
+	mplog_wait "backend=127\.0\.0\.1:$B .*result=ok"
+}
+
 @test "a permanent refusal at the greeting (SMTP 554) is no outage: the next is not tried" {
 	fake smtp "$A" --greeting '554 5.3.2 no service for you'; fake smtp "$B"
 	mp smtp "$A" "$B" -- --proxy-smtp-auth=on

@@ -31,6 +31,7 @@ Usage:
     --proxy                 expect a PROXY v1 line or v2 header first; it is
                             recorded (as all bytes are) and also logged
     --delay-greeting SECS   sleep before the greeting
+    --delay-replies SECS    sleep before each reply after the greeting
     --close                 close each connection right after accept
     --silent                read and record, never answer
     --log FILE              event log (connect/close/proxy), default stderr
@@ -110,6 +111,8 @@ class Session(Connection):
                 break
             if a.silent:
                 continue
+            if a.delay_replies:
+                time.sleep(a.delay_replies)
             words = line.split(None, 2)
             verb = words[0].decode("latin-1").upper() if words else ""
             if verb == "EHLO":
@@ -182,6 +185,7 @@ class Session(Connection):
 def main():
     p = fakeserver.parser(__doc__)
     p.add_argument("--delay-greeting", type=float, default=0)
+    p.add_argument("--delay-replies", type=float, default=0)
     p.add_argument("--stall-after", type=str.upper)
     p.add_argument("--flood-after", type=str.upper)
     a = p.parse_args()
