@@ -141,7 +141,6 @@ be_reply(struct session *s, int step, struct be_untagged *u,
 {
 	const char	*tag = step == BE_STARTTLS ? STARTTLS_TAG :
 	    step == BE_ID ? IMAP_ID_TAG : s->imap.tag;
-
 	int		 rc;
 
 	for (;;) {

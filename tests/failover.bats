@@ -213,6 +213,18 @@ tempfail() {
 	done
 }
 
+@test "with --auth-http the service names the one backend: a dead one is not failed over to --backend's" {
+	fake pop3 "$B"
+	spawn auth "$PYTHON" "$TESTLIB/fake_auth_http.py" "$C" --requests "$T/auth.requests" \
+	    --ready "$T/auth.ready" --backend "127.0.0.1:$DEAD" && wait_for_file "$T/auth.ready"
+	mp pop3 "$B" "$B" -- --auth-http="http://127.0.0.1:$C/auth"
+	login pop3
+	tempfail pop3
+	mplog_wait "backend=127\.0\.0\.1:$DEAD .*result=backend-error outcome=\"backend 127.0.0.1:$DEAD: Connection refused\""
+	! mplog | grep -q trying || false
+	untouched "$B"
+}
+
 @test "real servers: a dead backend, then Dovecot (IMAP, POP3) and, after a 421, Postfix" {
 	mail_servers_require
 	mp imap "$DEAD" "$DOVECOT_IMAP_PORT"
