@@ -6,6 +6,16 @@ Connects to 127.0.0.1:PORT and plays a script read from stdin:
 
   TEXT              sent as TEXT + CRLF
   @raw STRING       sent with Python escapes decoded, nothing appended
+  @times N STRING   the same, N times over in one send (a long line, a
+                    pipelined burst)
+  @rounds N STRING REGEX [STRING REGEX ...]  N round trips of these
+                    steps: send STRING (escapes decoded: \\x20 for a
+                    space), read until what came since matches REGEX (no
+                    spaces: \\s); they stop at EOF or when a match does
+                    not come within --timeout
+  @trickle STRING SECS  STRING (escapes decoded) one byte every SECS,
+                    reading what comes, until done, EOF, --for or the
+                    socket fails (a slow client)
   @wait REGEX       read until all bytes received so far match REGEX
                     (Python re, MULTILINE, on latin-1 text); exit 3 if not
                     within --timeout
@@ -30,6 +40,9 @@ Options:
   --for SECS        bound of @flood, @drip and @upload (default 10)
   --timeout SECS    bound of each @wait (default 10)
   --out FILE        write every byte received there (default: none)
+  --expect REGEX    at the end, all bytes received must match REGEX
+                    (Python re, MULTILINE, on latin-1 text); exit 4 and
+                    show the tail of what came if not (repeatable)
 
 Prints one line at the end: "ended: REASON after S.SSs, N bytes received",
 where REASON is "script" or the socket error that ended a loop.
@@ -93,6 +106,21 @@ class Client:
         return True
 
 
+def rounds(c, a, n, steps):
+    """n times each step: send, read until its regex matches what came
+    since; False at EOF or when a match does not come within --timeout."""
+    for _ in range(n):
+        for data, rx in steps:
+            mark = len(c.got)
+            c.send_all(data, time.monotonic() + a.timeout)
+            until = time.monotonic() + a.timeout
+            while not rx.search(c.got[mark:].decode("latin-1")):
+                if not c.read_some(until - time.monotonic()) or \
+                        time.monotonic() >= until:
+                    return False
+    return True
+
+
 def run(c, a, lines):
     for raw in lines:
         line = raw[:-1] if raw.endswith(b"\r") else raw
@@ -104,6 +132,28 @@ def run(c, a, lines):
         if cmd == b"@raw":
             c.send_all(arg.decode("unicode_escape").encode("latin-1"),
                        time.monotonic() + a.timeout)
+        elif cmd == b"@times":
+            n, _, text = arg.partition(b" ")
+            data = text.decode("unicode_escape").encode("latin-1") * int(n)
+            c.send_all(data, time.monotonic() + a.timeout)
+        elif cmd == b"@rounds":
+            n, _, rest = arg.partition(b" ")
+            words = rest.split()
+            steps = [(words[i].decode("unicode_escape").encode("latin-1"),
+                      re.compile(words[i + 1].decode("latin-1"), re.M))
+                     for i in range(0, len(words) - 1, 2)]
+            if not rounds(c, a, int(n), steps):
+                continue
+        elif cmd == b"@trickle":
+            text, _, secs = arg.rpartition(b" ")
+            for ch in text.decode("unicode_escape").encode("latin-1"):
+                if time.monotonic() >= end:
+                    break
+                c.send_all(bytes([ch]), end)
+                pause = time.monotonic() + float(secs)
+                while time.monotonic() < pause:
+                    if not c.read_some(pause - time.monotonic()):
+                        return 0
         elif cmd == b"@wait":
             rx = re.compile(arg.decode("latin-1"), re.M)
             until = time.monotonic() + a.timeout
@@ -166,6 +216,7 @@ def main():
     p.add_argument("--for", dest="for_", type=float, default=10)
     p.add_argument("--timeout", type=float, default=10)
     p.add_argument("--out")
+    p.add_argument("--expect", action="append", default=[])
     a = p.parse_args()
     lines = sys.stdin.buffer.read().split(b"\n")
     if lines and lines[-1] == b"":
@@ -182,6 +233,12 @@ def main():
             f.write(bytes(c.got))
     print("ended: %s after %.2fs, %d bytes received" % (
         why, time.monotonic() - start, len(c.got)))
+    text = c.got.decode("latin-1")
+    for rx in a.expect:
+        if not re.search(rx, text, re.M):
+            sys.stderr.write("hostile.py: no /%s/ in what came; its end:\n%r\n"
+                             % (rx, bytes(c.got[-400:])))
+            rc = rc or 4
     c.s.close()
     return rc
 
