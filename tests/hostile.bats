@@ -52,6 +52,14 @@ mp() {
 declare -gA QUIT=([smtp]=QUIT [pop3]=QUIT [imap]='z LOGOUT')
 declare -gA BYE=([smtp]='^221 2\.0\.0 Bye\r\n\Z' [pop3]='^\+OK\r\n\Z' [imap]='^z OK completed\r\n\Z')
 
+# ran_within [SECS]: the client's "ended: ... after S.SSs, ..." says at
+# most SECS (true without SECS)
+ran_within() {
+	[[ -z $1 ]] ||
+	    awk -v n="$1" '/^ended: / { t = $(NF - 3); sub(/s,$/, "", t); ok = t + 0 <= n }
+	        END { exit !ok }' "$T/hostile.out"
+}
+
 # row PROTO NAME OPTS SCRIPT EXPECT END: one client; prints what is wrong
 # and returns 1 if anything is
 row() {
@@ -61,6 +69,10 @@ row() {
 	echo "$opts" >"$T/opts"
 	n=$(wc -l <"$T/pids")
 	script=${script// ; /$'\n'}
+	# close/N: the client's whole run is bounded by N seconds
+	local within=${end#*/}
+	[[ $end == */* ]] || within=
+	end=${end%/*}
 	if [[ $end == quit ]]; then
 		script+=$'\n'${QUIT[$proto]}
 		args+=(--expect "${BYE[$proto]}")
@@ -68,6 +80,9 @@ row() {
 	script+=$'\n@eof 5'
 	if ! "$PYTHON" "$TESTLIB/hostile.py" "$MPPORT" "${args[@]}" <<<"$script" >"$T/hostile.out" 2>&1; then
 		echo "row \"$name\": the client failed:"; cat "$T/hostile.out"; bad=1
+	fi
+	if ! ran_within "$within"; then
+		echo "row \"$name\": the client's run took more than ${within}s:"; cat "$T/hostile.out"; bad=1
 	fi
 	# the session's pid; gone within 3 s of its close (conn_linger's 1 s)
 	local end_by=$((SECONDS + 5))
