@@ -125,7 +125,17 @@ bench: mailproxy $(BENCH_BINS)
 bench-smoke: mailproxy $(BENCH_BINS)
 	python3 bench/run.py --smoke
 
+# mixed SMTP, POP3 and IMAP sessions with faults on both sides through
+# mailproxy to a private Postfix and Dovecot, then the books: no process
+# left, no message lost (tests/soak.py says what it does).  SOAK_TIME
+# seconds (180); make soak-smoke is 30 s
+soak: mailproxy
+	tests/soak
+
+soak-smoke: mailproxy
+	tests/soak --smoke
+
 clean:
 	rm -rf obj obj-san mailproxy mailproxy-san tests/unit tests/options_test
 
-.PHONY: all test test-san install clean bench bench-smoke
+.PHONY: all test test-san install clean bench bench-smoke soak soak-smoke
