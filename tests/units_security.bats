@@ -3,9 +3,13 @@
 # most the README's figure in "systemd-analyze security --offline=yes"
 # (its "Overall exposure level" line), and systemd-analyze verify passes
 # for each socket with its service.  The sessions themselves run through
-# each unit's ExecStart= in launch.bats, units_tls.bats and debian.bats.
+# each unit's ExecStart= in launch.bats, units_tls.bats and debian.bats;
+# here two more run under MemoryDenyWriteExecute='s rule (tests/lib/mdwe.py,
+# the kernel's PR_SET_MDWE) and no_new_privs: one in TLS (OpenSSL loaded
+# by dl.c) and one that resolves the client's name (c-ares loaded).
 
 load lib/common
+load lib/certs
 
 UNITS=$BATS_TEST_DIRNAME/../units
 README=$BATS_TEST_DIRNAME/../README.md
@@ -59,4 +63,50 @@ readme_score() {
 			grep -qxF "$kv" "$svc" || { echo "${svc##*/}: no $kv"; false; }
 		done
 	done
+}
+
+# mdwe_activate ARGS...: systemd-socket-activate --accept on $MPPORT
+# running mailproxy ARGS under no_new_privs and MDWE, umask 077
+mdwe_activate() {
+	local envs=() v
+	for v in $LAUNCH_ENV; do envs+=(-E "$v"); done
+	spawn mp systemd-socket-activate --accept -l "127.0.0.1:$MPPORT" "${envs[@]}" \
+	    setpriv --no-new-privs sh -c 'umask 077 && exec "$@"' sh \
+	    "$PYTHON" "$TESTLIB/mdwe.py" "$MP" "$@" && wait_port "$MPPORT"
+}
+
+@test "under MDWE (as MemoryDenyWriteExecute=yes) no mapping is W+X, and a TLS session loads OpenSSL and runs" {
+	local BE
+	# the rule holds across execve: a W+X mapping is refused
+	run "$PYTHON" "$TESTLIB/mdwe.py" "$PYTHON" -c \
+	    'import mmap; mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)'
+	[ "$status" -ne 0 ]
+	[[ $output == *PermissionError* ]]
+	certs_make
+	MPPORT=$(free_port) BE=$(free_port)
+	mdwe_activate --protocol=smtp --backend="127.0.0.1:$BE" --server-name=mx.test \
+	    --proxy-smtp-auth=on --ssl=on --ssl-certificate="$CERTS_RSA_CRT" \
+	    --ssl-certificate-key="$CERTS_RSA_KEY"
+	{ sleep 1; printf 'QUIT\r\n'; sleep 1; } |
+	    timeout 10 openssl s_client -connect "127.0.0.1:$MPPORT" -quiet -CAfile "$CERTS_CA" \
+	    -verify_return_error -verify_hostname mx.test -servername mx.test >"$T/s_client.out" 2>&1 || :
+	grep -q '^220 mx.test ESMTP ready' "$T/s_client.out" || { cat "$T/s_client.out"; false; }
+	grep -q '^221 ' "$T/s_client.out"
+	wait_log "$T/mp.log" 'outcome="client quit before logging in"'
+	grep -q 'tls=TLSv1\.3/' "$T/mp.log"
+}
+
+@test "under MDWE a session that resolves the client's name loads c-ares and runs" {
+	local BE DNS
+	MPPORT=$(free_port) BE=$(free_port) DNS=$(free_port)
+	spawn dns "$PYTHON" "$TESTLIB/fake_dns.py" "$DNS" "$T/dns.queries" --ready "$T/dns.ready" \
+	    PTR:127.0.0.1=client.example.test A:client.example.test=127.0.0.1
+	wait_for_file "$T/dns.ready"
+	start_fake_smtp "$BE"
+	mdwe_activate --protocol=smtp --backend="127.0.0.1:$BE" --server-name=mx.test \
+	    --proxy-smtp-auth=on --resolver="127.0.0.1:$DNS"
+	run smtp_chat "$MPPORT" <<<$'EHLO client.example\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\nQUIT'
+	[[ "$output" == *$'235 2.0.0 OK\r\n221 2.0.0 Bye\r'* ]]
+	grep -q 'XCLIENT .*NAME=client\.example\.test' "$T/fake-$BE.transcript"
+	wait_log "$T/mp.log" 'outcome="ok"'
 }
