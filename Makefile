@@ -92,7 +92,13 @@ install: mailproxy
 	    $(DESTDIR)$(UNITDIR)
 	install -m 755 mailproxy $(DESTDIR)$(SBINDIR)/mailproxy
 	install -m 644 man/mailproxy.8 $(DESTDIR)$(MANDIR)/man8/mailproxy.8
-	install -m 644 units/*.socket units/*.service $(DESTDIR)$(UNITDIR)/
+	install -m 644 units/*.socket $(DESTDIR)$(UNITDIR)/
+	# ExecStart= names the mailproxy just installed (PREFIX=/usr: /usr/sbin)
+	for u in units/*.service; do \
+	    sed 's|/usr/local/sbin/mailproxy|$(SBINDIR)/mailproxy|g' $$u \
+	        >$(DESTDIR)$(UNITDIR)/$${u#units/} && \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$${u#units/} || exit 1; \
+	done
 
 # the benchmark against nginx, a direct connection and a minimal relay
 # (bench/run.py says what it measures): its programs, libc only, in
