@@ -31,7 +31,7 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 SANLDFLAGS = $(if $(findstring clang,$(shell $(CC) --version)),,-static-libubsan)
 
 SRCS	 = mailproxy.c options.c values.c addr.c launch.c front.c session.c conn.c backend.c relay.c \
-	   log.c journal.c resolve.c auth.c dl.c \
+	   log.c journal.c resolve.c auth.c dl.c sandbox.c \
 	   tls.c tls_lib.c tls_server.c tls_client.c tls_facts.c tls_ticket.c \
 	   proto/smtp.c proto/smtp_backend.c proto/smtp_parse.c \
 	   proto/pop3.c proto/pop3_backend.c proto/pop3_parse.c \

@@ -24,6 +24,7 @@
 #include "proto/proto.h"
 #include "proto/proxy.h"
 #include "relay.h"
+#include "sandbox.h"
 #include "session.h"
 #include "tls.h"
 
@@ -342,6 +343,8 @@ main(int argc, char *argv[], char *envp[])
 	char			 err[512], host[NAME_MAX_LEN + 1];
 	int			 rc, status = 0;
 
+	/* before anything holds a secret: no core dump will show it */
+	sandbox_undumpable();
 	signal(SIGPIPE, SIG_IGN);
 	s.opt = &opt;
 	s.be.rfd = s.be.wfd = -1;
@@ -407,6 +410,14 @@ main(int argc, char *argv[], char *envp[])
 		log_warnx("out of memory");
 		greet_and_exit(&s, p, EX_OSERR);
 	}
+
+	/*
+	 * Confined before the client's first byte is read; what a session
+	 * does later (dlopen, sockets, the journal) is allowed (sandbox.c).
+	 */
+	if (sandbox_enter(err, sizeof(err)) == -1)
+		log_warnx("%s: the session runs without its system call "
+		    "filter", err);
 
 	/* the whole login has one deadline, from the first byte on */
 	if (opt.login_timeout > 0)

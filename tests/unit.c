@@ -35,6 +35,7 @@ main(void)
 	test_auth_http();
 	test_tls();
 	test_ucspi();
+	test_sandbox();
 	printf("1..%d\n", n);
 	return failed != 0;
 }

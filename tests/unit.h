@@ -27,5 +27,6 @@ void	test_resolve(void);
 void	test_auth_http(void);
 void	test_tls(void);
 void	test_ucspi(void);
+void	test_sandbox(void);
 
 #endif
