@@ -11,6 +11,7 @@
 # are not searched.  (A password in memory is tests/deadlines.bats's.)
 
 load lib/common
+load lib/certs
 
 GOOD=Gx7-Tr0ub4dor-Pw
 BAD=Bq2-Wr0ng-Guess
@@ -267,4 +268,70 @@ c LOGOUT" >"$T/client"
 	request 2 | grep -q '^Auth-User: bob'$'\r''$'
 	request 2 | grep -q '^Auth-Pass: z'$'\r''$'
 	! request 2 | grep -E "alice|$BAD|and-more" || false
+}
+
+# --- and no copy in the session's memory once it relays ------------------
+
+memgrep() { "$PYTHON" "$TESTLIB/memgrep.py" "$@"; }
+
+# held PROTO SCRIPT: a client logging in with the hostile.py SCRIPT, then
+# holding the session open in the relay; the session's memory is searched
+# for every secret (bounded: the relay starts a moment after the reply)
+held_clean() {
+	local proto=$1 script=$2 pid end lpid
+	lpid=$(tail -n 1 "$T/.launchers")
+	"$PYTHON" "$TESTLIB/hostile.py" "$MPPORT" >/dev/null 3>&- <<<"$script"$'\n@mark '"$T/relaying"$'\n@hold 8' &
+	cpid=$!
+	wait_for_file "$T/relaying"
+	end=$((SECONDS + 5))
+	until pid=$(pgrep -P "$lpid") && [[ -n $pid ]]; do
+		((SECONDS < end)) || { echo "no session"; return 1; }
+		sleep 0.05
+	done
+	# the reader works: the session's own argv is there
+	run memgrep "$pid" mx.test
+	[[ "$output" =~ ^mx.test\ [1-9] ]] || { echo "memgrep: $output"; return 1; }
+	end=$((SECONDS + 3))
+	until run memgrep "$pid" "$GOOD" "$TOKEN" "$(b64 "$GOOD")" "$(plain "$GOOD")" \
+	    "$(xoauth "$TOKEN")" && [ "$(grep -cv ' 0$' <<<"$output")" = 0 ]; do
+		((SECONDS < end)) || { echo "$proto: $output"; kill "$cpid"; return 1; }
+		sleep 0.1
+	done
+	kill "$cpid" 2>/dev/null || :
+	rm -f "$T/relaying"
+	end=$((SECONDS + 5))
+	while pgrep -P "$lpid" >/dev/null; do
+		((SECONDS < end)) || { echo "the session stays"; return 1; }
+		sleep 0.05
+	done
+}
+
+@test "once the relay runs, no copy of the password, the token or their base64 in the session's memory: every protocol, with the auth service" {
+	backend smtp; auth
+	mp smtp --auth-http="http://127.0.0.1:$AUTH/auth" \
+	    --smtp-auth="plain login xoauth2" --proxy-smtp-auth=on
+	held_clean smtp-login $'@wait ^220 \nEHLO c\n@wait ^250 \nAUTH LOGIN\n@wait ^334 \n'"$(b64 alice)"$'\n@wait ^334 .*\\n334 \n'"$(b64 "$GOOD")"$'\n@wait ^235 '
+	held_clean smtp-xoauth2 $'@wait ^220 \nEHLO c\n@wait ^250 \nAUTH XOAUTH2 '"$(xoauth "$TOKEN")"$'\n@wait ^235 '
+	stop_launchers
+	backend pop3; auth
+	MPPORT=$(free_port)
+	mp pop3 --auth-http="http://127.0.0.1:$AUTH/auth" --pop3-auth="plain xoauth2"
+	held_clean pop3-pass $'@wait ^\\+OK\nUSER alice\n@wait ^\\+OK.*\\n\\+OK\nPASS '"$GOOD"$'\n@wait Logged in'
+	held_clean pop3-plain $'@wait ^\\+OK\nAUTH PLAIN '"$(plain "$GOOD")"$'\n@wait Logged in'
+	stop_launchers
+	backend imap; auth
+	MPPORT=$(free_port)
+	mp imap --auth-http="http://127.0.0.1:$AUTH/auth" --imap-auth="plain xoauth2"
+	held_clean imap-literal $'@wait ^\\* OK\na LOGIN alice {'"${#GOOD}"$'}\n@wait ^\\+ \n'"$GOOD"$'\n@wait ^a OK'
+	held_clean imap-xoauth2 $'@wait ^\\* OK\na AUTHENTICATE XOAUTH2 '"$(xoauth "$TOKEN")"$'\n@wait ^a OK'
+}
+
+@test "an auth service over https (its Auth-Pass decrypted by libssl): no copy of the password in memory once the relay runs" {
+	certs_make
+	backend smtp; auth --tls-cert "$CERTS_RSA_CRT" --tls-key "$CERTS_RSA_KEY"
+	mp smtp --auth-http="https://localhost:$AUTH/auth" \
+	    --proxy-ssl-trusted-certificate="$CERTS_CA" --proxy-smtp-auth=on
+	held_clean smtp-https $'@wait ^220 \nEHLO c\n@wait ^250 \nAUTH PLAIN '"$(plain "$GOOD")"$'\n@wait ^235 '
+	grep -q "Auth-Pass: $GOOD" "$T/auth.requests"
+	grep -q "$(plain "$GOOD")" "$T/fake-$BE.transcript"
 }
