@@ -105,7 +105,17 @@ install: mailproxy
 # obj/bench; make bench-smoke is the same with tiny sizes, for CI
 BENCH_CFLAGS = -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
 BENCH_BINS = obj/bench/backend obj/bench/load obj/bench/relay0 \
-	     obj/bench/maxrss obj/bench/empty obj/bench/empty-static
+	     obj/bench/maxrss obj/bench/empty obj/bench/empty-static \
+	     obj/bench/mailproxy-nofilter
+
+# mailproxy without its seccomp filter (sandbox.c built with SANDBOX_OFF):
+# what the filter costs a session, beside the real one
+obj/bench/sandbox-off.o: sandbox.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DSANDBOX_OFF -c -o $@ sandbox.c
+
+obj/bench/mailproxy-nofilter: $(filter-out obj/sandbox.o,$(OBJS)) obj/bench/sandbox-off.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 obj/bench/backend obj/bench/load: obj/bench/%: bench/%.c bench/io.c bench/io.h
 	@mkdir -p $(@D)

@@ -33,7 +33,9 @@ On loopback only, every wait bounded, in one invocation:
               IMAP session in TLS too (bench/tlspipe.py), and where its
               instructions go; and with the journal (JOURNAL_STREAM naming
               its stderr, tests/lib/fake_journal.py's socket where
-              journald's would be), against the same session without it
+              journald's would be), against the same session without it;
+              and what the seccomp filter costs (CPU time: callgrind sees
+              no kernel work), against obj/bench/mailproxy-nofilter
 Then the tables (ratios against the minimal relay under the same launcher
 and against nginx, and the targets of issue 14), bench/results.md and
 bench/results.png (gnuplot).  --smoke: tiny sizes and durations, results in
@@ -51,6 +53,7 @@ import datetime
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -773,6 +776,44 @@ mail {
         if self.cert:
             self.callgrind_tls()
         self.callgrind_journal()
+        self.seccomp_cost()
+
+    def seccomp_cost(self):
+        """What the seccomp filter costs a session.  Callgrind cannot say:
+        under valgrind the filter is not installed (sandbox.c), and it is
+        the kernel that runs it, on every system call, where callgrind
+        counts nothing.  So CPU time (user + system, the children's
+        rusage): the SMTP session of the table, pipelined, N times with
+        ./mailproxy and N times with obj/bench/mailproxy-nofilter (the same
+        objects, sandbox.c built with SANDBOX_OFF), in alternating rounds,
+        the best round of each."""
+        nofilter = prog("mailproxy-nofilter")
+        if not os.access(nofilter, os.X_OK):
+            self.problems.append("no %s: the filter's cost not measured"
+                                 % nofilter)
+            return
+        script, expect = self.SCRIPTS["smtp"]
+        n, rounds = (20, 2) if self.smoke else (300, 5)
+        best = {}
+        for _ in range(rounds):
+            for label, binary in (("with", MAILPROXY), ("without", nofilter)):
+                argv = [binary] + self.mailproxy_args("smtp")[1:]
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                for _ in range(n):
+                    r = subprocess.run(argv, input=script, capture_output=True,
+                                       timeout=30)
+                    if expect not in r.stdout:
+                        self.problems.append("seccomp cost %s: %s" % (
+                            label, r.stderr[-300:].decode("utf-8", "replace")))
+                        return
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                us = ((after.ru_utime - before.ru_utime) +
+                      (after.ru_stime - before.ru_stime)) * 1e6 / n
+                best[label] = min(best.get(label, us), us)
+        self.seccomp_us = best
+        say("%-40s %9.1f us with, %9.1f us without the filter" % (
+            "seccomp filter, CPU per SMTP session", best["with"],
+            best["without"]))
 
     JOURNAL_LABEL = "mailproxy %s, journal (sd_journal_send)" % TLS_PROTO
     JOURNAL_DIR = "/run/systemd/journal"
@@ -1107,6 +1148,20 @@ mail {
                 label, "{:,}".format(n),
                 ratio(n, rel) if label.startswith("mailproxy") else "",
                 ratio(n, floor) if floor else ""))
+        if getattr(self, "seccomp_us", None):
+            w, wo = self.seccomp_us["with"], self.seccomp_us["without"]
+            md.append("\nWhat the seccomp filter costs a session (sandbox.c; "
+                      "CPU time, user + system, best round: callgrind counts "
+                      "no kernel instruction, and under valgrind the filter "
+                      "is not installed, so the instructions above are the "
+                      "same with it or without):\n")
+            md.append("| SMTP session, pipelined | CPU per session | "
+                      "x without the filter |")
+            md.append("|---|---:|---:|")
+            md.append("| obj/bench/mailproxy-nofilter (SANDBOX_OFF) | "
+                      "%.1f us | 1.00x |" % wo)
+            md.append("| ./mailproxy: no_new_privs and the filter, on every "
+                      "system call | %.1f us | %s |" % (w, ratio(w, wo)))
         tls = self.insns.get("mailproxy %s, TLS (--ssl=on)" % TLS_PROTO)
         plain = self.insns.get("mailproxy " + TLS_PROTO)
         journal = self.insns.get(self.JOURNAL_LABEL)
