@@ -20,6 +20,9 @@
  * first: a call through another ABI (i386's int 0x80, x32) kills.  On any
  * other architecture nothing is installed.  No libseccomp: the program is
  * a few hundred instructions built here, installed with seccomp(2).
+ * Installing it costs a session about 0.2 ms of CPU, the kernel's (bench/
+ * measures it against a build with SANDBOX_OFF); a failure to install is
+ * logged and the session goes on, as on a kernel without seccomp.
  */
 #include <sys/prctl.h>
 #include <sys/syscall.h>
