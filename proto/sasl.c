@@ -200,11 +200,13 @@ cred_set(char *dst, size_t *dstlen, const unsigned char *p, size_t n)
 static int
 plain_step(struct sasl *a, const unsigned char *p, size_t n)
 {
-	const unsigned char	*user, *pass, *end = p + n;
+	const unsigned char	*user, *pass, *end;
 	struct creds		*c = a->creds;
 
 	if (p == NULL)
 		return sasl_challenge(a, "");
+	/* only now: NULL + 0 is undefined (UBSan, fuzz_sasl's crash-plain-null) */
+	end = p + n;
 	if ((user = memchr(p, '\0', n)) == NULL)
 		return SASL_INVALID;
 	user++;
