@@ -1,10 +1,11 @@
 /*
  * The SASL engine (proto/sasl.c) over a client's response lines.  The
- * first byte picks the mechanism, whether the first line is an initial
- * response, and whether the lines go in as they are (base64 or not) or
- * are base64-encoded here first, so that the mechanisms' own parsers
- * see any bytes at all.  An exchange that ends with credentials has them
- * bounded and NUL-free; one that ends otherwise has them wiped.
+ * first byte picks the mechanism (its low 3 bits, mod 6), whether the
+ * first line is an initial response (8), and whether the lines go in as
+ * they are (base64 or not) or are base64-encoded here first (16), so
+ * that the mechanisms' own parsers see any bytes at all.  An exchange
+ * that ends with credentials has them bounded and NUL-free; one that
+ * ends otherwise has them wiped.
  */
 #include "fuzz.h"
 #include "../../options.h"
@@ -102,7 +103,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	if (len == 0)
 		return 0;
-	m = sasl_find(names[data[0] % 6], strlen(names[data[0] % 6]), ALL);
+	m = sasl_find(names[(data[0] & 7) % 6],
+	    strlen(names[(data[0] & 7) % 6]), ALL);
 	FUZZ_CHECK(m != NULL);
 	ir = data[0] & 0x08;
 	encode = data[0] & 0x10;
