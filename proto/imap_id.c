@@ -10,6 +10,7 @@
 
 #include "../session.h"
 #include "imap_id.h"
+#include "imap_parse.h"
 
 static int
 put(char *out, size_t outcap, size_t *len, const char *s, size_t n)
@@ -54,6 +55,31 @@ endpoint_fields(char *out, size_t outcap, size_t *len, int *first,
 }
 
 /*
+ * The length of the first max pairs of fields, as imap_id_parse wrote
+ * them: "name" "value" or "name" NIL, one space between the items.
+ */
+static size_t
+fields_cut(const char *f, size_t flen, int max)
+{
+	size_t	i = 0;
+	int	items = 0;
+
+	while (i < flen && items < 2 * max) {
+		if (items > 0)
+			i++;		/* the space before an item */
+		if (i < flen && f[i] == '"') {
+			for (i++; i < flen && f[i] != '"'; i++)
+				if (f[i] == '\\')
+					i++;
+			i++;		/* the closing quote */
+		} else
+			i += 3;		/* NIL */
+		items++;
+	}
+	return i < flen ? i : flen;
+}
+
+/*
  * "<tag> ID (<fields> <ours>)\r\n", ours when asked (--proxy-imap-id),
  * each address only when known; "<tag> ID NIL\r\n" when there is
  * nothing to say.  Returns the length, or -1 when out is too small.
@@ -72,6 +98,15 @@ imap_id_build(const char *tag, const char *fields, size_t flen,
 	    put(out, outcap, &len, " ID (", 5) == -1)
 		return -1;
 	open = len;
+	/*
+	 * RFC 2971: 30 pairs at most, ours included; the client's last ones
+	 * give way (fuzz_imap_id, crash-id-thirty-pairs: a client's 30 and
+	 * ours made 35, an ID the backend may refuse, as we would).
+	 */
+	if (ours)
+		flen = fields_cut(fields, flen, IMAP_ID_PAIRS -
+		    2 * cl->remote.known - 2 * cl->local.known -
+		    (cl->id[0] != '\0'));
 	if (flen > 0) {
 		if (put(out, outcap, &len, fields, flen) == -1)
 			return -1;
