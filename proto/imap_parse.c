@@ -584,8 +584,7 @@ id_printable(const char *s, size_t n)
  * BAD).  Into out go the pairs we may pass on, as "name" "value" ... :
  * not the proxy's own fields (imap_id_reserved), nor a pair with a
  * control or 8-bit byte (it would need a literal), nor one that does not
- * fit in outcap, nor those past IMAP_ID_PAIRS - IMAP_ID_OURS.  Returns
- * the pairs kept.
+ * fit in outcap.  Returns the pairs kept.
  */
 int
 imap_id_parse(const char *list, size_t len, char *out, size_t outcap,
@@ -614,12 +613,7 @@ imap_id_parse(const char *list, size_t len, char *out, size_t outcap,
 		ql = imap_quote(name, nlen, qn, sizeof(qn));
 		qvl = rc == 2 ? (int)strlcpy(qv, "NIL", sizeof(qv)) :
 		    imap_quote(value, vlen, qv, sizeof(qv));
-		/*
-		 * RFC 2971: no more than 30 pairs in the ID we send, ours
-		 * included (fuzz_imap_id, crash-id-thirty-pairs: a client's
-		 * 30 made ours the 31st to 35th, which we would refuse).
-		 */
-		if (ql == -1 || qvl == -1 || kept == IMAP_ID_PAIRS - IMAP_ID_OURS ||
+		if (ql == -1 || qvl == -1 ||
 		    o + (o > 0) + ql + 1 + qvl + 1 > outcap)
 			continue;
 		o += snprintf(out + o, outcap - o, "%s%s %s", o > 0 ? " " : "",

@@ -85,12 +85,6 @@ int	imap_tag_valid(const char *tag, size_t len);
 #define IMAP_ID_PAIRS		30
 #define IMAP_ID_NAME_MAX	30
 #define IMAP_ID_VALUE_MAX	1024
-/*
- * The fields imap_id_build adds after the client's (x-originating-ip
- * and -port, x-connected-ip and -port, x-session-id): a client's are
- * kept only up to IMAP_ID_PAIRS with them.
- */
-#define IMAP_ID_OURS		5
 
 int	imap_id_parse(const char *list, size_t len, char *out, size_t outcap,
 	    size_t *outlen);

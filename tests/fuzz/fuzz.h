@@ -48,10 +48,23 @@ fuzz_line(const uint8_t *data, size_t len, size_t *pos, const char **line,
 }
 
 /*
- * A copy of a line in a buffer of its own, so that ASan sees a read one
- * byte past it (the reader's buffer would hide it); NUL-terminated for
- * the parsers that take strings, the NUL not counted.
+ * A copy of n bytes in a buffer of exactly that size, so that ASan sees
+ * a read one byte past them (the input's buffer, or a NUL after them,
+ * would hide it): for the parsers that take a length.
  */
+static inline char *
+fuzz_copy(const void *p, size_t n)
+{
+	char	*s;
+
+	/* malloc(0) may give NULL: one byte then, which no parser may read */
+	if ((s = malloc(n > 0 ? n : 1)) == NULL)
+		abort();
+	memcpy(s, p, n);
+	return s;
+}
+
+/* The same as a C string, for the parsers that take one. */
 static inline char *
 fuzz_dup(const void *p, size_t n)
 {

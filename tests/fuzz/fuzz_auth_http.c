@@ -160,7 +160,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	char			*buf;
 	int			 rc;
 
-	buf = fuzz_dup(data, len);
+	buf = fuzz_copy(data, len);
 	rc = auth_http_response(buf, len, &r);
 	FUZZ_CHECK(rc >= -1 && rc <= 1);
 	if (len > AUTH_HTTP_RESPONSE_MAX)

@@ -15,7 +15,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	size_t		 n, cap = len / 4 * 3;
 	int		 e;
 
-	in = fuzz_dup(data, len);
+	in = fuzz_copy(data, len);
 	dec = malloc(cap + 1);
 	enc = malloc(BASE64_LEN(len) + 1);
 	if (dec == NULL || enc == NULL)

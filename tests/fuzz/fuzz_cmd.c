@@ -88,7 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		return 0;
 	maxargs = data[0] % (CMD_MAXARGS + 2);
 	while (fuzz_line(data, len, &pos, &line, &n)) {
-		l = fuzz_dup(line, n);
+		l = fuzz_copy(line, n);
 		check(l, n, maxargs);
 		free(l);
 	}

@@ -68,7 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	if (len > 65535)
 		return 0;
-	buf = (unsigned char *)fuzz_dup(data, len);
+	buf = (unsigned char *)fuzz_copy(data, len);
 	memset(name, 'x', sizeof(name));
 	rc = ptr_answer(buf, len, name, sizeof(name));
 	FUZZ_CHECK(rc >= -1 && rc <= 1);

@@ -49,14 +49,14 @@ command(struct imap_parser *p, size_t limit, const uint8_t *data, size_t len,
 	for (;;) {
 		if (!fuzz_line(data, len, pos, &line, &n))
 			return -1;
-		l = fuzz_dup(line, n);
+		l = fuzz_copy(line, n);
 		rc = imap_parse_line(p, l, n);
 		free(l);
 		while (rc == IMAP_PARSE_LITERAL) {
 			FUZZ_CHECK(p->literal <= p->limit);
 			/* what is left, when the client stops short */
 			n = len - *pos < p->literal ? len - *pos : p->literal;
-			l = fuzz_dup(data + *pos, n);
+			l = fuzz_copy(data + *pos, n);
 			*pos += n;
 			rc = imap_parse_literal(p, l, n);
 			free(l);
@@ -87,7 +87,7 @@ responses(const uint8_t *data, size_t len)
 	int		 st, tagged, sync;
 
 	while (fuzz_line(data, len, &pos, &line, &n)) {
-		l = fuzz_dup(line, n);
+		l = fuzz_copy(line, n);
 		st = imap_resp_parse(l, n, "mp1", &tagged);
 		FUZZ_CHECK(st >= IMAP_MALFORMED && st <= IMAP_PREAUTH);
 		FUZZ_CHECK(!tagged || (n >= 4 && memcmp(l, "mp1 ", 4) == 0));

@@ -27,13 +27,13 @@ parse(struct imap_parser *p, const uint8_t *data, size_t len, size_t *pos)
 	for (;;) {
 		if (!fuzz_line(data, len, pos, &line, &n))
 			return IMAP_PARSE_ERROR;
-		l = fuzz_dup(line, n);
+		l = fuzz_copy(line, n);
 		rc = imap_parse_line(p, l, n);
 		free(l);
 		if (rc != IMAP_PARSE_LITERAL)
 			return rc;
 		n = len - *pos < p->literal ? len - *pos : p->literal;
-		l = fuzz_dup(data + *pos, n);
+		l = fuzz_copy(data + *pos, n);
 		*pos += n;
 		rc = imap_parse_literal(p, l, n);
 		free(l);

@@ -44,7 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	size_t		 pos = 0, n;
 
 	while (fuzz_line(data, len, &pos, &line, &n)) {
-		l = fuzz_dup(line, n);
+		l = fuzz_copy(line, n);
 		check(l, n);
 		free(l);
 	}

@@ -31,7 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	size_t			 k;
 	int			 rc, prc;
 
-	buf = (unsigned char *)fuzz_dup(data, len);
+	buf = (unsigned char *)fuzz_copy(data, len);
 	rc = pp_parse(buf, len, &h);
 	if (rc > 0) {
 		FUZZ_CHECK((size_t)rc <= len && rc >= PP_MIN);

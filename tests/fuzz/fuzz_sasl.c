@@ -80,7 +80,7 @@ respond(struct sasl *a, const struct sasl_mech *m, struct creds *c,
 			abort();
 		n = base64_encode(line, n, l, cap);
 	} else
-		l = fuzz_dup(line, n);
+		l = fuzz_copy(line, n);
 	if (first)
 		rc = sasl_start(a, m, c, "<1896.697170952@mail.example>",
 		    ir ? l : NULL, n);

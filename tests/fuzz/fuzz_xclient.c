@@ -139,8 +139,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	int			 rc, toolong = 0, lastlen = 7;
 
 	in = fuzz_dup(data, len);
+	/* room for it and its NUL, one byte less, and some other room */
 	encode(in, len, XCLIENT_VALUE_MAX + 1);
-	encode(in, len, len % 64 + 1);
+	encode(in, len, enc_len(in, len) + 1);
+	if (enc_len(in, len) > 0)
+		encode(in, len, enc_len(in, len));
+	encode(in, len, len > 0 ? data[0] % 64 + 1 : 1);
 
 	/* the values: the input cut at each NUL, each named in turn */
 	for (start = 0, i = 0; i <= len && n < XCLIENT_ATTRS_MAX; i++) {
