@@ -1,0 +1,213 @@
+#!/usr/bin/env bats
+# The far side misbehaves (issue 17 item 2): backends that close in every
+# state of the handshake, that send too much or never stop, that never
+# answer or never read; auth_http services that answer huge, malformed or
+# slow; DNS servers that answer names no host may have and replies no
+# resolver should take.  The real binary runs under tcpserver, through
+# tests/lib/peak_rss.py, so that every row also asserts how the process
+# ended (no signal, its exit status), how long it lived and its peak RSS.
+#
+# What other files already cover, and is not repeated here:
+#   tests/deadlines.bats  a backend that stops reading (or floods) during
+#                         the SMTP relay; a slow SMTP greeting against
+#                         --login-timeout
+#   tests/auth_http.bats  garbage, no status line, Auth-Port +N and 0,
+#                         Auth-Server no host name or not resolving, no
+#                         Auth-Status, 10 KB of headers, close without an
+#                         answer, nothing listening, a service that sleeps
+#                         past --auth-http-timeout (the fault helper)
+#   tests/resolver.bats   SERVFAIL, REFUSED, no answer, truncated (TC) and
+#                         asked again over TCP, CNAME followed, names with
+#                         CR LF, "=", "_", a dot in a label, NUL inside a
+#                         label, 8-bit, too long as text, numeric
+# The fakes are tests/lib/fake_{smtp,pop3,imap}.py (--close, --close-on,
+# --flood-after, --flood-line, --stall-after, --silent, --greeting-file),
+# fake_auth_http.py (--mode raw, --drip) and fake_dns.py (!ptrloop ...).
+
+load lib/common
+load lib/certs
+
+# A session's peak RSS stays under this (KiB) in the normal build, whatever
+# the far side sends: the buffers are bounded.  The sanitizer build's
+# shadow memory is no measure of that: there the bound is not asserted.
+RSS_CEIL_KB=16384
+
+setup_file() { certs_make; }
+
+setup() {
+	common_setup
+	fresh
+}
+
+teardown() { san_teardown "$T"/tcpserver-*.log; }
+
+# fresh: stop everything, new ports, no records
+fresh() {
+	stop_launchers
+	BE=$(free_port)
+	MPPORT=$(free_port)
+	: >"$T/rss"
+}
+
+# fake PROTO ARGS...: the fake PROTO backend on $BE, its events in $T/be.log
+fake() {
+	local proto=$1
+	shift
+	: >"$T/be.log"
+	spawn "fake-$BE" "$PYTHON" "$TESTLIB/fake_$proto.py" "$BE" \
+	    "$T/fake-$BE.transcript" --ready "$T/fake-$BE.ready" \
+	    --log "$T/be.log" "$@" && wait_for_file "$T/fake-$BE.ready"
+}
+
+# mp PROTO ARGS...: mailproxy for PROTO on $MPPORT towards the fake,
+# each session under peak_rss.py (its line in $T/rss)
+mp() {
+	local proto=$1
+	shift
+	printf '#!/bin/sh\nexec %q %q %q %q "$@"\n' "$PYTHON" \
+	    "$TESTLIB/peak_rss.py" "$T/rss" "$(readlink -f "$MP")" >"$T/rss.sh"
+	chmod 755 "$T/rss.sh"
+	LAUNCH_CMD=$T/rss.sh launch_tcpserver "$MPPORT" --protocol="$proto" \
+	    --backend="127.0.0.1:$BE" --server-name=mx.test \
+	    --proxy-ssl-trusted-certificate="$CERTS_CA" "$@"
+}
+
+q() { "$@" 2>/dev/null; }
+mplog() { cat "$T/tcpserver-$MPPORT.log" 2>/dev/null; }
+# the base64 of "\0alice\0secret", and of "\0alice\0s\351cret" (8-bit: the
+# backend's LOGIN carries it as a literal)
+PLAIN=AGFsaWNlAHNlY3JldA==
+PLAIN8=AGFsaWNlAHPpY3JldA==
+
+TEMP_SMTP=$'451 4.3.2 Internal server error\r'
+TEMP_POP3=$'-ERR internal server error\r'
+TEMP_IMAP=$'* BAD internal server error\r'
+
+# login KIND: a client that logs in the KIND way, up to the backend's
+# dialogue; $output holds what it got.  KIND: smtp (EHLO, AUTH PLAIN),
+# smtpnone (HELO, MAIL, RCPT: --smtp-auth=none), pop3 (USER, PASS), imap
+# (LOGIN), imapauth (AUTHENTICATE PLAIN), imap8 (the same, 8-bit password)
+login() {
+	case $1 in
+	smtp) run q smtp_chat "$MPPORT" --timeout 20 <<<$'EHLO c\nAUTH PLAIN '"$PLAIN" ;;
+	smtpnone) run q smtp_chat "$MPPORT" --timeout 20 <<<$'HELO c\nMAIL FROM:<a@x>\nRCPT TO:<b@x>' ;;
+	pop3) run q pop3_chat "$MPPORT" --timeout 20 <<<$'USER alice\nPASS secret' ;;
+	imap) run q imap_chat "$MPPORT" --timeout 20 <<<'a LOGIN alice secret' ;;
+	imapauth) run q imap_chat "$MPPORT" --timeout 20 <<<"a AUTHENTICATE PLAIN $PLAIN" ;;
+	imap8) run q imap_chat "$MPPORT" --timeout 20 <<<"a AUTHENTICATE PLAIN $PLAIN8" ;;
+	esac
+}
+
+# temp KIND: true when $output ends with KIND's temporary failure, and
+# nothing after it
+temp() {
+	local want
+	case $1 in
+	smtp*) want=$TEMP_SMTP ;;
+	pop3*) want=$TEMP_POP3 ;;
+	imap*) want=$TEMP_IMAP ;;
+	esac
+	[[ $output == *$'\n'"$want" ]] || { echo "client got: $(cat -A <<<"$output" | tail -c 600)"; return 1; }
+}
+
+# san: true when this is the sanitizer build (its RSS is no measure)
+san() { [[ $(basename "$MP") == mailproxy-san* ]]; }
+
+# ended EXIT MAX_MS: the one session ended with exit status EXIT (no
+# signal) within MAX_MS of its start, its peak RSS under RSS_CEIL_KB
+ended() {
+	local line ms kb
+	wait_log "$T/rss" ' (exit|signal)=' $((${2} / 1000 + 5)) || return 1
+	line=$(tail -n 1 "$T/rss")
+	echo "session: $line"
+	[[ $line == *" exit=$1" ]] || { echo "want exit=$1"; return 1; }
+	ms=${line#* ms=} ms=${ms%% *}
+	kb=${line#* hwm_kb=} kb=${kb%% *}
+	((ms <= $2)) || { echo "lived ${ms} ms, over $2"; return 1; }
+	san || ((kb < RSS_CEIL_KB)) || { echo "peak RSS ${kb} KiB, over $RSS_CEIL_KB"; return 1; }
+}
+
+# outcome RESULT ERE: the session's log line says result=RESULT and an
+# outcome matching ERE
+outcome() {
+	wait_log "$T/tcpserver-$MPPORT.log" "result=$1 outcome=\"$2" 5
+}
+
+# row PROTO|KIND|FAKE ARGS|MP ARGS|OUTCOME ERE: one row of a table: the fake
+# with FAKE ARGS, mailproxy with MP ARGS, the KIND login; the client gets
+# its temporary failure, the session exits 75 within 3 s (the fault is at
+# once), result=backend-error with an outcome matching ERE
+row() {
+	local proto kind fargs margs why fa ma
+	IFS='|' read -r proto kind fargs margs why <<<"$1"
+	echo "# row: $1"
+	eval "fa=($fargs)"
+	eval "ma=($margs)"
+	fresh
+	fake "$proto" "${fa[@]}"
+	mp "$proto" "${ma[@]}"
+	login "$kind"
+	temp "$kind"
+	ended 75 "${MAX_MS:-3000}"
+	outcome backend-error "$why"
+	grep -o "result=.*" "$T/tcpserver-$MPPORT.log" | tail -n 1 >>"${HB_TRACE:-/dev/null}"
+}
+
+# rows: row for each line of stdin (blank lines and # comments skipped)
+rows() {
+	local l
+	while IFS= read -r l; do
+		[[ -z $l || $l == '#'* ]] && continue
+		row "$l"
+	done
+}
+
+STLS_ARGS='--starttls --cert "$CERTS_EC_CRT" --key "$CERTS_EC_KEY"'
+
+# --- The backend closes in every state of the handshake -------------------
+
+@test "SMTP: a backend that closes in each handshake state: 451 4.3.2, exit 75, backend-error" {
+	rows <<-EOF
+	smtp|smtp|--close|--proxy-smtp-auth=on|backend [^ ]+ closed the connection
+	smtp|smtp|--close-on GREETING|--proxy-smtp-auth=on|backend [^ ]+ closed the connection
+	smtp|smtp|--close-on EHLO|--proxy-smtp-auth=on|backend [^ ]+ closed the connection
+	smtp|smtp|--close-on XCLIENT|--proxy-smtp-auth=on|backend [^ ]+ closed the connection
+	smtp|smtp|--close-on EHLO#2|--proxy-smtp-auth=on|backend [^ ]+ closed the connection
+	smtp|smtp|--close-on AUTH|--proxy-smtp-auth=on|backend [^ ]+ closed the connection
+	smtp|smtp|--reply 'EHLO=250-fake\n250 AUTH LOGIN' --close-on AUTH|--proxy-smtp-auth=on --xclient=off|backend [^ ]+ closed the connection
+	smtp|smtpnone|--close-on MAIL|--smtp-auth=none|backend [^ ]+ closed the connection
+	smtp|smtpnone|--close-on RCPT|--smtp-auth=none|backend [^ ]+ closed the connection
+	smtp|smtp|$STLS_ARGS --close-on EHLO|--proxy-smtp-auth=on --proxy-starttls=on|backend [^ ]+ closed the connection
+	smtp|smtp|$STLS_ARGS --close-on STARTTLS|--proxy-smtp-auth=on --proxy-starttls=on|backend [^ ]+ closed the connection
+	smtp|smtp|$STLS_ARGS --close-on TLS|--proxy-smtp-auth=on --proxy-starttls=on|backend [^ ]+: TLS handshake: the peer closed the connection
+	smtp|smtp|$STLS_ARGS --close-on EHLO#2|--proxy-smtp-auth=on --proxy-starttls=on|backend [^ ]+ closed the connection
+	EOF
+}
+
+@test "POP3: a backend that closes in each handshake state: -ERR, exit 75, backend-error" {
+	rows <<-EOF
+	pop3|pop3|--close||backend [^ ]+ closed the connection before the greeting
+	pop3|pop3|--close-on GREETING||backend [^ ]+ closed the connection before the USER
+	pop3|pop3|--close-on USER||backend [^ ]+ closed the connection before the USER
+	pop3|pop3|--close-on PASS||backend [^ ]+ closed the connection before the PASS
+	pop3|pop3|--close-on CAPA|--proxy-pop3-xclient=on|backend [^ ]+ closed the connection before the CAPA
+	pop3|pop3|--greeting '+OK [XCLIENT] ready' --close-on XCLIENT|--proxy-pop3-xclient=on|backend [^ ]+ closed the connection before the XCLIENT
+	pop3|pop3|$STLS_ARGS --close-on STLS|--proxy-starttls=on|backend [^ ]+ closed the connection before the STLS
+	pop3|pop3|$STLS_ARGS --close-on TLS|--proxy-starttls=on|backend [^ ]+: TLS handshake: the peer closed the connection
+	pop3|pop3|$STLS_ARGS --close-on USER|--proxy-starttls=on|backend [^ ]+ closed the connection before the USER
+	EOF
+}
+
+@test "IMAP: a backend that closes in each handshake state: * BAD, exit 75, backend-error" {
+	rows <<-EOF
+	imap|imap|--close||backend [^ ]+ closed the connection \(the greeting\)
+	imap|imap|--close-on GREETING||backend [^ ]+ closed the connection \(LOGIN\)
+	imap|imap|--close-on ID|--proxy-imap-id=on|backend [^ ]+ closed the connection \(ID\)
+	imap|imap|--close-on LOGIN||backend [^ ]+ closed the connection \(LOGIN\)
+	imap|imapauth|--close-on LOGIN||backend [^ ]+ closed the connection \(LOGIN\)
+	imap|imap8|--close-on LITERAL||backend [^ ]+ closed the connection \(LOGIN after a literal\)
+	imap|imap|$STLS_ARGS --close-on STARTTLS|--proxy-starttls=on|backend [^ ]+ closed the connection \(STARTTLS\)
+	imap|imap|$STLS_ARGS --close-on TLS|--proxy-starttls=on|backend [^ ]+: TLS handshake: the peer closed the connection
+	imap|imap|$STLS_ARGS --close-on LOGIN|--proxy-starttls=on|backend [^ ]+ closed the connection \(LOGIN\)
+	EOF
+}
