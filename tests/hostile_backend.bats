@@ -120,6 +120,7 @@ ended() {
 	wait_log "$T/rss" ' (exit|signal)=' $((${2} / 1000 + 5)) || return 1
 	line=$(tail -n 1 "$T/rss")
 	echo "session: $line"
+	echo "$line" >>"${HB_TRACE:-/dev/null}"
 	[[ $line == *" exit=$1" ]] || { echo "want exit=$1"; return 1; }
 	ms=${line#* ms=} ms=${ms%% *}
 	kb=${line#* hwm_kb=} kb=${kb%% *}
@@ -210,4 +211,86 @@ STLS_ARGS='--starttls --cert "$CERTS_EC_CRT" --key "$CERTS_EC_KEY"'
 	imap|imap|$STLS_ARGS --close-on TLS|--proxy-starttls=on|backend [^ ]+: TLS handshake: the peer closed the connection
 	imap|imap|$STLS_ARGS --close-on LOGIN|--proxy-starttls=on|backend [^ ]+ closed the connection \(LOGIN\)
 	EOF
+}
+
+# --- The backend sends too much, or never stops, or nothing ---------------
+
+# greetings PROTO: $T/one (a 1 MB greeting on one line) and $T/many (1 MB
+# of greeting in 13000 lines: SMTP's multi-line 220-, IMAP's and POP3's
+# lines after their one greeting line) for PROTO
+greetings() {
+	"$PYTHON" - "$1" "$T" <<-'PY'
+	import sys
+	proto, d = sys.argv[1], sys.argv[2]
+	first, more = {"smtp": ("220 ", "220-"), "pop3": ("+OK ", "+OK "),
+	               "imap": ("* OK ", "* OK ")}[proto]
+	open(d + "/one", "w").write(first + "x" * (1 << 20) + "\n")
+	lines = [more + "x" * 76] * 13000
+	if proto == "smtp":
+	    lines.append("220 the end")
+	else:
+	    lines.insert(0, first + "ready")
+	open(d + "/many", "w").write("\n".join(lines) + "\n")
+	PY
+}
+
+@test "a 1 MB greeting, on one line and on 13000: the temporary failure, memory bounded" {
+	for p in smtp pop3 imap; do
+		greetings "$p"
+		case $p in
+		smtp) long='sent a line longer than proxy_buffer'
+		      many='sent a reply of over 100 lines' ;;
+		pop3) long='sent a greeting reply longer than proxy_buffer'
+		      many='sent lines it was not asked for, before USER' ;;
+		imap) long='sent a line longer than proxy_buffer \(the greeting\)'
+		      many='sent over 100 untagged responses \(LOGIN\)' ;;
+		esac
+		rows <<-EOF
+		$p|$p|--greeting-file "$T/one"|--proxy-smtp-auth=on|backend [^ ]+ $long
+		$p|$p|--greeting-file "$T/many"|--proxy-smtp-auth=on|backend [^ ]+ $many
+		EOF
+	done
+}
+
+@test "a reply that never ends (250-..., * OK ..., CAPA lines): the temporary failure at once, not at login_timeout" {
+	rows <<-'EOF'
+	smtp|smtp|--flood-after GREETING --flood-line 220-more|--proxy-smtp-auth=on|backend [^ ]+ sent a reply of over 100 lines
+	smtp|smtp|--flood-after EHLO --flood-line 250-PIPELINING|--proxy-smtp-auth=on|backend [^ ]+ sent a reply of over 100 lines
+	smtp|smtp|--flood-after XCLIENT --flood-line 220-more|--proxy-smtp-auth=on|backend [^ ]+ sent a reply of over 100 lines
+	pop3|pop3|--reply CAPA=+OK --flood-after CAPA --flood-line X-CAPABILITY|--proxy-pop3-xclient=on|backend [^ ]+ sent a CAPA answer of over 100 lines
+	imap|imap|--flood-after GREETING --flood-line '* OK still here'|--proxy-imap-id=on|backend [^ ]+ sent over 100 untagged responses \(ID\)
+	imap|imap|--flood-after GREETING --flood-line '* OK still here'||backend [^ ]+ sent over 100 untagged responses \(LOGIN\)
+	EOF
+}
+
+@test "a backend that never answers: the temporary failure at --timeout" {
+	MAX_MS=4000 rows <<-'EOF'
+	smtp|smtp|--silent|--proxy-smtp-auth=on --timeout=2s|backend [^ ]+ timed out
+	pop3|pop3|--silent|--timeout=2s|backend [^ ]+ timed out waiting for the greeting reply
+	imap|imap|--silent|--timeout=2s|backend [^ ]+ timed out \(the greeting\)
+	smtp|smtp|--close-on EHLO --hold 30|--proxy-smtp-auth=on --timeout=2s|backend [^ ]+ timed out
+	pop3|pop3|--close-on PASS --hold 30|--timeout=2s|backend [^ ]+ timed out waiting for the PASS reply
+	imap|imap|--close-on LOGIN --hold 30|--timeout=2s|backend [^ ]+ timed out \(LOGIN\)
+	EOF
+}
+
+# A backend that never reads, during the handshake, is one that never
+# answers (our commands fit in any socket buffer): above.  During the
+# relay, SMTP's is tests/deadlines.bats'; here POP3's and IMAP's.
+@test "a backend that stops reading after the login: cut off at --proxy-timeout while the client uploads" {
+	for p in pop3 imap; do
+		fresh
+		case $p in
+		pop3) fake pop3 --stall-after PASS
+		      script=$'@wait ^\\+OK\nUSER alice\n@wait ^\\+OK.*\\n\\+OK\nPASS secret\n@wait Logged in\n@upload' ;;
+		imap) fake imap --stall-after LOGIN
+		      script=$'@wait ^\\* OK\na LOGIN alice secret\n@wait Logged in\n@upload' ;;
+		esac
+		mp "$p" --proxy-timeout=1s
+		run "$PYTHON" "$TESTLIB/hostile.py" "$MPPORT" --for 10 <<<"$script"
+		echo "$p: $output"
+		[ "$status" -eq 0 ]
+		ended 0 4000
+		outcome '[a-z-]+' 'proxy_timeout: the backend stopped reading'
+	done
 }
