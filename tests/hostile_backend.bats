@@ -294,3 +294,177 @@ greetings() {
 		outcome '[a-z-]+' 'proxy_timeout: the backend stopped reading'
 	done
 }
+
+# --- The auth service answers huge, malformed or slow ---------------------
+
+# answer NAME: $T/answer holds the auth service's answer NAME, an OK
+# naming the fake backend on $BE but for what NAME breaks
+answer() {
+	"$PYTHON" - "$1" "$BE" "$T/answer" <<-'PY'
+	import sys
+	name, be, out = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
+	def ok(status=b"HTTP/1.0 200 OK", server=b"127.0.0.1", port=be, extra=b""):
+	    return (status + b"\r\n" + extra + b"Auth-Status: OK\r\nAuth-Server: " +
+	            server + b"\r\nAuth-Port: " + port + b"\r\nAuth-Pass: secret\r\n\r\n")
+	a = {
+	    "headers-1mb": lambda: ok(extra=b"".join(b"X-Filler-%06d: %s\r\n" % (i, b"x" * 80)
+	                                             for i in range(11000))),
+	    "header-100kb": lambda: ok(extra=b"X-Big: " + b"x" * 102400 + b"\r\n"),
+	    "http-2": lambda: ok(status=b"HTTP/2 200 OK"),
+	    "http-0.9": lambda: ok(status=b"HTTP/0.9 200 OK"),
+	    "http-1.10": lambda: ok(status=b"HTTP/1.10 200 OK"),
+	    "http-lower": lambda: ok(status=b"http/1.0 200 OK"),
+	    "status-nul": lambda: ok(status=b"HTTP/1.0 200 \0OK"),
+	    "name-nul": lambda: ok(extra=b"X-A\0b: c\r\n"),
+	    "value-nul": lambda: ok(extra=b"X-Ab: c\0d\r\n"),
+	    "status-value-nul": lambda: ok().replace(b"Auth-Status: OK", b"Auth-Status: OK\0"),
+	    "no-colon": lambda: ok(extra=b"Auth-Wait 3\r\n"),
+	    "no-colon-status": lambda: ok().replace(b"Auth-Status: OK", b"Auth-Status OK"),
+	    "bare-cr": lambda: ok(extra=b"X-A: b\rc\r\n"),
+	    "port-abc": lambda: ok(port=b"abc"),
+	    "port-70000": lambda: ok(port=b"70000"),
+	    "port-65536": lambda: ok(port=b"65536"),
+	    "port-minus": lambda: ok(port=b"-25"),
+	    "port-empty": lambda: ok(port=b""),
+	    "port-space": lambda: ok(port=be + b" 1"),
+	    "port-long": lambda: ok(port=b"0" * 20 + be),
+	    "server-ctl": lambda: ok(server=b"\x01\x02\x7f"),
+	    "server-empty": lambda: ok(server=b""),
+	    "server-space": lambda: ok(server=b"127.0.0.1 evil"),
+	    "server-five": lambda: ok(server=b"1.2.3.4.5"),
+	    "server-bracket": lambda: ok(server=b"[::1]"),
+	    "server-long": lambda: ok(server=b"a" * 63 + (b"." + b"b" * 63) * 3),
+	    "server-8bit": lambda: ok(server=b"caf\xe9.example.test"),
+	    "cl-abc": lambda: ok(extra=b"Content-Length: abc\r\n"),
+	    "cl-minus": lambda: ok(extra=b"Content-Length: -1\r\n"),
+	    "cl-huge": lambda: ok(extra=b"Content-Length: 99999999999999999999\r\n"),
+	    "cl-more": lambda: ok(extra=b"Content-Length: 100\r\n"),
+	    "ok": lambda: ok(),
+	}
+	open(out, "wb").write(a[name]())
+	PY
+}
+
+# amp PROTO ARGS...: mailproxy for PROTO asking the auth service on $AP
+amp() {
+	local proto=$1
+	shift
+	printf '#!/bin/sh\nexec %q %q %q %q "$@"\n' "$PYTHON" \
+	    "$TESTLIB/peak_rss.py" "$T/rss" "$(readlink -f "$MP")" >"$T/rss.sh"
+	chmod 755 "$T/rss.sh"
+	LAUNCH_CMD=$T/rss.sh launch_tcpserver "$MPPORT" --protocol="$proto" \
+	    --auth-http="http://127.0.0.1:$AP/auth" --server-name=mx.test "$@"
+}
+
+# arow PROTO|ANSWER|OUTCOME ERE|SERVICE ARGS|MP ARGS: the auth service
+# answers ANSWER (see answer) with SERVICE ARGS; the PROTO client gets
+# its temporary failure, the session exits 75, result=auth-error with
+# an outcome matching ERE, and the backend is never contacted
+arow() {
+	local proto name why sargs margs sa ma
+	IFS='|' read -r proto name why sargs margs <<<"$1"
+	echo "# row: $1"
+	eval "sa=($sargs)"
+	eval "ma=($margs)"
+	fresh
+	AP=$(free_port)
+	answer "$name"
+	fake "$proto"
+	spawn "auth-$AP" "$PYTHON" "$TESTLIB/fake_auth_http.py" "$AP" \
+	    --requests "$T/auth.requests" --ready "$T/auth.ready" --log "$T/auth.log" \
+	    --mode raw --raw "$T/answer" "${sa[@]}"
+	wait_for_file "$T/auth.ready"
+	rm -f "$T/auth.ready"
+	amp "$proto" "${ma[@]}"
+	login "$proto"
+	temp "$proto"
+	ended 75 "${MAX_MS:-3000}"
+	outcome auth-error "$why"
+	grep -o "result=.*" "$T/tcpserver-$MPPORT.log" | tail -n 1 >>"${HB_TRACE:-/dev/null}"
+	grep -q 'request 1 ' "$T/auth.log"
+	! grep -q connect "$T/be.log" || { echo "the backend was contacted"; false; }
+}
+
+arows() {
+	local l
+	while IFS= read -r l; do
+		[[ -z $l || $l == '#'* ]] && continue
+		arow "$l"
+	done
+}
+
+@test "auth_http: huge answers (1 MB of headers, one header of 100 KB): the temporary failure, no backend, memory bounded" {
+	arows <<-'EOF'
+	smtp|headers-1mb|auth service [^ ]+ sent too much
+	pop3|headers-1mb|auth service [^ ]+ sent too much
+	imap|header-100kb|auth service [^ ]+ sent too much
+	smtp|header-100kb|auth service [^ ]+ sent too much
+	EOF
+}
+
+@test "auth_http: malformed answers (status line, NUL, no colon, bare CR): the temporary failure, no backend, the log says what" {
+	arows <<-'EOF'
+	smtp|http-2|auth service [^ ]+ sent a malformed response
+	pop3|http-0.9|auth service [^ ]+ sent a malformed response
+	imap|http-1.10|auth service [^ ]+ sent a malformed response
+	smtp|http-lower|auth service [^ ]+ sent a malformed response
+	pop3|status-nul|auth service [^ ]+ sent a malformed response
+	imap|name-nul|auth service [^ ]+ sent a malformed response
+	smtp|value-nul|auth service [^ ]+ sent a malformed response
+	pop3|status-value-nul|auth service [^ ]+ sent a malformed response
+	imap|no-colon|auth service [^ ]+ sent a malformed response
+	smtp|no-colon-status|auth service [^ ]+ sent a malformed response
+	pop3|bare-cr|auth service [^ ]+ sent a malformed response
+	EOF
+}
+
+@test "auth_http: a bad Auth-Port or Auth-Server: the temporary failure, no backend, the log names it" {
+	arows <<-'EOF'
+	smtp|port-abc|auth service sent a bad Auth-Port .x22abc.x22
+	pop3|port-70000|auth service sent a bad Auth-Port .x2270000.x22
+	imap|port-65536|auth service sent a bad Auth-Port .x2265536.x22
+	smtp|port-minus|auth service sent a bad Auth-Port .x22-25.x22
+	pop3|port-empty|auth service said OK without Auth-Server and Auth-Port
+	imap|port-space|auth service sent a bad Auth-Port .x22[0-9]+ 1.x22
+	smtp|port-long|auth service [^ ]+ sent a malformed response
+	pop3|server-ctl|auth service [^ ]+ sent a malformed response
+	imap|server-empty|auth service said OK without Auth-Server and Auth-Port
+	smtp|server-space|auth service sent a bad Auth-Server .x22127\.0\.0\.1 evil.x22: it must be an IP address or a host name
+	pop3|server-five|auth service sent a bad Auth-Server .x221\.2\.3\.4\.5.x22: it must be an IP address or a host name
+	imap|server-bracket|auth service sent a bad Auth-Server .x22\[::1\].x22: it must be an IP address or a host name
+	smtp|server-long|auth service sent a bad Auth-Server .x22a{63}\.b{63}\.b{63}\.
+	pop3|server-8bit|auth service sent a bad Auth-Server .x22caf.xe9\.example\.test.x22: it must be an IP address or a host name
+	EOF
+}
+
+@test "auth_http: an answer that trickles a byte a second: the temporary failure at --auth-http-timeout" {
+	MAX_MS=4000 arows <<-'EOF'
+	smtp|ok|auth service [^ ]+ timed out|--drip 1|--auth-http-timeout=2s
+	pop3|ok|auth service [^ ]+ timed out|--drip 1|--auth-http-timeout=2s
+	imap|ok|auth service [^ ]+ timed out|--drip 1|--auth-http-timeout=2s
+	EOF
+}
+
+# nginx reads no body from the auth service and so ignores Content-Length;
+# so does mailproxy: the answer ends at its blank line, whatever the
+# header says.  A bad one is no fault: the login goes on.
+@test "auth_http: a bad Content-Length (abc, -1, 20 digits, more than sent) is ignored, as nginx does: the login goes on" {
+	for name in cl-abc cl-minus cl-huge cl-more; do
+		echo "# $name"
+		fresh
+		AP=$(free_port)
+		answer "$name"
+		fake pop3
+		spawn "auth-$AP" "$PYTHON" "$TESTLIB/fake_auth_http.py" "$AP" \
+		    --requests "$T/auth.requests" --ready "$T/auth.ready" \
+		    --log "$T/auth.log" --mode raw --raw "$T/answer"
+		wait_for_file "$T/auth.ready"
+		rm -f "$T/auth.ready"
+		amp pop3
+		run q pop3_chat "$MPPORT" <<<$'USER alice\nPASS secret\nQUIT'
+		[[ $output == *$'+OK Logged in.\r\n+OK Bye\r' ]]
+		ended 0 3000
+		outcome ok ok
+		grep -q '^PASS secret' "$T/fake-$BE.transcript"
+	done
+}
