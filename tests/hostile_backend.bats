@@ -120,7 +120,6 @@ ended() {
 	wait_log "$T/rss" ' (exit|signal)=' $((${2} / 1000 + 5)) || return 1
 	line=$(tail -n 1 "$T/rss")
 	echo "session: $line"
-	echo "$line" >>"${HB_TRACE:-/dev/null}"
 	[[ $line == *" exit=$1" ]] || { echo "want exit=$1"; return 1; }
 	ms=${line#* ms=} ms=${ms%% *}
 	kb=${line#* hwm_kb=} kb=${kb%% *}
@@ -151,7 +150,6 @@ row() {
 	temp "$kind"
 	ended 75 "${MAX_MS:-3000}"
 	outcome backend-error "$why"
-	grep -o "result=.*" "$T/tcpserver-$MPPORT.log" | tail -n 1 >>"${HB_TRACE:-/dev/null}"
 }
 
 # rows: row for each line of stdin (blank lines and # comments skipped)
@@ -380,7 +378,6 @@ arow() {
 	temp "$proto"
 	ended 75 "${MAX_MS:-3000}"
 	outcome auth-error "$why"
-	grep -o "result=.*" "$T/tcpserver-$MPPORT.log" | tail -n 1 >>"${HB_TRACE:-/dev/null}"
 	grep -q 'request 1 ' "$T/auth.log"
 	! grep -q connect "$T/be.log" || { echo "the backend was contacted"; false; }
 }
@@ -467,4 +464,71 @@ arows() {
 		outcome ok ok
 		grep -q '^PASS secret' "$T/fake-$BE.transcript"
 	done
+}
+
+# --- The DNS answers names no host has, and replies no resolver takes -----
+
+# drow WANT LOG RECORD...: fake_dns.py answers from RECORD...; a client
+# from 127.0.0.1 logs in over SMTP (XCLIENT on, --resolver the fake): the
+# login goes on, the backend's XCLIENT says NAME=WANT, mailproxy's log has
+# a line matching the ERE LOG ("-": no resolver line at all), the session
+# exits 0 after QUIT within resolver_timeout, its peak RSS bounded
+drow() {
+	local want=$1 why=$2 dns
+	shift 2
+	echo "# row: NAME=$want ($why) from $*"
+	fresh
+	dns=$(free_port)
+	: >"$T/dns.queries"
+	spawn "dns-$dns" "$PYTHON" "$TESTLIB/fake_dns.py" "$dns" "$T/dns.queries" \
+	    --ready "$T/dns.ready" "$@"
+	wait_for_file "$T/dns.ready"
+	rm -f "$T/dns.ready"
+	fake smtp
+	mp smtp --proxy-smtp-auth=on --resolver="127.0.0.1:$dns" --resolver-timeout=2s
+	run q smtp_chat "$MPPORT" <<<$'EHLO c\nAUTH PLAIN '"$PLAIN"$'\nQUIT'
+	[[ $output == *$'235 2.0.0 OK\r\n221 2.0.0 Bye\r' ]] || { echo "client got: $output"; false; }
+	ended 0 4000
+	outcome ok ok
+	grep -a '^XCLIENT' "$T/fake-$BE.transcript" | tr -d '\r'
+	[ "$(grep -a '^XCLIENT' "$T/fake-$BE.transcript" | tr -d '\r')" = "XCLIENT ADDR=127.0.0.1 NAME=$want" ]
+	if [ "$why" = - ]; then
+		! mplog | grep -a 'resolver ' || false
+	else
+		mplog | grep -aqE "resolver 127\.0\.0\.1:$dns: $why"
+	fi
+}
+
+@test "DNS: PTR names no host has (NUL, the root, dots only, a label over 63, over 255 bytes): not used, the session goes on" {
+	local l63
+	l63=$(printf 'a%.0s' {1..63})
+	drow '[UNAVAILABLE]' 'PTR of 127.0.0.1 is not a host name: ""' 'PTR:127.0.0.1=\x00'
+	drow '[UNAVAILABLE]' 'PTR of 127.0.0.1 is not a host name: ""' 'PTR:127.0.0.1=.'
+	drow '[UNAVAILABLE]' 'PTR of 127.0.0.1 is not a host name: "(\\\\\.){2}"' 'PTR:127.0.0.1=\x2e\x2e'
+	drow '[UNAVAILABLE]' 'PTR of 127.0.0.1 is not a host name: "(\\\\\.\.){2}' 'PTR:127.0.0.1=\x2e.\x2e.\x2e'
+	# a length byte of 64 is no label length (0x40: an extended label type)
+	drow '[TEMPUNAVAIL]' 'PTR of 127.0.0.1: malformed reply' \
+	    "PTR:127.0.0.1=${l63}b.example.test" "A:${l63}b.example.test=127.0.0.1"
+	# 319 bytes: cut at the buffer's 255, still over 253, so still refused
+	drow '[UNAVAILABLE]' "PTR of 127.0.0.1 is not a host name: \"($l63\\.){3}$l63\"" \
+	    "PTR:127.0.0.1=$l63.$l63.$l63.$l63.$l63" "A:$l63.$l63.$l63.$l63.$l63=127.0.0.1"
+}
+
+@test "DNS: broken replies (compression loops, a pointer out of range, cut short, TC over TCP too, a CNAME loop): not used, the session goes on" {
+	drow '[TEMPUNAVAIL]' 'PTR of 127.0.0.1: malformed reply' 'PTR:127.0.0.1=!ptrloop'
+	drow '[TEMPUNAVAIL]' 'PTR of 127.0.0.1: malformed reply' 'PTR:127.0.0.1=!ownerloop'
+	drow '[TEMPUNAVAIL]' 'PTR of 127.0.0.1: malformed reply' 'PTR:127.0.0.1=!ptrout'
+	drow '[TEMPUNAVAIL]' 'PTR of 127.0.0.1: malformed reply' 'PTR:127.0.0.1=!cut'
+	# c-ares takes a TC answer over TCP as it is: no record, so no name
+	drow '[UNAVAILABLE]' - 'PTR:127.0.0.1=!tc'
+	# fake_dns.py follows a loop 8 times: 8 CNAMEs and no PTR
+	drow '[UNAVAILABLE]' - CNAME:1.0.0.127.in-addr.arpa=loop.example.test \
+	    CNAME:loop.example.test=1.0.0.127.in-addr.arpa
+	# an A record of 2 bytes (a pointer) holds no address
+	drow '[UNAVAILABLE]' 'mx\.example\.test \(PTR of 127\.0\.0\.1\) does not resolve to that address' \
+	    PTR:127.0.0.1=mx.example.test 'A:mx.example.test=!ptrloop'
+	drow '[TEMPUNAVAIL]' 'A of mx\.example\.test \(PTR of 127\.0\.0\.1\): malformed reply' \
+	    PTR:127.0.0.1=mx.example.test 'A:mx.example.test=!cut'
+	drow '[UNAVAILABLE]' 'mx\.example\.test \(PTR of 127\.0\.0\.1\) does not resolve to that address' \
+	    PTR:127.0.0.1=mx.example.test 'A:mx.example.test=!tc'
 }
