@@ -143,8 +143,11 @@ tls_handshake(struct conn *c, SSL_CTX *ctx, int server, long long timeout_ms,
 			snprintf(why, whylen, "TLS handshake: %s",
 			    tls_error(e, sizeof(e)));
 		} else
-			snprintf(why, whylen, "TLS handshake: %s", errno == EIO ?
-			    "the peer closed the connection" : strerror(errno));
+			/* a bare EOF is a ZERO_RETURN (IGNORE_UNEXPECTED_EOF),
+			   errno left 0: not "Success" */
+			snprintf(why, whylen, "TLS handshake: %s", errno == EIO ||
+			    errno == 0 ? "the peer closed the connection" :
+			    strerror(errno));
 		/* no close_notify for a handshake that never was */
 		tls_free(c);
 		return -1;

@@ -50,6 +50,9 @@ struct be_resp {
 	size_t	 len;
 };
 
+/* more untagged responses than this before a step's answer is hostile */
+#define UNTAGGED_MAX	100
+
 /* Untagged responses to LOGIN, for the client. */
 struct be_untagged {
 	char	 buf[4096];
@@ -141,9 +144,16 @@ be_reply(struct session *s, int step, struct be_untagged *u,
 {
 	const char	*tag = step == BE_STARTTLS ? STARTTLS_TAG :
 	    step == BE_ID ? IMAP_ID_TAG : s->imap.tag;
-	int		 rc;
+	int		 n, rc;
 
-	for (;;) {
+	/* each line has its deadline: an endless stream needs a bound */
+	for (n = 0;; n++) {
+		if (n == UNTAGGED_MAX) {
+			session_outcome(s, "backend %s sent over %d untagged "
+			    "responses (%s)", s->backend, UNTAGGED_MAX,
+			    be_step_names[step]);
+			return -2;
+		}
 		if ((rc = be_getline(s, step, &r->line, &r->len)) != 0)
 			return rc;
 		r->status = imap_resp_parse(r->line, r->len, tag, &r->tagged);

@@ -173,6 +173,16 @@ pop3_backend(struct session *s)
 
 	for (step = BE_GREETING; step != BE_DONE;
 	    step = be_next(s, step, xclient)) {
+		/*
+		 * Bytes the backend sent unasked would pass for the answer
+		 * to this command (a "+OK" to PASS, say): it is out of step.
+		 */
+		if (step != BE_GREETING && conn_pending(&s->be) > 0) {
+			session_outcome(s, "backend %s sent lines it was not "
+			    "asked for, before %s", s->backend,
+			    be_step_names[step]);
+			return be_fail(s, NULL, 0);
+		}
 		if (step != BE_GREETING && (rc = be_command(s, step)) != 0) {
 			if (rc == 1)	/* XCLIENT with nothing to say */
 				continue;

@@ -21,6 +21,8 @@
 #include "xclient.h"
 
 #define REPLY_AUTH_OK	"235 2.0.0 OK\r\n"
+/* a reply of more lines than this is hostile (Postfix's EHLO has 12) */
+#define REPLY_LINES_MAX	100
 
 /*
  * The backend dialogue.  Each step sends one command and names the replies
@@ -101,12 +103,18 @@ be_read(struct session *s, struct be_reply *r)
 {
 	char	*line;
 	size_t	 len;
-	int	 code, last = 0, rc;
+	int	 code, last = 0, rc, n = 0;
 
 	r->len = 0;
 	r->text[0] = '\0';
 	r->code = 0;
 	while (!last) {
+		/* each line has its deadline: an endless reply needs a bound */
+		if (n++ == REPLY_LINES_MAX) {
+			session_outcome(s, "backend %s sent a reply of over %d "
+			    "lines", s->backend, REPLY_LINES_MAX);
+			return -2;
+		}
 		rc = conn_getline(&s->be, s->opt->timeout, &line, &len);
 		if (rc == LINE_TIMEOUT) {
 			session_outcome(s, "backend %s timed out", s->backend);

@@ -70,7 +70,11 @@ Usage:
                           then ok) | okrefused (the whole OK answer of ok
                           mode, right or wrong password, then Auth-Status:
                           <--status>) | refusedok (the same, the refusal
-                          first)
+                          first) | raw (the bytes of --raw FILE, as they
+                          are, whatever was asked)
+    --raw FILE            the raw mode's answer
+    --drip SECS           send any answer one byte every SECS (a service
+                          that trickles until the client's timeout)
     --slow-secs SECS      the slow mode's sleep (default 300)
     --server NAME         send Auth-Server: NAME (a host name, say) in place
                           of the backend's address
@@ -269,6 +273,9 @@ class Service:
                 .replace(b"HTTP", b"XXXX").replace(b"\n", b"\x01")
         if mode == "close":
             return None
+        if mode == "raw":
+            with open(a.raw, "rb") as f:
+                return f.read()
         if mode == "slow":
             time.sleep(a.slow_secs)
         if mode == "wait-status" and served == 1:
@@ -335,7 +342,12 @@ class Service:
             reply = self.answer(n, served, raw)
             if reply is not None:
                 try:
-                    conn.sendall(reply)
+                    if self.a.drip:
+                        for i in range(len(reply)):
+                            conn.sendall(reply[i:i + 1])
+                            time.sleep(self.a.drip)
+                    else:
+                        conn.sendall(reply)
                 except OSError as e:
                     self.log("request %d: send: %s" % (n, e))
         finally:
@@ -365,7 +377,9 @@ def main():
     p.add_argument("--no-status-line", action="store_true")
     p.add_argument("--mode", default="ok", choices=[
         "ok", "fail", "garbage", "slow", "close", "badserver", "badname", "nostatus",
-        "bigheaders", "wait-status", "okrefused", "refusedok"])
+        "bigheaders", "wait-status", "okrefused", "refusedok", "raw"])
+    p.add_argument("--raw")
+    p.add_argument("--drip", type=float, default=0)
     p.add_argument("--slow-secs", type=float, default=300)
     p.add_argument("--server")
     p.add_argument("--unix")

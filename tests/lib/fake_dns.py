@@ -17,6 +17,14 @@ Records (positional, repeatable):
              !servfail  answer SERVFAIL (rcode 2)
              !refused   answer REFUSED (rcode 5)
              !timeout   never answer
+           or (hostile answers, for any TYPE but CNAME) a broken reply:
+             !ptrloop   one record whose data is a compression pointer
+                        to itself
+             !ownerloop one record whose owner name is such a loop
+             !ptrout    one record whose data points past the message
+             !cut       one good record (x.example.test or 192.0.2.1),
+                        the message cut in its data; TC not set
+             !tc        no records and TC set, over UDP and TCP alike
     Names take Python escapes (\x20, \r, \n ...): each label's bytes are
     sent as they are, so a test can send a name no host may have; the
     name is split at its dots first, so \x2e is a dot inside a label.
@@ -42,6 +50,7 @@ import threading
 TYPES = {"A": 1, "CNAME": 5, "PTR": 12, "AAAA": 28}
 NAMES = {v: k for k, v in TYPES.items()}
 RCODES = {"!nxdomain": 3, "!servfail": 2, "!refused": 5, "!nodata": 0}
+BROKEN = ("!ptrloop", "!ownerloop", "!ptrout", "!cut", "!tc")
 
 lock = threading.Lock()
 
@@ -125,6 +134,8 @@ def answer(table, msg):
         return None, name, qtype
     elif values[0] in RCODES:
         rcode = RCODES[values[0]]
+    elif values[0] in BROKEN:
+        return broken(values[0], qid, flags, question, owner, qtype), name, qtype
     else:
         rrs += [(owner, qtype, rdata(qtype, v)) for v in values]
     hdr = struct.pack("!HHHHHH", qid, 0x8180 | (flags & 0x0100) | rcode,
@@ -132,6 +143,28 @@ def answer(table, msg):
     body = b"".join(o + struct.pack("!HHIH", t, 1, 60, len(d)) + d
                     for o, t, d in rrs)
     return hdr + question + body, name, qtype
+
+
+def broken(mode, qid, flags, question, owner, qtype):
+    """A reply that breaks the rules the way mode says (see the doc)."""
+    tc = 0x0200 if mode == "!tc" else 0
+    hdr = struct.pack("!HHHHHH", qid, 0x8180 | (flags & 0x0100) | tc,
+                      1, 0 if tc else 1, 0, 0)
+    if tc:
+        return hdr + question
+    start = len(hdr) + len(question)
+    if mode == "!ownerloop":
+        owner = struct.pack("!H", 0xC000 | start)
+    if mode == "!ptrloop":
+        data = struct.pack("!H", 0xC000 | (start + len(owner) + 10))
+    elif mode == "!ptrout":
+        data = struct.pack("!H", 0xC000 | 0x3FF0)
+    else:
+        data = rdata(qtype, "192.0.2.1" if qtype == TYPES["A"] else
+                     "x.example.test")
+    msg = hdr + question + owner + struct.pack("!HHIH", qtype, 1, 60,
+                                               len(data)) + data
+    return msg[:-3] if mode == "!cut" else msg
 
 
 def record(log, proto, name, qtype):

@@ -37,11 +37,21 @@ Usage:
                             literal data"; a tagged answer abandons the
                             command).
     --greeting TEXT         the greeting line(s), sent as they are
+    --greeting-file FILE    the greeting's lines from FILE
     --message FILE          the message FETCH returns (default: a short one)
     --proxy                 expect a PROXY v1 line or v2 header first; it is
                             recorded (as all bytes are) and also logged
     --close                 close each connection right after accept
+    --close-on STATE        close unanswered: GREETING (after the greeting),
+                            TLS (after the STARTTLS go-ahead, before the
+                            handshake), LITERAL (after a literal's go-ahead),
+                            or VERB (as that command arrives)
     --silent                read and record, never answer
+    --stall-after VERB      after the reply to VERB, never read again, but
+                            send a line every 0.2 s (as fake_smtp.py's)
+    --flood-after VERB      after the reply to VERB (GREETING: after the
+                            greeting), never read again, and send lines
+                            for ever (--flood-line TEXT: which)
     --log FILE              event log (connect/close/proxy/login), default stderr
     --tls --starttls --cert --key --sni-cert --client-ca
     --require-client-cert --tls-min --tls-max
@@ -150,6 +160,8 @@ class Session(Connection):
                     self.send(tag, r)
                     return tag, None
                 self.send(tag, r)
+                if self.close_on("LITERAL"):
+                    return None
             data = self.readn(int(m.group(1)))
             line = self.readline() if data is not None else None
             if line is None:
@@ -172,6 +184,11 @@ class Session(Connection):
         else:
             greeting = [DEFAULT_GREETING]
         self.send("*", greeting)
+        if self.close_on("GREETING"):
+            return
+        if a.flood_after == "GREETING":
+            self.flood()
+            return
         while not self.eof and not self.closing:
             cmd = self.command()
             if cmd is None:
@@ -181,6 +198,8 @@ class Session(Connection):
                 continue
             args = tokens(parts)
             verb = args[1].decode("latin-1").upper() if len(args) > 1 else ""
+            if self.close_on(verb):
+                break
             if verb == "LOGIN" and len(args) == 4:
                 self.log("login user=%s pass=%s" % (args[2].hex(), args[3].hex()))
             if verb == "FETCH":
@@ -191,7 +210,8 @@ class Session(Connection):
             elif verb == "STARTTLS" and self.offer_starttls():
                 r = self.script.reply(verb, ["OK Begin TLS negotiation now"])
                 self.send(tag, r)
-                if r and r[-1].startswith("OK") and not self.starttls():
+                if r and r[-1].startswith("OK") and (
+                        self.close_on("TLS") or not self.starttls()):
                     break
             elif verb in DEFAULTS and verb not in ("LITERAL", "UNKNOWN"):
                 if not self.send(tag, self.script.reply(verb, DEFAULTS[verb])):
@@ -200,6 +220,12 @@ class Session(Connection):
                     break
             else:
                 self.send(tag, self.script.reply(verb, DEFAULTS["UNKNOWN"]))
+            if verb == a.stall_after:
+                self.stall()
+                break
+            if verb == a.flood_after:
+                self.flood()
+                break
 
     def fetch(self, tag):
         if self.args.message:
@@ -213,6 +239,8 @@ class Session(Connection):
 def main():
     p = fakeserver.parser(__doc__)
     p.add_argument("--message")
+    p.add_argument("--stall-after", type=str.upper)
+    p.add_argument("--flood-after", type=str.upper)
     a = p.parse_args()
     fakeserver.serve("fake_imap", p, a, lambda conn, peer, script, transcript, log:
         Session(conn, peer, a, script, transcript, log).run())

@@ -26,12 +26,22 @@ Usage:
                             not start with "+OK" to PASS keeps the session
                             in the AUTHORIZATION state.
     --greeting TEXT         the greeting line(s)
+    --greeting-file FILE    the greeting's lines from FILE
     --message FILE          the one message (default: a short one)
     --proxy                 expect a PROXY v1 line or v2 header first; it is
                             recorded (as all bytes are) and also logged
     --delay-greeting SECS   sleep before the greeting
     --close                 close each connection right after accept
+    --close-on STATE        close unanswered: GREETING (after the greeting),
+                            TLS (after the STARTTLS go-ahead, before the
+                            handshake), or VERB (as that
+                            command arrives)
     --silent                read and record, never answer
+    --stall-after VERB      after the reply to VERB, never read again, but
+                            send a line every 0.2 s (as fake_smtp.py's)
+    --flood-after VERB      after the reply to VERB (GREETING: after the
+                            greeting), never read again, and send lines
+                            for ever (--flood-line TEXT: which)
     --log FILE              event log (connect/close/proxy), default stderr
     --hold SECS             at the end of a connection (QUIT, the peer's
                             EOF), stay open and idle SECS before closing
@@ -95,6 +105,11 @@ class Session(Connection):
             time.sleep(a.delay_greeting)
         self.send(a.greeting.split("\\n") if a.greeting else
                   ["+OK fake_pop3 ready"])
+        if self.close_on("GREETING"):
+            return
+        if a.flood_after == "GREETING":
+            self.flood()
+            return
         size = len(self.message)
         lines = self.message[:-2].split(b"\r\n") if self.message else []
         while not self.eof:
@@ -106,6 +121,8 @@ class Session(Connection):
             words = line.split()
             verb = words[0].decode("latin-1").upper() if words else ""
             arg = words[1:]
+            if self.close_on(verb):
+                break
             if verb == "CAPA" and a.starttls:
                 caps = ["+OK Capability list follows", "USER", "SASL PLAIN LOGIN"]
                 if self.offer_starttls():
@@ -114,7 +131,8 @@ class Session(Connection):
             elif verb == "STLS" and self.offer_starttls():
                 r = self.script.reply("STLS", ["+OK Begin TLS negotiation"])
                 self.send(r)
-                if r and r[-1].startswith("+OK") and not self.starttls():
+                if r and r[-1].startswith("+OK") and (
+                        self.close_on("TLS") or not self.starttls()):
                     break
             elif verb == "USER":
                 self.send(self.script.reply("USER", ["+OK"]))
@@ -146,11 +164,19 @@ class Session(Connection):
                 break
             else:
                 self.send(self.script.reply(verb, ["-ERR unknown command"]))
+            if verb == a.stall_after:
+                self.stall()
+                break
+            if verb == a.flood_after:
+                self.flood()
+                break
 
 
 def main():
     p = fakeserver.parser(__doc__)
     p.add_argument("--message")
+    p.add_argument("--stall-after", type=str.upper)
+    p.add_argument("--flood-after", type=str.upper)
     p.add_argument("--delay-greeting", type=float, default=0)
     a = p.parse_args()
     message = DEFAULT_MESSAGE

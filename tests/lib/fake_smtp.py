@@ -28,19 +28,25 @@ Usage:
                             final reply of an AUTH exchange, EOM the reply
                             after the message's final ".".
     --greeting TEXT         the greeting line(s)
+    --greeting-file FILE    the greeting's lines from FILE
     --proxy                 expect a PROXY v1 line or v2 header first; it is
                             recorded (as all bytes are) and also logged
     --delay-greeting SECS   sleep before the greeting
     --delay-replies SECS    sleep before each reply after the greeting
     --close                 close each connection right after accept
+    --close-on STATE        close unanswered: GREETING (after the greeting),
+                            TLS (after the STARTTLS go-ahead, before the
+                            handshake), or VERB (as that
+                            command arrives)
     --silent                read and record, never answer
     --log FILE              event log (connect/close/proxy), default stderr
     --hold SECS             at the end of a connection (QUIT, the peer's
                             EOF), stay open and idle SECS before closing
     --stall-after VERB      after the reply to VERB (DATA: to its 354),
                             never read again, but send a line every 0.2 s
-    --flood-after VERB      after the reply to VERB, never read again, and
-                            send bytes for ever
+    --flood-after VERB      after the reply to VERB (GREETING: after the
+                            greeting), never read again, and send lines
+                            for ever (--flood-line TEXT: which)
     --tls --starttls --cert --key --sni-cert --client-ca
     --require-client-cert --tls-min --tls-max
                             TLS, off by default: see fakeserver.py.  With
@@ -105,6 +111,11 @@ class Session(Connection):
         greeting = a.greeting.split("\\n") if a.greeting else [
             "220 fake.example.test ESMTP fake_smtp"]
         self.send(greeting)
+        if self.close_on("GREETING"):
+            return
+        if a.flood_after == "GREETING":
+            self.flood()
+            return
         while not self.eof:
             line = self.readline()
             if line is None:
@@ -115,6 +126,8 @@ class Session(Connection):
                 time.sleep(a.delay_replies)
             words = line.split(None, 2)
             verb = words[0].decode("latin-1").upper() if words else ""
+            if self.close_on(verb):
+                break
             if verb == "EHLO":
                 ehlo = DEFAULT_EHLO
                 if self.offer_starttls():
@@ -123,7 +136,8 @@ class Session(Connection):
             elif verb == "STARTTLS" and self.offer_starttls():
                 r = self.script.reply("STARTTLS", ["220 2.0.0 Ready to start TLS"])
                 self.send(r)
-                if r and r[-1].startswith("220") and not self.starttls():
+                if r and r[-1].startswith("220") and (
+                        self.close_on("TLS") or not self.starttls()):
                     break
             elif verb == "AUTH":
                 self.auth(words)

@@ -26,7 +26,13 @@ TLS (all off by default; Python's ssl module):
 Every handshake logs one event line:
   tls ok version=TLSv1.3 cipher=NAME sni=NAME|- client_cert=CN|none reused=0|1
 or "tls handshake failed: REASON".  The transcript holds the bytes as
-received in clear: before STARTTLS as they came, after it decrypted."""
+received in clear: before STARTTLS as they came, after it decrypted.
+
+Faults every fake takes: --close (close right after accept), --close-on
+STATE (close unanswered in that state: see Connection.close_on; logs
+"closing on STATE"), --silent (never answer); --greeting-file FILE (the
+greeting's lines from FILE: one bigger than argv takes), --flood-line
+TEXT (the line a fake's --flood-after sends for ever)."""
 import argparse
 import os
 import socket
@@ -126,9 +132,12 @@ class Connection:
             time.sleep(0.2)
 
     def flood(self):
-        """Fault injection: never read again, send bytes for ever."""
+        """Fault injection: never read again, send bytes for ever: lines
+        of 76 "y", or --flood-line's (an endless "250-..." reply)."""
         self.log("flooding")
-        data = (b"y" * 76 + b"\r\n") * 256
+        line = (self.args.flood_line.encode("latin-1") if self.args.flood_line
+                else b"y" * 76)
+        data = (line + b"\r\n") * max(1, 20000 // (len(line) + 2))
         while True:
             try:
                 self.conn.sendall(data)
@@ -251,6 +260,22 @@ class Connection:
             self.buf = b""
         return self.handshake()
 
+    def close_on(self, state):
+        """Fault injection (--close-on STATE): True, and the connection is
+        to close unanswered, when STATE is the one named: GREETING (once
+        the greeting is out), TLS (once the STARTTLS/STLS go-ahead is out,
+        before the handshake), LITERAL (IMAP: once a literal's go-ahead is
+        out) or a command's verb (as it arrives, before any reply)."""
+        want, _, nth = (self.args.close_on or "").partition("#")
+        if want != state:
+            return False
+        self.seen = getattr(self, "seen", 0) + 1
+        if self.seen < int(nth or 1):
+            return False
+        self.log("closing on %s" % state)
+        self.eof = True
+        return True
+
     def offer_starttls(self):
         """True while STARTTLS/STLS is to be advertised."""
         return bool(self.args.starttls) and not self.tls
@@ -265,8 +290,11 @@ def parser(doc):
     p.add_argument("--ready")
     p.add_argument("--reply", action="append", default=[])
     p.add_argument("--greeting")
+    p.add_argument("--greeting-file")
+    p.add_argument("--flood-line")
     p.add_argument("--proxy", action="store_true")
     p.add_argument("--close", action="store_true")
+    p.add_argument("--close-on", type=str.upper)
     p.add_argument("--silent", action="store_true")
     p.add_argument("--log")
     p.add_argument("--hold", type=float, default=0)
@@ -332,6 +360,10 @@ def serve(name, p, a, session):
             p.error("--reply wants VERB=TEXT, got %r" % r)
         overrides.append((verb.upper(), text))
     script = Script(overrides)
+    if a.greeting_file:
+        # the --greeting of FILE's lines: a greeting too big for argv
+        with open(a.greeting_file, encoding="latin-1", newline="") as f:
+            a.greeting = "\\n".join(f.read().splitlines())
     a.tls_context = tls_context(p, a)
     logf = open(a.log, "a", buffering=1) if a.log else sys.stderr
 
