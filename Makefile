@@ -87,6 +87,22 @@ test-san: mailproxy mailproxy-san
 	    tests/run-bats $(BATS_FILES); suite=$$?; \
 	SANLOG=$(SANLOG) tests/run-bats tests/sanitizers.check && exit $$suite
 
+# the whole suite again, every session of the normal build under valgrind
+# memcheck (tests/valgrind-mailproxy): an error, or a definite or indirect
+# leak, writes its report to $(VGLOG), checked once every test has ended
+# (tests/valgrind.check).  Slower starts (0.5-1 s a process): the waits
+# get VG_WAIT_TIMEOUT; VG_EXCLUDE are the files that count instructions or
+# time the normal build's sessions (perf.bats does that even here).
+VGLOG	 = $(CURDIR)/obj/valgrind
+VG_EXCLUDE = tests/perf.bats
+VG_WAIT_TIMEOUT = 30
+test-valgrind: mailproxy
+	rm -rf $(VGLOG) && mkdir -p $(VGLOG)
+	VGLOG=$(VGLOG) MAILPROXY=$(CURDIR)/tests/valgrind-mailproxy LAUNCH_ENV="VGLOG" \
+	WAIT_TIMEOUT=$(VG_WAIT_TIMEOUT) \
+	    tests/run-bats $(filter-out $(VG_EXCLUDE),$(wildcard $(BATS_FILES))); suite=$$?; \
+	VGLOG=$(VGLOG) tests/run-bats tests/valgrind.check && exit $$suite
+
 install: mailproxy
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(UNITDIR)
@@ -154,4 +170,4 @@ soak-smoke: mailproxy
 clean:
 	rm -rf obj obj-san mailproxy mailproxy-san tests/unit tests/options_test
 
-.PHONY: all test test-san install clean bench bench-smoke soak soak-smoke
+.PHONY: all test test-san test-valgrind install clean bench bench-smoke soak soak-smoke
