@@ -99,7 +99,7 @@ VG_WAIT_TIMEOUT = 30
 test-valgrind: mailproxy
 	rm -rf $(VGLOG) && mkdir -p $(VGLOG)
 	VGLOG=$(VGLOG) MAILPROXY=$(CURDIR)/tests/valgrind-mailproxy LAUNCH_ENV="VGLOG" \
-	WAIT_TIMEOUT=$(VG_WAIT_TIMEOUT) \
+	MPELF=$(CURDIR)/mailproxy WAIT_TIMEOUT=$(VG_WAIT_TIMEOUT) \
 	    tests/run-bats $(filter-out $(VG_EXCLUDE),$(wildcard $(BATS_FILES))); suite=$$?; \
 	VGLOG=$(VGLOG) tests/run-bats tests/valgrind.check && exit $$suite
 
