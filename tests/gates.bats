@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# The gates of tests/run-bats, tests/lint-bats and tests/sanitizers.check,
+# The gates of tests/run-bats, tests/lint-bats, tests/sanitizers.check and
+# tests/valgrind.check,
 # each turned red by a failure planted in a file of its own under $T (never
 # in tests/, which the suite runs).
 
@@ -13,9 +14,9 @@ plant() { sed 's/^TEST /@test /' >"$T/$1.bats"; }
 
 # clean CMD...: CMD without this bats run's variables, exported functions
 # and libexec in PATH (a bats inside would take them for its own), and
-# without CI and SANLOG (test-san's)
+# without CI, SANLOG (test-san's) and VGLOG (test-valgrind's)
 clean() {
-	local v path=:$PATH: unset=(-u CI -u SANLOG)
+	local v path=:$PATH: unset=(-u CI -u SANLOG -u VGLOG)
 	for v in $(compgen -e | grep '^BATS_'); do unset+=(-u "$v"); done
 	for v in $(declare -Fx | awk '{ print $3 }'); do unset+=(-u "BASH_FUNC_$v%%"); done
 	path=${path//:$BATS_LIBEXEC:/:}
@@ -136,6 +137,27 @@ gate() {
 	gate "$BATS_TEST_DIRNAME/sanitizers.check"
 	[ "$status" -eq 1 ]
 	[[ $output == *'SANLOG is not set'* ]]
+}
+
+@test "valgrind.check: a report file with anything in it is red, so is none at all and no VGLOG; empty ones are green" {
+	mkdir "$T/vg"
+	gate VGLOG="$T/vg" "$BATS_TEST_DIRNAME/valgrind.check"
+	[ "$status" -eq 1 ]
+	[[ $output == *"no report file in $T/vg"* ]]
+	: >"$T/vg/vg.1"
+	: >"$T/vg/vg.2"
+	gate VGLOG="$T/vg" "$BATS_TEST_DIRNAME/valgrind.check"
+	[ "$status" -eq 0 ]
+	[ "$last" = "1 passed, 0 failed, 0 skipped" ]
+	printf '==2== 16 bytes in 1 blocks are definitely lost in loss record 1 of 1\n' >"$T/vg/vg.2"
+	gate VGLOG="$T/vg" "$BATS_TEST_DIRNAME/valgrind.check"
+	[ "$status" -eq 1 ]
+	[[ $output == *"# $T/vg/vg.2"* ]]
+	[[ $output == *'definitely lost in loss record'* ]]
+	[ "$last" = "0 passed, 1 failed, 0 skipped" ]
+	gate "$BATS_TEST_DIRNAME/valgrind.check"
+	[ "$status" -eq 1 ]
+	[[ $output == *'VGLOG is not set'* ]]
 }
 
 @test "test-san looks for reports once the suite has ended, and also when it failed" {

@@ -370,7 +370,7 @@ QUIT"
 }
 
 @test "the .note.dlopen ELF note names libsystemd.so.0 for the journal, as suggested" {
-	objcopy -O binary --only-section=.note.dlopen "$MP" "$T/note"
+	objcopy -O binary --only-section=.note.dlopen "$MPELF" "$T/note"
 	"$PYTHON" - "$T/note" <<'PY'
 import json, struct, sys
 data, off, features = open(sys.argv[1], "rb").read(), 0, {}

@@ -265,7 +265,13 @@ sa() {
 	[[ "$output" == *'systemd socket activation: Invalid argument' ]]
 	run sa 'exec 3>&-; LISTEN_PID=$$ LISTEN_FDS=1'
 	[ "$status" -eq 64 ]
-	[[ "$output" == *'systemd socket activation: Bad file descriptor' ]]
+	# valgrind (make test-valgrind's wrapper) opens /dev/null on a closed
+	# fd 3 before mailproxy starts: then the file case below is what runs
+	if [[ $MP == "$MPELF" ]]; then
+		[[ "$output" == *'systemd socket activation: Bad file descriptor' ]]
+	else
+		[[ "$output" == *'systemd passed fd 3, which is not a stream socket' ]]
+	fi
 	run sa 'exec 3>"$T/file"; LISTEN_PID=$$ LISTEN_FDS=1'
 	[ "$status" -eq 64 ]
 	[[ "$output" == *'systemd passed fd 3, which is not a stream socket' ]]

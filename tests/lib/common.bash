@@ -6,6 +6,9 @@
 # below; a file that defines its own must call common_setup/common_teardown.
 
 MP=${MAILPROXY:-$BATS_TEST_DIRNAME/../mailproxy}
+# The program file itself, for a test that reads its ELF: make test-valgrind's
+# $MAILPROXY is a wrapper script, and it sets MPELF to the binary it runs.
+MPELF=${MPELF:-$MP}
 TESTLIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # The interpreter for the helpers: Debian's (fast to start), else any python3.
 PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
