@@ -32,7 +32,7 @@ mp() {
 # q CMD...: CMD without its stderr, so that $output holds the bytes received
 q() { "$@" 2>/dev/null; }
 transcript() { cat "$T/fake-$BE.transcript" 2>/dev/null; }
-mplog() { cat "$T/tcpserver-$MPPORT.log"; }
+mplog() { tcpserver_log "$MPPORT"; }
 fakelog() { cat "$T/fake-$BE.log"; }
 untouched() { ! grep -q connect "$T/fake-$BE.log"; }
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }

@@ -38,7 +38,7 @@ again() {
 # q CMD...: CMD without its stderr, so that $output holds the bytes received
 q() { "$@" 2>/dev/null; }
 transcript() { cat "$T/fake-$BE.transcript" 2>/dev/null; }
-mplog() { cat "$T/tcpserver-$MPPORT.log"; }
+mplog() { tcpserver_log "$MPPORT"; }
 untouched() { ! grep -q connect "$T/fake-$BE.log"; }
 b64() { printf "$1" | base64 -w0; }
 # wait_count FILE REGEX N: wait until N lines of FILE match the ERE (bounded)

@@ -30,7 +30,7 @@ mp() {
 }
 
 q() { "$@" 2>/dev/null; }
-mplog() { cat "$T/tcpserver-$MPPORT.log"; }
+mplog() { tcpserver_log "$MPPORT"; }
 queries() { cat "$T/dns.queries"; }
 # the XCLIENT line the backend got, without its CR
 xclient() { grep '^XCLIENT' "$T/fake-$BE.transcript" | tr -d '\r'; }

@@ -22,7 +22,7 @@ mp() {
 # q CMD...: CMD without its stderr, so that $output holds the bytes received
 q() { "$@" 2>/dev/null; }
 transcript() { cat "$T/fake-$BE.transcript" 2>/dev/null; }
-mplog() { cat "$T/tcpserver-$MPPORT.log"; }
+mplog() { tcpserver_log "$MPPORT"; }
 untouched() { ! grep -q connect "$T/fake-$BE.log"; }
 # the base64 of "\0alice\0secret"
 PLAIN=AGFsaWNlAHNlY3JldA==

@@ -208,7 +208,21 @@ launch_tcpserver() {
 	shift
 	# shellcheck disable=SC2086
 	spawn "tcpserver-$port" tcpserver ${TCPSERVER_OPTS:--q -R -H -l localhost} \
-		127.0.0.1 "$port" "${LAUNCH_CMD:-$MP}" "$@" && wait_port "$port"
+		127.0.0.1 "$port" "${LAUNCH_CMD:-$MP}" "$@" || return 1
+	echo "$SPAWNED_PID" >"$T/.tcpserver-$port.pid"
+	wait_port "$port"
+}
+
+# tcpserver_log PORT: the log of the tcpserver on PORT once none of its
+# sessions runs, or after 5 s (a test may hold one): mailproxy logs as a
+# session ends, after its client may have seen the close
+tcpserver_log() {
+	local pid end=$((SECONDS + 5))
+	pid=$(cat "$T/.tcpserver-$1.pid" 2>/dev/null) || pid=
+	while [ -n "$pid" ] && [ -n "$(_descendants "$pid")" ] && ((SECONDS < end)); do
+		sleep 0.05
+	done
+	cat "$T/tcpserver-$1.log"
 }
 
 # launch_inetd PORT ARGS...: via openbsd-inetd -d, "nowait root", from a
