@@ -35,8 +35,11 @@ tls_load(void)
 	 * No openssl.cnf: the options say what TLS we speak, and reading
 	 * the system's file (and the engines and providers it may name)
 	 * would cost every TLS session for settings we override anyway.
+	 * No exit handler: the process ends with the session, and freeing
+	 * the library's tables one by one on the way out is work for nothing.
 	 */
-	if (sym_OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1) {
+	if (sym_OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG |
+	    OPENSSL_INIT_NO_ATEXIT, NULL) != 1) {
 		log_warnx("tls: OpenSSL failed to initialise");
 		return -1;
 	}
