@@ -89,7 +89,7 @@ outcome() { wait_log "$T/tcpserver-$MPPORT.log" "outcome=\"$1\"" "${2:-5}"; }
 	[[ "$output" == "ended: E"* ]]
 	outcome 'timeout: the client stopped reading' 2
 	sessions_gone 2
-	[ $((SECONDS - start)) -le 6 ]
+	[ $((SECONDS - start)) -le $((6 + SLOW)) ]
 }
 
 @test "during the relay, a client that stops reading is cut off within proxy_timeout, even while it sends" {
@@ -99,7 +99,7 @@ outcome() { wait_log "$T/tcpserver-$MPPORT.log" "outcome=\"$1\"" "${2:-5}"; }
 	[ "$status" -eq 0 ]
 	outcome 'proxy_timeout: the client stopped reading' 2
 	sessions_gone 2
-	[ $((SECONDS - start)) -le 6 ]
+	[ $((SECONDS - start)) -le $((6 + SLOW)) ]
 }
 
 @test "during the relay, a backend that stops reading is cut off within proxy_timeout, even while it sends" {
@@ -109,7 +109,7 @@ outcome() { wait_log "$T/tcpserver-$MPPORT.log" "outcome=\"$1\"" "${2:-5}"; }
 	[ "$status" -eq 0 ]
 	outcome 'proxy_timeout: the backend stopped reading' 2
 	sessions_gone 2
-	[ $((SECONDS - start)) -le 6 ]
+	[ $((SECONDS - start)) -le $((6 + SLOW)) ]
 }
 
 @test "login_timeout: a NOOP now and then does not hold an SMTP session: 421 4.4.2, closed" {

@@ -197,7 +197,7 @@ session() { printf '%s\n' "EHLO client.example" "AUTH PLAIN $PLAIN" QUIT; }
 	n=0
 	for ((i = 0; i < ${#cases[@]}; i += 2)); do
 		printf '@raw %s\n@raw EHLO x\\r\\nQUIT\\r\\n\n' "${cases[i]}" |
-			chat "$MPPORT" --timeout 5 >"$T/out" || :
+			chat "$MPPORT" --timeout $((5 + SLOW)) >"$T/out" || :
 		[ ! -s "$T/out" ] || { echo "case $i: got $(cat "$T/out")"; false; }
 		n=$((n + 1))
 		wait_sessions "$n"
@@ -278,7 +278,7 @@ PY
 	[[ "$output" == *"a1 OK"* ]]
 	# chat.py's own TLS, after the header in a write of its own
 	printf '@first %s\n@starttls\n@wait ^\\* OK\na2 LOGOUT\n' "$V1" |
-		chat "$MPPORT" --timeout 5 >"$T/out"
+		chat "$MPPORT" --timeout $((5 + SLOW)) >"$T/out"
 	grep -q '^a2 OK' "$T/out"
 	wait_sessions 3
 	[ "$(mplog | grep -cE 'imap client=192\.0\.2\.1:56324 .* tls=TLSv1\.[23]/.* via=127\.0\.0\.1:[0-9]+$')" -eq 3 ]

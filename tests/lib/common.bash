@@ -9,6 +9,18 @@ MP=${MAILPROXY:-$BATS_TEST_DIRNAME/../mailproxy}
 # The program file itself, for a test that reads its ELF: make test-valgrind's
 # $MAILPROXY is a wrapper script, and it sets MPELF to the binary it runs.
 MPELF=${MPELF:-$MP}
+# What $MP is, for the bounds that depend on it: "valgrind" (make
+# test-valgrind's wrapper: memcheck adds about a second to a process's start
+# and more to a TLS handshake), "san" (the sanitizer build) or "normal".
+# Peak RSS is a measure only of the normal build: shadow memory and
+# memcheck's own state dwarf any ceiling.  SLOW is the seconds a bound on a
+# session's time allows for memcheck (0 elsewhere), SLOW_MS the same in ms.
+case ${MP##*/} in
+valgrind-mailproxy) MP_KIND=valgrind SLOW=3 ;;
+mailproxy-san*) MP_KIND=san SLOW=0 ;;
+*) MP_KIND=normal SLOW=0 ;;
+esac
+SLOW_MS=$((SLOW * 1000))
 TESTLIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # The interpreter for the helpers: Debian's (fast to start), else any python3.
 PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
