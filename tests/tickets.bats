@@ -231,12 +231,13 @@ session_of() {
 	return 1
 }
 
-# held VERSION: a session at VERSION that stays (LOGOUT after 4 s), its
+# held VERSION: a session at VERSION that stays (LOGOUT after 4 s, more
+# under memcheck, whose address space memgrep.py reads for long), its
 # output in $T/held, its ticket in $T/held.sess; returns once the
 # greeting came, HPID the session
 held() {
 	rm -f "$T/held" "$T/held.sess"
-	{ sleep 4; printf 'a LOGOUT\r\n'; } | timeout 20 openssl s_client \
+	{ sleep $((4 + 3 * SLOW)); printf 'a LOGOUT\r\n'; } | timeout 20 openssl s_client \
 	    -connect "127.0.0.1:$MPPORT" "-$1" -ign_eof -sess_out "$T/held.sess" \
 	    >"$T/held" 2>&1 3>&- &
 	wait_log "$T/held" '^\* OK IMAP4'

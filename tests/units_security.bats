@@ -94,13 +94,15 @@ syscall_set() {
 }
 
 # mdwe_activate ARGS...: systemd-socket-activate --accept on $MPPORT
-# running mailproxy ARGS under no_new_privs and MDWE, umask 077
+# running mailproxy ARGS under no_new_privs and MDWE, umask 077; the
+# program itself under make test-valgrind too ($MPELF), since memcheck's
+# translated code lives in W+X mappings that MDWE refuses
 mdwe_activate() {
 	local envs=() v
 	for v in $LAUNCH_ENV; do envs+=(-E "$v"); done
 	spawn mp systemd-socket-activate --accept -l "127.0.0.1:$MPPORT" "${envs[@]}" \
 	    setpriv --no-new-privs sh -c 'umask 077 && exec "$@"' sh \
-	    "$PYTHON" "$TESTLIB/mdwe.py" "$MP" "$@" && wait_port "$MPPORT"
+	    "$PYTHON" "$TESTLIB/mdwe.py" "$MPELF" "$@" && wait_port "$MPPORT"
 }
 
 @test "under MDWE (as MemoryDenyWriteExecute=yes) no mapping is W+X, and a TLS session loads OpenSSL and runs" {
