@@ -160,8 +160,9 @@ imap_client(struct session *s)
 	ssize_t			 n;
 	int			 state;
 
-	memset(&ic, 0, sizeof(ic));
 	ic.s = s;
+	ic.skip = ic.dropped = 0;
+	imap_parse_init(&ic.p, s->opt->imap_client_buffer);
 	/* after a refused attempt the client goes on where it was */
 	state = s->attempt == 0 ? imap_greeting(s) : S_COMMAND;
 	while (state != S_LOGIN && state != S_QUIT) {
@@ -172,7 +173,7 @@ imap_client(struct session *s)
 		state = imap_states[state](&ic, line, len);
 		explicit_bzero(line, len);
 	}
-	explicit_bzero(&ic, sizeof(ic));
+	imap_cmd_wipe(&ic.p.cmd);
 	return state == S_LOGIN ? PROTO_LOGIN : PROTO_DONE;
 }
 
@@ -219,7 +220,7 @@ imap_parsed(struct imap_client *ic, int rc, const char *line, size_t len)
 	switch (rc) {
 	case IMAP_PARSE_DONE:
 		state = imap_verbs[cmd->verb](ic, cmd);
-		explicit_bzero(cmd, sizeof(*cmd));
+		imap_cmd_wipe(cmd);
 		return state;
 	case IMAP_PARSE_LITERAL:
 		if (ic->p.sync)
@@ -228,7 +229,7 @@ imap_parsed(struct imap_client *ic, int rc, const char *line, size_t len)
 	case IMAP_PARSE_MORE:
 		return S_COMMAND_MORE;
 	}
-	explicit_bzero(cmd->store, sizeof(cmd->store));
+	imap_cmd_wipe(cmd);
 	switch (ic->p.error) {
 	case IMAP_ERR_TAG:
 		tag = "*";

@@ -3,6 +3,7 @@
  * parser struct the caller owns.  Lines have been bounded and stripped of
  * their CRLF by the reader; literals arrive as byte counts the caller read.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -61,9 +62,31 @@ atom_char(unsigned char ch)
 void
 imap_parse_init(struct imap_parser *p, size_t limit)
 {
-	explicit_bzero(p, sizeof(*p));
+	/*
+	 * All but the store (32 KiB, the last field): an argument's bytes
+	 * are NUL-terminated from its start, and imap_cmd_wipe wipes them.
+	 */
+	explicit_bzero(p, offsetof(struct imap_parser, cmd));
+	explicit_bzero(&p->cmd, offsetof(struct imap_cmd, store));
 	p->limit = limit;
 	p->state = P_TAG;
+}
+
+/*
+ * The command's arguments wiped, only the bytes they were given (every
+ * byte written to the store is within an argument's len and its NUL),
+ * and forgotten; the tag stays, for the reply to a refused command.
+ */
+void
+imap_cmd_wipe(struct imap_cmd *c)
+{
+	int	i;
+
+	for (i = 0; i < c->nargs && i < IMAP_MAXARGS; i++) {
+		explicit_bzero(c->arg[i].p, c->arg[i].len + 1);
+		c->arg[i].len = 0;
+	}
+	c->nargs = 0;
 }
 
 static int

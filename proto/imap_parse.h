@@ -34,7 +34,8 @@ struct imap_cmd {
 	int		 verb;
 	int		 nargs;
 	struct imap_arg	 arg[IMAP_MAXARGS];
-	/* the arguments' bytes: they may hold a password, wipe them */
+	/* the arguments' bytes, which may hold a password (imap_cmd_wipe);
+	   last, so that imap_parse_init clears all before it */
 	char		 store[IMAP_MAXARGS][IMAP_ARG_MAX + 1];
 };
 
@@ -73,6 +74,7 @@ struct imap_parser {
 };
 
 void	imap_parse_init(struct imap_parser *, size_t limit);
+void	imap_cmd_wipe(struct imap_cmd *);
 int	imap_parse_line(struct imap_parser *, const char *line, size_t len);
 int	imap_parse_literal(struct imap_parser *, const char *data, size_t len);
 int	imap_tag_valid(const char *tag, size_t len);

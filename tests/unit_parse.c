@@ -248,6 +248,19 @@ test_imap(void)
 	    p.cmd.nargs == 2 && strcmp(p.cmd.arg[0].p, "alice") == 0 &&
 	    p.cmd.arg[1].len == 6 && memcmp(p.cmd.arg[1].p, "se\r\net", 6) == 0,
 	    "literals: {n} synchronizing, {n+} not, CR LF kept");
+	imap_cmd_wipe(&p.cmd);
+	ok(p.cmd.nargs == 0 && strcmp(p.cmd.tag, "a") == 0 &&
+	    memmem(p.cmd.store, sizeof(p.cmd.store), "alice", 5) == NULL &&
+	    memmem(p.cmd.store, sizeof(p.cmd.store), "se\r\net", 6) == NULL,
+	    "imap_cmd_wipe: no byte of the arguments left, the tag kept");
+	imap_parse_init(&p, 4096);
+	s = "b LOGIN bob \"hunter2 and more\"";
+	ok(imap_parse_line(&p, s, strlen(s)) == IMAP_PARSE_DONE,
+	    "a second command in the same parser");
+	imap_cmd_wipe(&p.cmd);
+	ok(memmem(p.cmd.store, sizeof(p.cmd.store), "hunter2", 7) == NULL &&
+	    memmem(p.cmd.store, sizeof(p.cmd.store), "bob", 3) == NULL,
+	    "imap_cmd_wipe after a reused parser");
 	imap_parse_init(&p, 100);
 	ok(imap_parse_line(&p, "a LOGIN {101}", 13) == IMAP_PARSE_ERROR &&
 	    p.error == IMAP_ERR_LITERAL && p.sync, "literal over the limit");
