@@ -267,7 +267,7 @@ sa() {
 	[ "$status" -eq 64 ]
 	# valgrind (make test-valgrind's wrapper) opens /dev/null on a closed
 	# fd 3 before mailproxy starts: then the file case below is what runs
-	if [[ $MP == "$MPELF" ]]; then
+	if [[ $MP_KIND != valgrind ]]; then
 		[[ "$output" == *'systemd socket activation: Bad file descriptor' ]]
 	else
 		[[ "$output" == *'systemd passed fd 3, which is not a stream socket' ]]

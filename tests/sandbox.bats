@@ -24,7 +24,6 @@ setup() {
 
 teardown() { san_teardown "$T/tcpserver-$MPPORT.log"; }
 
-san_build() { [[ $MP == *-san ]]; }
 # (the client itself in the background, not a subshell: $! is its pid)
 hostile=("$PYTHON" "$TESTLIB/hostile.py")
 
@@ -87,7 +86,7 @@ status_field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
 	# the session does run as nobody
 	[ "$(status_field "$pid" Uid | cut -f1)" = 65534 ]
 	owner=$(stat -c %u "/proc/$pid/status")
-	if san_build; then
+	if [[ $MP_KIND == san ]]; then
 		[ "$owner" = 65534 ]
 	else
 		[ "$owner" = 0 ]
