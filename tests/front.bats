@@ -34,15 +34,8 @@ mp() {
 }
 mplog() { cat "$T/systemd-$MPPORT.log"; }
 transcript() { cat "$T/fake-$BE.transcript" 2>/dev/null; }
-# session lines: one per session, written when it ends
-sessions() { grep -c 'outcome=' "$T/systemd-$MPPORT.log" 2>/dev/null || :; }
-wait_sessions() {
-	local end=$((SECONDS + WAIT_TIMEOUT))
-	until [ "$(sessions)" -ge "$1" ]; do
-		((SECONDS < end)) || { echo "wait_sessions: $(sessions) of $1" >&2; mplog >&2; return 1; }
-		sleep 0.1
-	done
-}
+# wait_sessions N: N sessions have ended (each logs one line as it ends)
+wait_sessions() { wait_count "$T/systemd-$MPPORT.log" 'outcome=' "$1"; }
 
 # v2 CMD FAM BODYHEX [LEN]: a v2 header as chat.py's escapes (\xHH), with
 # the length of the body unless LEN says another

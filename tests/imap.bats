@@ -566,6 +566,7 @@ alice_message() {
 	run q imap_chat "$MPPORT" <<<$'a LOGIN "bob" "p a\\"s\\\\s"\nb LOGOUT'
 	[[ "$output" == "$G"$'a OK '*$' Logged in\r\n'* ]]
 	[ "$(grep -c 'imap-login: Info: Login: user=<bob>' "$DOVECOT_LOG")" -ge 4 ]
+	wait_count "$T/tcpserver-$MPPORT.log" 'outcome="ok"' 4
 	[ "$(grep -c 'outcome="ok"' "$T/tcpserver-$MPPORT.log")" -eq 4 ]
 }
 

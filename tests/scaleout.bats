@@ -90,12 +90,10 @@ EOF
 	done
 
 	# each host served, and logged the true client, not the balancer
-	wait_log "$T/host-a.log" 'imap client=127\.0\.0\.1[01]:[0-9]+ .*outcome="ok"'
-	wait_log "$T/host-b.log" 'imap client=127\.0\.0\.1[01]:[0-9]+ .*outcome="ok"'
-	run grep -c 'outcome="ok"' "$T/host-a.log"
-	[ "$output" -eq 2 ]
-	run grep -c 'outcome="ok"' "$T/host-b.log"
-	[ "$output" -eq 2 ]
+	wait_count "$T/host-a.log" 'imap client=127\.0\.0\.1[01]:[0-9]+ .*outcome="ok"' 2
+	wait_count "$T/host-b.log" 'imap client=127\.0\.0\.1[01]:[0-9]+ .*outcome="ok"' 2
+	[ "$(grep -c 'outcome="ok"' "$T/host-a.log")" -eq 2 ]
+	[ "$(grep -c 'outcome="ok"' "$T/host-b.log")" -eq 2 ]
 	# no session was logged with the balancer's address for the client's
 	[ -z "$(grep -h 'outcome="ok"' "$T"/host-*.log | grep -vE 'imap client=127\.0\.0\.1[01]:')" ]
 

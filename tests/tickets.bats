@@ -93,6 +93,7 @@ not_reused() {
 	# the ticket is sealed with the operator's key: it carries its name
 	[ "$(ticket_name "$T/sess.tls1_3")" = "$(key_name "$KEY_A")" ]
 	# two processes served the two sessions
+	wait_count "$T/tcpserver-$MPPORT.log" 'outcome="client logged out' 2
 	[ "$(grep -c 'outcome="client logged out' "$T/tcpserver-$MPPORT.log")" -eq 2 ]
 	[ "$(grep -o '^mailproxy\[[0-9]*\]' "$T/tcpserver-$MPPORT.log" | sort -u | wc -l)" -eq 2 ]
 }

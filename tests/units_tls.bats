@@ -214,8 +214,8 @@ s_client() {
 	[[ "$output" != *$'\r\n235 '* ]]
 	[[ "$output" == *$'\r\n221 2.0.0 Bye\r'* ]]
 	# the backend was never contacted
-	run grep -c 'backend=-' "$T/submission.log"
-	[ "$output" = 1 ]
+	wait_log "$T/submission.log" 'smtp client=.* backend=- .*outcome='
+	[ "$(grep -c 'outcome=' "$T/submission.log")" -eq 1 ]
 }
 
 @test "mailproxy-imaps (993): implicit TLS, the greeting and LOGOUT over it" {

@@ -124,6 +124,21 @@ wait_log() {
 	done
 }
 
+# wait_count FILE ERE N [SECS]: wait until at least N lines of FILE match
+# ERE (a session logs as it ends, after its client has gone: later still
+# under valgrind).
+wait_count() {
+	local end=$((SECONDS + ${4:-$WAIT_TIMEOUT})) n
+	while n=$(grep -cE -- "$2" "$1" 2>/dev/null); ((n < $3)); do
+		if ((SECONDS >= end)); then
+			echo "wait_count: $n of $3 lines /$2/ in $1 after ${4:-$WAIT_TIMEOUT}s; it has:" >&2
+			tail -n 30 "$1" >&2 2>/dev/null
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # _tdir: make sure $T is set (also in setup_file, where it is the file's dir).
 _tdir() { : "${T:=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}}"; }
 
