@@ -12,6 +12,7 @@
 
 #include "../options.h"
 #include "../session.h"
+#include "imap_id.h"
 #include "imap_parse.h"
 #include "proto.h"
 #include "sasl.h"

@@ -79,19 +79,6 @@ int	imap_parse_line(struct imap_parser *, const char *line, size_t len);
 int	imap_parse_literal(struct imap_parser *, const char *data, size_t len);
 int	imap_tag_valid(const char *tag, size_t len);
 
-/*
- * RFC 2971's ID list, as the parser keeps it: the pairs we may pass on,
- * as "name" "value" ... in IMAP syntax.  Its limits: 30 pairs, names of
- * 30 bytes, values of 1024.
- */
-#define IMAP_ID_PAIRS		30
-#define IMAP_ID_NAME_MAX	30
-#define IMAP_ID_VALUE_MAX	1024
-
-int	imap_id_parse(const char *list, size_t len, char *out, size_t outcap,
-	    size_t *outlen);
-int	imap_id_reserved(const char *name, size_t len);
-
 /* A response from the backend. */
 enum imap_status {
 	IMAP_MALFORMED,

@@ -2,6 +2,7 @@
  * Unit tests of the SMTP, POP3 and IMAP command parsers: byte-exact, no sockets.
  */
 #include "unit.h"
+#include "../proto/imap_id.h"
 #include "../proto/imap_parse.h"
 #include "../proto/pop3_parse.h"
 #include "../proto/sasl.h"
