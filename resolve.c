@@ -550,8 +550,10 @@ resolve_ptr(struct resolver *r)
 	if (!hostname_valid(r->name, strlen(r->name))) {
 		strnvisx(shown, sizeof(shown), r->name, strlen(r->name),
 		    VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_DQ);
-		log_warnx("resolver %s: PTR of %s is not a host name: \"%s\"",
-		    r->server, r->ip, shown);
+		/* ptr_found cut a longer name to the buffer: say so */
+		log_warnx("resolver %s: PTR of %s is not a host name: \"%s\"%s",
+		    r->server, r->ip, shown, strlen(r->name) ==
+		    sizeof(r->name) - 1 ? " (cut: the name is longer)" : "");
 		return NAME_NONE;
 	}
 	return NAME_FOUND;

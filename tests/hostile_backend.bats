@@ -508,7 +508,7 @@ drow() {
 	drow '[TEMPUNAVAIL]' 'PTR of 127.0.0.1: malformed reply' \
 	    "PTR:127.0.0.1=${l63}b.example.test" "A:${l63}b.example.test=127.0.0.1"
 	# 319 bytes: cut at the buffer's 255, still over 253, so still refused
-	drow '[UNAVAILABLE]' "PTR of 127.0.0.1 is not a host name: \"($l63\\.){3}$l63\"" \
+	drow '[UNAVAILABLE]' "PTR of 127.0.0.1 is not a host name: \"($l63\\.){3}$l63\" \\(cut: the name is longer\\)\$" \
 	    "PTR:127.0.0.1=$l63.$l63.$l63.$l63.$l63" "A:$l63.$l63.$l63.$l63.$l63=127.0.0.1"
 }
 
