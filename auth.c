@@ -251,7 +251,8 @@ auth_exchange(struct session *s, const struct auth_url *u, const char *req,
 			break;
 		}
 		if ((rc = auth_http_response(buf, c.rbytes, r)) == -1)
-			session_outcome(s, "%s sent a malformed response", peer);
+			session_outcome(s, "%s sent a malformed response: %s",
+			    peer, r->malformed);
 	}
 	explicit_bzero(buf, sizeof(buf));
 	conn_close(&c);

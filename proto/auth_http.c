@@ -614,10 +614,25 @@ status_line(const char *p, size_t len, size_t *linelen)
 }
 
 /*
+ * Says what was wrong: why, then the header's name when there is one
+ * (one we know, so short and printable; snprintf cuts it to fit).
+ * Returns -1.
+ */
+static int
+malformed(struct auth_resp *r, const char *why, const char *name,
+    size_t namelen)
+{
+	snprintf(r->malformed, sizeof(r->malformed), "%s%.*s", why,
+	    (int)namelen, name != NULL ? name : "");
+	return -1;
+}
+
+/*
  * Parses a whole response: the status line, headers, an empty line.
  * Returns 1 when complete, 0 when more is needed, -1 when malformed (as
  * soon as a line cannot be a header, even before its end: a service
- * talking garbage is told from one that hangs up in the middle).
+ * talking garbage is told from one that hangs up in the middle), with
+ * what was wrong in r->malformed.
  */
 int
 auth_http_response(const char *buf, size_t len, struct auth_resp *r)
@@ -631,9 +646,10 @@ auth_http_response(const char *buf, size_t len, struct auth_resp *r)
 	r->proxy_ssl = AUTH_PROXY_SSL_DEFAULT;
 	r->proxy_protocol = r->xclient = r->smtp_auth = -1;
 	if (len > AUTH_HTTP_RESPONSE_MAX)
-		return -1;
+		return malformed(r, "longer than the buffer", NULL, 0);
 	if ((rc = status_line(p, len, &n)) != 1)
-		return rc;
+		return rc == 0 ? 0 : malformed(r, "no HTTP/1.x status line",
+		    NULL, 0);
 	p += n;
 	for (;;) {
 		nl = memchr(p, '\n', end - p);
@@ -643,17 +659,18 @@ auth_http_response(const char *buf, size_t len, struct auth_resp *r)
 		if (nl != NULL && ve == p)
 			return 1;
 		if (!header_line(p, ve, &colon))
-			return -1;
+			return malformed(r, "no header: a NUL, a bare CR "
+			    "or a byte no name holds", NULL, 0);
 		if (nl == NULL)
 			return 0;
 		if (colon == NULL)
-			return -1;
+			return malformed(r, "a header without a colon", NULL, 0);
 		for (v = colon + 1; v < ve && *v == ' '; v++)
 			;
 		while (ve > v && ve[-1] == ' ')
 			ve--;
 		if (response_header(p, colon - p, v, ve - v, r) == -1)
-			return -1;
+			return malformed(r, "a bad value of ", p, colon - p);
 		p = nl + 1;
 	}
 }

@@ -113,6 +113,7 @@ struct auth_resp {
 	int		smtp_auth;	/* Auth-Proxy-SMTP-Auth: AUTH_PLAIN,
 					   AUTH_LOGIN, 0 (off), -1 */
 	char		sasl_error[AUTH_HTTP_SASL_ERROR_MAX + 1]; /* Auth-Error-SASL */
+	char		malformed[64];	/* what made it so, for the log */
 };
 
 /*

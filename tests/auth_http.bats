@@ -675,7 +675,7 @@ QUIT"
 }
 
 @test "no HTTP status line, or Auth-Port: +PORT (a sign): temporary failure" {
-	fault nostatusline "auth service 127\.0\.0\.1:$AP_nostatusline sent a malformed response"
+	fault nostatusline "auth service 127\.0\.0\.1:$AP_nostatusline sent a malformed response: no HTTP/1\.x status line"
 	fault plusport 'auth service sent a bad Auth-Port .*\+[0-9]+'
 }
 
@@ -713,7 +713,7 @@ NOOP"
 }
 
 @test "garbage, no Auth-Status (nginx would let it through), too big: temporary failure" {
-	fault garbage "auth service 127\.0\.0\.1:$AP_garbage sent a malformed response"
+	fault garbage "auth service 127\.0\.0\.1:$AP_garbage sent a malformed response: no HTTP/1\.x status line"
 	fault nostatus 'auth service sent no Auth-Status'
 	fault bigheaders "auth service 127\.0\.0\.1:$AP_bigheaders sent too much"
 }

@@ -181,7 +181,7 @@ be_saw() {
 			login
 			echo "$h ($mode): $output"
 			[ "$output" = "$EHLO$TEMP_SMTP" ]
-			[ "$(outcome)" = "outcome=\"auth service 127.0.0.1:$AUTH_PORT sent a malformed response\"" ]
+			[ "$(outcome)" = "outcome=\"auth service 127.0.0.1:$AUTH_PORT sent a malformed response: a bad value of ${h%%:*}\"" ]
 			mp_stop
 		done
 	done

@@ -399,17 +399,17 @@ arows() {
 
 @test "auth_http: malformed answers (status line, NUL, no colon, bare CR): the temporary failure, no backend, the log says what" {
 	arows <<-'EOF'
-	smtp|http-2|auth service [^ ]+ sent a malformed response
-	pop3|http-0.9|auth service [^ ]+ sent a malformed response
-	imap|http-1.10|auth service [^ ]+ sent a malformed response
-	smtp|http-lower|auth service [^ ]+ sent a malformed response
-	pop3|status-nul|auth service [^ ]+ sent a malformed response
-	imap|name-nul|auth service [^ ]+ sent a malformed response
-	smtp|value-nul|auth service [^ ]+ sent a malformed response
-	pop3|status-value-nul|auth service [^ ]+ sent a malformed response
-	imap|no-colon|auth service [^ ]+ sent a malformed response
-	smtp|no-colon-status|auth service [^ ]+ sent a malformed response
-	pop3|bare-cr|auth service [^ ]+ sent a malformed response
+	smtp|http-2|auth service [^ ]+ sent a malformed response: no HTTP/1\.x status line
+	pop3|http-0.9|auth service [^ ]+ sent a malformed response: no HTTP/1\.x status line
+	imap|http-1.10|auth service [^ ]+ sent a malformed response: no HTTP/1\.x status line
+	smtp|http-lower|auth service [^ ]+ sent a malformed response: no HTTP/1\.x status line
+	pop3|status-nul|auth service [^ ]+ sent a malformed response: no HTTP/1\.x status line
+	imap|name-nul|auth service [^ ]+ sent a malformed response: no header: 
+	smtp|value-nul|auth service [^ ]+ sent a malformed response: no header: 
+	pop3|status-value-nul|auth service [^ ]+ sent a malformed response: no header: 
+	imap|no-colon|auth service [^ ]+ sent a malformed response: no header: 
+	smtp|no-colon-status|auth service [^ ]+ sent a malformed response: no header: 
+	pop3|bare-cr|auth service [^ ]+ sent a malformed response: no header: 
 	EOF
 }
 
@@ -421,8 +421,8 @@ arows() {
 	smtp|port-minus|auth service sent a bad Auth-Port .x22-25.x22
 	pop3|port-empty|auth service said OK without Auth-Server and Auth-Port
 	imap|port-space|auth service sent a bad Auth-Port .x22[0-9]+ 1.x22
-	smtp|port-long|auth service [^ ]+ sent a malformed response
-	pop3|server-ctl|auth service [^ ]+ sent a malformed response
+	smtp|port-long|auth service [^ ]+ sent a malformed response: a bad value of Auth-Port
+	pop3|server-ctl|auth service [^ ]+ sent a malformed response: a bad value of Auth-Server
 	imap|server-empty|auth service said OK without Auth-Server and Auth-Port
 	smtp|server-space|auth service sent a bad Auth-Server .x22127\.0\.0\.1 evil.x22: it must be an IP address or a host name
 	pop3|server-five|auth service sent a bad Auth-Server .x221\.2\.3\.4\.5.x22: it must be an IP address or a host name

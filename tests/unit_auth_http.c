@@ -443,7 +443,8 @@ test_auth_http_choices(void)
 		snprintf(name, sizeof(name), "auth_http: \"%s\" is malformed",
 		    bad[i]);
 		ok(resp_with(AH_OK, bad[i], &r) == -1 &&
-		    resp_with(AH_NO, bad[i], &r) == -1, name);
+		    resp_with(AH_NO, bad[i], &r) == -1 &&
+		    strncmp(r.malformed, "a bad value of Auth-", 20) == 0, name);
 	}
 	snprintf(resp, sizeof(resp), "HTTP/1.0 200 OK\r\n" AH_NO
 	    "Auth-Error-SASL: %0*d\r\n\r\n", AUTH_HTTP_SASL_ERROR_MAX - 3, 0);
@@ -522,6 +523,22 @@ test_auth_http(void)
 	    auth_resp_of("HTTP/1.x 200 OK\r\n" AH_OK "\r\n", &r) == -1 &&
 	    auth_resp_of("HTTP/1.0 200\rOK\r\n" AH_OK "\r\n", &r) == -1,
 	    "auth_http: HTTP/1.x and a blank, else malformed");
+	/* the log says what was wrong */
+	ok(auth_resp_of("HTTP/2 200 OK\r\n", &r) == -1 &&
+	    strcmp(r.malformed, "no HTTP/1.x status line") == 0,
+	    "auth_http: malformed, why: the status line");
+	ok(auth_resp_of("HTTP/1.0 200 OK\r\nAuth-Wait 3\r\n", &r) == -1 &&
+	    strcmp(r.malformed, "no header: a NUL, a bare CR or a byte no "
+	    "name holds") == 0 &&
+	    auth_resp_of("HTTP/1.0 200 OK\r\nX-A: b\rc\r\n", &r) == -1 &&
+	    strncmp(r.malformed, "no header:", 10) == 0,
+	    "auth_http: malformed, why: a line that is no header");
+	ok(auth_resp_of("HTTP/1.0 200 OK\r\nAuth-Status\r\n", &r) == -1 &&
+	    strcmp(r.malformed, "a header without a colon") == 0,
+	    "auth_http: malformed, why: no colon");
+	ok(auth_resp_of("HTTP/1.0 200 OK\r\nAuth-XCLIENT: yes\r\n", &r) ==
+	    -1 && strcmp(r.malformed, "a bad value of Auth-XCLIENT") == 0,
+	    "auth_http: malformed, why: the header, by name");
 	ok(auth_resp_of("", &r) == 0 && auth_resp_of("HTT", &r) == 0 &&
 	    auth_resp_of("HTTP/1.0 200 OK", &r) == 0 &&
 	    auth_resp_of("HTTP/1.0 200 OK\r\n" AH_OK, &r) == 0 &&
