@@ -137,3 +137,19 @@ rows() {
 @test "IMAP: every hostile row gets its reply, no crash, no backend, bounded memory, gone in time" {
 	rows imap
 }
+
+# The gate of every row above, planted: the client gets its reply and sees
+# the close, but the session died of a signal.
+@test "a session killed by a signal fails its row, though its client got the reply it wanted" {
+	mp smtp
+	cat >"$T/wrap" <<-EOF
+	#!/bin/sh
+	echo \$\$ >>"$T/pids"
+	exec /usr/bin/time -o "$T/ru.\$\$" -f '%x %M' sh -c 'read -r l; printf "500 planted\r\n"; kill -SEGV \$\$'
+	EOF
+	run row smtp planted - 'HELLO' '^500 planted\r$' close
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *'row "planted": not a clean exit 0: Command terminated by signal 11'* ]]
+	[[ $output != *'the client failed'* ]]
+}
