@@ -30,7 +30,7 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 # it honours it (test-san looks for the report files)
 SANLDFLAGS = $(if $(findstring clang,$(shell $(CC) --version)),,-static-libubsan)
 
-SRCS	 = mailproxy.c options.c values.c addr.c launch.c front.c session.c conn.c backend.c relay.c \
+SRCS	 = mailproxy.c options.c options_check.c values.c addr.c launch.c front.c session.c conn.c backend.c relay.c \
 	   log.c journal.c resolve.c auth.c dl.c sandbox.c \
 	   tls.c tls_lib.c tls_server.c tls_client.c tls_facts.c tls_ticket.c \
 	   proto/smtp.c proto/smtp_backend.c proto/smtp_parse.c \
@@ -64,7 +64,8 @@ UNITSRCS = $(wildcard tests/unit*.c)
 tests/unit: $(UNITSRCS) tests/unit.h $(filter-out obj-san/mailproxy.o,$(SANOBJS))
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
-tests/options_test: tests/options_test.c obj-san/options.o obj-san/values.o obj-san/addr.o
+tests/options_test: tests/options_test.c obj-san/options.o obj-san/options_check.o \
+    obj-san/values.o obj-san/addr.o
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
 # (BATS_FILES=tests/smtp.bats for one file)

@@ -32,10 +32,8 @@
 
 #define ENV_PREFIX	"MAILPROXY_"
 #define COUNT_MAX	1000000		/* max_errors */
-#define VALUE_MAX	1024		/* bytes of one value: bounded at the edge */
-
-/* nginx's ssl_protocols since 1.23.4, and proxy_ssl_protocols' */
-#define TLS_PROTOCOLS_DEF	"TLSv1.2 TLSv1.3"
+#define VALUE_MAX	OPTIONS_VALUE_MAX
+#define TLS_PROTOCOLS_DEF	OPTIONS_TLS_PROTOCOLS
 
 /* Angie's own words for a default that is the page size */
 #define PAGESIZE_DEF	"4k|8k"
@@ -291,8 +289,8 @@ static const struct otype {
  * The value as a message shows it: made printable and cut short, since
  * it may come from an environment file with stray bytes in it.
  */
-static const char *
-shown(const char *s, size_t n, char *buf, size_t len)
+const char *
+options_shown(const char *s, size_t n, char *buf, size_t len)
 {
 	/* vis(3) writes at most 4 bytes a byte; keep room for "..." */
 	size_t	 max = (len - 4) / 4;
@@ -312,7 +310,7 @@ bad(char *why, size_t len, const struct opt *op, const char *s, size_t n,
 	char	 buf[256];
 
 	snprintf(why, len, "bad %s \"%s\" (use %s)", types[op->type].what,
-	    shown(s, n, buf, sizeof buf), use);
+	    options_shown(s, n, buf, sizeof buf), use);
 	return -1;
 }
 
@@ -550,7 +548,7 @@ header_bad(char *why, size_t len, const char *name, size_t n,
 	char	 buf[256];
 
 	snprintf(why, len, "header \"%s\": %s (use NAME: VALUE or NAME VALUE)",
-	    shown(name, n, buf, sizeof buf), what);
+	    options_shown(name, n, buf, sizeof buf), what);
 	return -1;
 }
 
@@ -765,7 +763,7 @@ options_set(struct options *o, const char *name, const char *value, int how,
 
 	if ((op = opt_find(name, strlen(name))) == NULL) {
 		snprintf(err, errlen, "--%s: unknown option",
-		    shown(name, strlen(name), buf, sizeof buf));
+		    options_shown(name, strlen(name), buf, sizeof buf));
 		return -1;
 	}
 	return opt_apply(op, o, value, how, err, errlen);
@@ -813,7 +811,7 @@ parse_env(struct options *o, char **envp, char *err, size_t errlen)
 		/* a typo in an environment file must not pass unseen */
 		if ((op = opt_env_find(*envp, eq - *envp)) == NULL) {
 			snprintf(err, errlen, "%s: unknown option",
-			    shown(*envp, eq - *envp, buf, sizeof buf));
+			    options_shown(*envp, eq - *envp, buf, sizeof buf));
 			return -1;
 		}
 		if (opt_apply(op, o, eq + 1, SET_ENV, err, errlen) == -1)
@@ -838,7 +836,7 @@ parse_argv(struct options *o, int argc, char **argv, char *err,
 			snprintf(err, errlen, argv[i][0] == '-' ?
 			    "%s: unknown option (see --help)" :
 			    "%s: unexpected argument (options are --name=value)",
-			    shown(argv[i], strlen(argv[i]), buf, sizeof buf));
+			    options_shown(argv[i], strlen(argv[i]), buf, sizeof buf));
 			return -1;
 		}
 		if (strcmp(argv[i], "--check") == 0) {
@@ -855,7 +853,7 @@ parse_argv(struct options *o, int argc, char **argv, char *err,
 		}
 		if ((op = opt_find(name, n)) == NULL) {
 			snprintf(err, errlen, "--%s: unknown option (see --help)",
-			    shown(name, n, buf, sizeof buf));
+			    options_shown(name, n, buf, sizeof buf));
 			return -1;
 		}
 		/* "--backend --timeout=5s" lacks a value: it is no value */
@@ -895,97 +893,6 @@ parse_early(int argc, char **argv)
 	return OPT_RUN;
 }
 
-/* ssl_protocols: the names nginx takes, one or more of them. */
-static int
-protocols_valid(const char *list)
-{
-	static const char *const names[] = { "SSLv2", "SSLv3", "TLSv1",
-	    "TLSv1.1", "TLSv1.2", "TLSv1.3" };
-	char		item[16];
-	size_t		i;
-	int		n, any = 0;
-
-	while ((n = options_list_next(&list, item, sizeof(item))) != 0) {
-		for (i = 0; n > 0 && i < nitems(names); i++)
-			if (strcmp(item, names[i]) == 0)
-				break;
-		if (n == -1 || i == nitems(names))
-			return 0;
-		any = 1;
-	}
-	return any;
-}
-
-/* The TLS options that only make sense together, as nginx checks them. */
-static int
-options_tls(const struct options *o, char *err, size_t errlen)
-{
-	unsigned	auth = o->protocol == PROTO_SMTP ? o->smtp_auth :
-			    o->protocol == PROTO_POP3 ? o->pop3_auth : o->imap_auth;
-	int		tls = o->ssl || o->starttls != STARTTLS_OFF;
-
-	/* the defaults are valid: a plaintext session checks nothing */
-	if (strcmp(o->ssl_protocols, TLS_PROTOCOLS_DEF) != 0 &&
-	    !protocols_valid(o->ssl_protocols))
-		snprintf(err, errlen, "--ssl-protocols: one or more of TLSv1.2 "
-		    "TLSv1.3 (and the old TLSv1 TLSv1.1 SSLv3)");
-	else if (strcmp(o->proxy_ssl_protocols, TLS_PROTOCOLS_DEF) != 0 &&
-	    !protocols_valid(o->proxy_ssl_protocols))
-		snprintf(err, errlen, "--proxy-ssl-protocols: one or more of "
-		    "TLSv1.2 TLSv1.3 (and the old TLSv1 TLSv1.1 SSLv3)");
-	else if (tls && o->ssl_certificate == NULL)
-		snprintf(err, errlen, "--ssl-certificate: required with "
-		    "--ssl=on or --starttls");
-	else if (options_count(o->ssl_certificate) !=
-	    options_count(o->ssl_certificate_key))
-		snprintf(err, errlen, "--ssl-certificate-key: one for each "
-		    "--ssl-certificate, in the same order");
-	else if ((o->ssl_verify_client == VERIFY_ON ||
-	    o->ssl_verify_client == VERIFY_OPTIONAL) &&
-	    o->ssl_client_certificate == NULL &&
-	    o->ssl_trusted_certificate == NULL)
-		snprintf(err, errlen, "--ssl-verify-client: needs "
-		    "--ssl-client-certificate or --ssl-trusted-certificate");
-	else if ((auth & AUTH_EXTERNAL) && (!tls ||
-	    o->ssl_verify_client == VERIFY_OFF || o->auth_http == NULL))
-		snprintf(err, errlen, "--%s-auth: external needs TLS, "
-		    "--ssl-verify-client and --auth-http (which decides who "
-		    "a certificate may log in as)", o->protocol == PROTO_SMTP ?
-		    "smtp" : o->protocol == PROTO_POP3 ? "pop3" : "imap");
-	else if (o->proxy_ssl && o->proxy_starttls)
-		snprintf(err, errlen, "--proxy-starttls: not with "
-		    "--proxy-ssl=on (choose one)");
-	else if ((o->proxy_ssl_certificate == NULL) !=
-	    (o->proxy_ssl_certificate_key == NULL))
-		snprintf(err, errlen, "--proxy-ssl-certificate-key: needed "
-		    "with --proxy-ssl-certificate, and only with it");
-	else
-		return 0;
-	return -1;
-}
-
-/*
- * --set-real-ip-from: each network valid, checked once here so that a
- * session never meets a bad one.
- */
-static int
-options_real_ip(const struct options *o, char *err, size_t errlen)
-{
-	const char	*list = o->set_real_ip_from;
-	char		 item[VALUE_MAX + 1], buf[256];
-	struct cidr	 c;
-	int		 n;
-
-	while ((n = options_value_next(&list, item, sizeof item)) != 0)
-		if (n == -1 || cidr_parse(item, n, &c) == -1) {
-			snprintf(err, errlen, "--set-real-ip-from: bad network "
-			    "\"%s\" (use IP, IP/BITS, IPv6 or IPv6/BITS)",
-			    shown(item, n == -1 ? 0 : n, buf, sizeof buf));
-			return -1;
-		}
-	return 0;
-}
-
 int
 options_parse(struct options *o, int argc, char **argv, char **envp,
     char *err, size_t errlen)
@@ -1000,17 +907,7 @@ options_parse(struct options *o, int argc, char **argv, char **envp,
 	    parse_argv(o, argc, argv, err, errlen) == -1)
 		return OPT_ERROR;
 
-	if (o->protocol == PROTO_NONE) {
-		snprintf(err, errlen, "--protocol: required (smtp, pop3 or imap)");
-		return OPT_ERROR;
-	}
-	if (o->backend == NULL && o->auth_http == NULL) {
-		snprintf(err, errlen, "--backend: required (or --auth-http)");
-		return OPT_ERROR;
-	}
-	if (options_real_ip(o, err, errlen) == -1)
-		return OPT_ERROR;
-	return options_tls(o, err, errlen) == -1 ? OPT_ERROR : OPT_RUN;
+	return options_check(o, err, errlen) == -1 ? OPT_ERROR : OPT_RUN;
 }
 
 static const char *

@@ -117,8 +117,15 @@ struct options {
 
 enum { OPT_RUN, OPT_HELP, OPT_VERSION, OPT_ERROR };
 
+/* bytes of one value: bounded at the edge */
+#define OPTIONS_VALUE_MAX	1024
+/* nginx's ssl_protocols since 1.23.4, and proxy_ssl_protocols' */
+#define OPTIONS_TLS_PROTOCOLS	"TLSv1.2 TLSv1.3"
+
 /* The values of a repeatable option ('\n'-joined in rep_buf): how many. */
 size_t	options_count(const char *);
+/* a value as a message shows it: printable, cut short */
+const char *options_shown(const char *, size_t, char *buf, size_t len);
 
 /*
  * Fills o from the defaults, then the environment, then argv (argv wins).
@@ -130,6 +137,8 @@ size_t	options_count(const char *);
 int	options_parse(struct options *o, int argc, char **argv, char **envp,
 	    char *err, size_t errlen);
 void	options_help(FILE *fp);
+/* options_check.c: what no one option can say; -1 with err */
+int	options_check(const struct options *, char *err, size_t errlen);
 
 /*
  * How options_set takes a value: as argv's first for that option, as
