@@ -41,14 +41,6 @@ transcript() { cat "$T/fake-$BE.transcript" 2>/dev/null; }
 mplog() { tcpserver_log "$MPPORT"; }
 untouched() { ! grep -q connect "$T/fake-$BE.log"; }
 b64() { printf "$1" | base64 -w0; }
-# wait_count FILE REGEX N: wait until N lines of FILE match the ERE (bounded)
-wait_count() {
-	local end=$((SECONDS + WAIT_TIMEOUT))
-	until (($(grep -cE -- "$2" "$1" 2>/dev/null) >= $3)); do
-		((SECONDS < end)) || { echo "wait_count: fewer than $3 /$2/ in $1" >&2; return 1; }
-		sleep 0.1
-	done
-}
 
 G=$'+OK POP3 ready\r\n'
 CAPA=$'+OK Capability list follows\r\n'

@@ -112,17 +112,7 @@ wait_for_file() {
 }
 
 # wait_log FILE REGEX [SECS]: wait until FILE has a line matching the ERE.
-wait_log() {
-	local end=$((SECONDS + ${3:-$WAIT_TIMEOUT}))
-	until grep -qE -- "$2" "$1" 2>/dev/null; do
-		if ((SECONDS >= end)); then
-			echo "wait_log: /$2/ not in $1 after ${3:-$WAIT_TIMEOUT}s; it has:" >&2
-			tail -n 30 "$1" >&2 2>/dev/null
-			return 1
-		fi
-		sleep 0.1
-	done
-}
+wait_log() { wait_count "$1" "$2" 1 "${3:-}"; }
 
 # wait_count FILE ERE N [SECS]: wait until at least N lines of FILE match
 # ERE (a session logs as it ends, after its client has gone: later still
