@@ -91,6 +91,7 @@ struct resolver {
 	const char	*ip;		/* the client's address, as text */
 	int		 family;
 	unsigned char	 addr[sizeof(struct in6_addr)];
+	int		 qtype;		/* in flight: ns_t_ptr, _a or _aaaa */
 
 	/* set by the query's callback */
 	int		 done;
@@ -308,10 +309,12 @@ addr_answer(const unsigned char *abuf, int alen, int family, const void *addr)
 	return answer_walk(abuf, alen, ns_t_aaaa, addr_found, &m);
 }
 
-/* The callbacks: c-ares hands the reply over only while they run. */
+/*
+ * The one callback: c-ares hands the reply over only while it runs, so
+ * what the query was for (r->qtype) is read from it here.
+ */
 static void
-ptr_answered(void *arg, int status, int timeouts, unsigned char *abuf,
-    int alen)
+answered(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct resolver	*r = arg;
 
@@ -319,20 +322,9 @@ ptr_answered(void *arg, int status, int timeouts, unsigned char *abuf,
 	r->done = 1;
 	r->status = status;
 	if (status == ARES_SUCCESS && abuf != NULL)
-		r->found = ptr_answer(abuf, alen, r->name, sizeof(r->name));
-}
-
-static void
-addr_answered(void *arg, int status, int timeouts, unsigned char *abuf,
-    int alen)
-{
-	struct resolver	*r = arg;
-
-	(void)timeouts;
-	r->done = 1;
-	r->status = status;
-	if (status == ARES_SUCCESS && abuf != NULL)
-		r->found = addr_answer(abuf, alen, r->family, r->addr);
+		r->found = r->qtype == ns_t_ptr ?
+		    ptr_answer(abuf, alen, r->name, sizeof(r->name)) :
+		    addr_answer(abuf, alen, r->family, r->addr);
 }
 
 /*
@@ -508,13 +500,13 @@ resolver_wait(struct resolver *r)
 
 /* Sends one query and waits for it: 0 answered (see r->status), -1 not. */
 static int
-resolver_query(struct resolver *r, const char *name, int type,
-    ares_callback cb)
+resolver_query(struct resolver *r, const char *name, int type)
 {
+	r->qtype = type;
 	r->done = 0;
 	r->status = ARES_ETIMEOUT;
 	r->found = 0;
-	sym_ares_query(r->channel, name, ns_c_in, type, cb, r);
+	sym_ares_query(r->channel, name, ns_c_in, type, answered, r);
 	return resolver_wait(r);
 }
 
@@ -537,7 +529,7 @@ resolve_ptr(struct resolver *r)
 
 	if (ptr_qname(r->family, r->addr, qname, sizeof(qname)) == -1)
 		return NAME_NONE;
-	rc = resolver_query(r, qname, ns_t_ptr, ptr_answered);
+	rc = resolver_query(r, qname, ns_t_ptr);
 	if (rc == 0 && (r->status == ARES_ENOTFOUND ||
 	    r->status == ARES_ENODATA ||
 	    (r->status == ARES_SUCCESS && r->found == 0)))
@@ -566,7 +558,7 @@ resolve_forward(struct resolver *r)
 	int	rc;
 
 	rc = resolver_query(r, r->name, r->family == AF_INET ? ns_t_a :
-	    ns_t_aaaa, addr_answered);
+	    ns_t_aaaa);
 	if (rc == 0 && r->status == ARES_SUCCESS && r->found == 1)
 		return NAME_FOUND;
 	if (rc == 0 && (r->status == ARES_ENOTFOUND ||
