@@ -37,7 +37,8 @@ SRCS	 = mailproxy.c options.c options_check.c values.c addr.c launch.c front.c s
 	   proto/pop3.c proto/pop3_backend.c proto/pop3_parse.c \
 	   proto/imap.c proto/imap_backend.c proto/imap_id.c proto/imap_parse.c proto/cmd_parse.c proto/sasl.c \
 	   proto/base64.c proto/xclient.c \
-	   proto/proxy.c proto/proxy_parse.c proto/crc32c.c proto/auth_http.c proto/ucspi_parse.c
+	   proto/proxy.c proto/proxy_parse.c proto/crc32c.c proto/auth_http.c \
+	   proto/auth_http_response.c proto/ucspi_parse.c
 HDRS	 = $(wildcard *.h proto/*.h)
 OBJS	 = $(SRCS:%.c=obj/%.o)
 SANOBJS	 = $(SRCS:%.c=obj-san/%.o)
