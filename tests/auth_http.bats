@@ -138,9 +138,6 @@ untouched() { ! grep -q connect "$F/fake-$1.log"; }
 mplog() { cat "$T/mp.log"; }
 last_outcome() { grep 'outcome=' "$T/mp.log" | tail -n 1; }
 count() { grep -c '^=====$' "$F/auth-$1.requests"; }
-hmac_md5() { "$PYTHON" -c 'import hmac,hashlib,sys,os; print(hmac.new(os.fsencode(sys.argv[1]), os.fsencode(sys.argv[2]), hashlib.md5).hexdigest())' "$@"; }
-md5hex() { printf '%s' "$1" | md5sum | cut -d' ' -f1; }
-last_salt() { tail -n 1 "$T/sasl.salts"; }
 # took N: how long (ms) the reply to the Nth line of the last sasl_chat took
 took() { sed -n "${1}p" "$T/sasl.times" | cut -d' ' -f1; }
 
@@ -226,63 +223,6 @@ TEMP_SMTP=$'451 4.3.2 Internal server error\r'
 TEMP_POP3=$'-ERR internal server error\r'
 TEMP_IMAP=$'* BAD internal server error\r'
 
-# sasl_chat PROTO PORT: like chat.py --expect-greeting --lockstep PROTO
-# (it drives chat.py's Chat class), and the script may also hold
-#   @apop USER PASS   "APOP USER <hex MD5(<the greeting's salt> PASS)>"
-#   @cram USER PASS   the answer to the last challenge (334 / "+ "):
-#                     base64("USER " hex HMAC-MD5(PASS, the challenge))
-# PASS takes Python escapes (\r).  Prints every byte received; the salts
-# used go to $T/sasl.salts, and how long each reply took, in ms, to
-# $T/sasl.times ("MS LINE", a line each).
-read -r -d '' SASL_CHAT_PY <<'PY' || :
-import base64, hashlib, hmac, os, re, socket, sys, time, types
-sys.path.insert(0, os.environ["TESTLIB"])
-import chat
-proto, port, saltlog = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-a = types.SimpleNamespace(timeout=10.0, echo=False, linger=None)
-sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-sock.settimeout(None)
-c = chat.Chat(sock, a)
-def done(tag):
-    if proto == "smtp":
-        return chat.smtp_done
-    if proto == "pop3":
-        return chat.pop3_done(False)
-    return chat.imap_done(tag)
-rc = 0 if c.wait(done(b"*"), "greeting") else 3
-greeting, tag = bytes(c.all), b"*"
-for line in sys.stdin.buffer.read().split(b"\n"):
-    line = line.rstrip(b"\r")
-    if rc or not line:
-        continue
-    if line.startswith((b"@apop ", b"@cram ")):
-        _, u, p = line.split(b" ", 2)
-        p = p.decode("unicode_escape").encode("latin-1")
-        if line.startswith(b"@apop"):
-            salt = re.search(rb"<[^>]*>", greeting).group(0)
-            line = b"APOP " + u + b" " + hashlib.md5(salt + p).hexdigest().encode()
-        else:
-            m = re.search(rb"^(?:334|\+) (\S+)\r?$", bytes(c.all[c.mark:]), re.M)
-            salt = base64.b64decode(m.group(1))
-            line = base64.b64encode(u + b" " + hmac.new(p, salt, hashlib.md5).hexdigest().encode())
-        open(saltlog, "ab").write(salt + b"\n")
-    elif proto == "imap" and b" " in line:
-        tag = line.split(b" ", 1)[0]
-    start = time.monotonic()
-    c.send(line + b"\r\n")
-    if not c.wait(done(tag), "reply to %r" % line):
-        rc = 3
-    open(saltlog.replace("salts", "times"), "a").write(
-        "%d %s\n" % ((time.monotonic() - start) * 1000, line.decode("latin-1")))
-if rc == 0:
-    end = time.monotonic() + a.timeout
-    while not c.eof and time.monotonic() < end:
-        c.pump(end - time.monotonic())
-    rc = 0 if c.eof else 3
-sys.stdout.buffer.write(bytes(c.all))
-sys.exit(rc)
-PY
-sasl_chat() { TESTLIB=$TESTLIB "$PYTHON" -c "$SASL_CHAT_PY" "$1" "$2" "$T/sasl.salts"; }
 
 # ---------------------------------------------------------------- requests
 

@@ -101,57 +101,6 @@ auth() {
 # shellcheck disable=SC2059 # b64 FORMAT: printf escapes (\0 \351 %%) wanted
 b64() { printf "$1" | base64 -w0; }
 
-# sasl_chat PROTO PORT: like chat.py --expect-greeting --lockstep PROTO
-# (it drives chat.py's Chat class), and the script may also hold
-#   @apop USER PASS   "APOP USER <hex MD5(<the greeting's salt> PASS)>"
-#   @cram USER PASS   the answer to the last challenge (334 / "+ "):
-#                     base64("USER " hex HMAC-MD5(PASS, the challenge))
-# PASS takes Python escapes (\r).  Prints every byte received.
-read -r -d '' SASL_CHAT_PY <<'PY' || :
-import base64, hashlib, hmac, os, re, socket, sys, time, types
-sys.path.insert(0, os.environ["TESTLIB"])
-import chat
-proto, port = sys.argv[1], int(sys.argv[2])
-a = types.SimpleNamespace(timeout=10.0, echo=False, linger=None)
-sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-sock.settimeout(None)
-c = chat.Chat(sock, a)
-def done(tag):
-    if proto == "smtp":
-        return chat.smtp_done
-    if proto == "pop3":
-        return chat.pop3_done(False)
-    return chat.imap_done(tag)
-rc = 0 if c.wait(done(b"*"), "greeting") else 3
-greeting, tag = bytes(c.all), b"*"
-for line in sys.stdin.buffer.read().split(b"\n"):
-    line = line.rstrip(b"\r")
-    if rc or not line:
-        continue
-    if line.startswith(b"@apop "):
-        _, u, p = line.split(b" ", 2)
-        p = p.decode("unicode_escape").encode("latin-1")
-        salt = re.search(rb"<[^>]*>", greeting).group(0)
-        line = b"APOP " + u + b" " + hashlib.md5(salt + p).hexdigest().encode()
-    elif line.startswith(b"@cram "):
-        _, u, p = line.split(b" ", 2)
-        p = p.decode("unicode_escape").encode("latin-1")
-        m = re.search(rb"^(?:334|\+) (\S+)\r?$", bytes(c.all[c.mark:]), re.M)
-        salt = base64.b64decode(m.group(1))
-        line = base64.b64encode(u + b" " + hmac.new(p, salt, hashlib.md5).hexdigest().encode())
-    elif proto == "imap" and b" " in line:
-        tag = line.split(b" ", 1)[0]
-    c.send(line + b"\r\n")
-    if not c.wait(done(tag), "reply to %r" % line):
-        rc = 3
-if rc == 0:
-    end = time.monotonic() + a.timeout
-    while not c.eof and time.monotonic() < end:
-        c.pump(end - time.monotonic())
-    rc = 0 if c.eof else 3
-sys.stdout.buffer.write(bytes(c.all))
-sys.exit(rc)
-PY
 
 # requests FROM [ours]: the auth requests FROM (1-based) on, each followed
 # by a line "=====", with what differs by nature normalised: the salt, the
@@ -193,7 +142,7 @@ side() {
 	: >"$F/fake-$be.transcript"
 	: >"$F/fake-$be.log"
 	if [[ ${4:-} == sasl ]]; then
-		TESTLIB=$TESTLIB "$PYTHON" -c "$SASL_CHAT_PY" "$proto" "$port" <"$T/script" >"$T/$name.out" 2>/dev/null || :
+		sasl_chat "$proto" "$port" <"$T/script" >"$T/$name.out" 2>/dev/null || :
 	else
 		chat "$port" --expect-greeting --lockstep "$proto" <"$T/script" >"$T/$name.out" 2>/dev/null || :
 	fi

@@ -82,65 +82,6 @@ IMAP_TAIL=("Auth-Protocol: imap" "Auth-Login-Attempt: 1" "Client-IP: 127.0.0.1")
 
 EHLO=$'220 mx.test ESMTP ready\r\n250-mx.test\r\n250 AUTH PLAIN LOGIN CRAM-MD5\r\n'
 
-# sasl_chat PROTO PORT: like chat.py --expect-greeting --lockstep PROTO (it
-# drives chat.py's Chat class), but the script may also hold
-#   @apop USER PASS   sends "APOP USER <hex MD5(<salt from the greeting> PASS)>"
-#   @cram USER PASS   answers the last challenge (334 / "+ ") with
-#                     base64("USER " hex HMAC-MD5(PASS, decoded challenge))
-# (chat.py reads its whole script before it sends anything, so it can not
-# answer a challenge it has not seen).  Writes every byte received; the
-# challenge/salt used are appended to $T/sasl.salts.
-read -r -d '' SASL_CHAT_PY <<'PY' || :
-import base64, hashlib, hmac, os, re, socket, sys, time, types
-sys.path.insert(0, os.environ["TESTLIB"])
-import chat
-proto, port, saltlog = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-a = types.SimpleNamespace(timeout=10.0, echo=False, linger=None)
-sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-sock.settimeout(None)
-c = chat.Chat(sock, a)
-def done(tag):
-    if proto == "smtp":
-        return chat.smtp_done
-    if proto == "pop3":
-        return chat.pop3_done(False)
-    return chat.imap_done(tag)
-rc = 0 if c.wait(done(b"*"), "greeting") else 3
-greeting, tag = bytes(c.all), b"*"
-for line in sys.stdin.buffer.read().split(b"\n"):
-    line = line.rstrip(b"\r")
-    if rc or not line:
-        continue
-    if line.startswith(b"@apop "):
-        _, u, p = line.split(b" ", 2)
-        salt = re.search(rb"<[^>]*>", greeting).group(0)
-        open(saltlog, "ab").write(salt + b"\n")
-        line = b"APOP " + u + b" " + hashlib.md5(salt + p).hexdigest().encode()
-    elif line.startswith(b"@cram "):
-        _, u, p = line.split(b" ", 2)
-        m = re.search(rb"^(?:334|\+) (\S+)\r?$", bytes(c.all[c.mark:]), re.M)
-        ch = base64.b64decode(m.group(1))
-        open(saltlog, "ab").write(ch + b"\n")
-        line = base64.b64encode(u + b" " + hmac.new(p, ch, hashlib.md5).hexdigest().encode())
-    elif proto == "imap" and b" " in line:
-        tag = line.split(b" ", 1)[0]
-    c.send(line + b"\r\n")
-    if not c.wait(done(tag), "reply to %r" % line):
-        rc = 3
-if rc == 0:
-    end = time.monotonic() + a.timeout
-    while not c.eof and time.monotonic() < end:
-        c.pump(end - time.monotonic())
-    rc = 0 if c.eof else 3
-sys.stdout.buffer.write(bytes(c.all))
-sys.exit(rc)
-PY
-sasl_chat() { TESTLIB=$TESTLIB "$PYTHON" -c "$SASL_CHAT_PY" "$1" "$2" "$T/sasl.salts"; }
-# last_salt: the last salt/challenge sasl_chat used.
-last_salt() { tail -n 1 "$T/sasl.salts"; }
-hmac_md5() { "$PYTHON" -c 'import hmac,hashlib,sys,os; print(hmac.new(os.fsencode(sys.argv[1]), os.fsencode(sys.argv[2]), hashlib.md5).hexdigest())' "$@"; }
-md5hex() { printf '%s' "$1" | md5sum | cut -d' ' -f1; }
-
 # ---------------------------------------------------------------- the service alone
 
 # http_get ARGS...: one request to the fake service; ARGS are header lines.

@@ -111,6 +111,15 @@ wait_for_file() {
 	done
 }
 
+# sasl_chat PROTO PORT: tests/lib/sasl_chat.py, the script on stdin, its
+# salts in $T/sasl.salts and reply times in $T/sasl.times
+sasl_chat() { "$PYTHON" "$TESTLIB/sasl_chat.py" "$1" "$2" "$T/sasl"; }
+# last_salt: the last salt or challenge sasl_chat answered
+last_salt() { tail -n 1 "$T/sasl.salts"; }
+# hmac_md5 KEY TEXT, md5hex TEXT: what APOP and CRAM-MD5 answers hold
+hmac_md5() { "$PYTHON" -c 'import hmac,hashlib,sys,os; print(hmac.new(os.fsencode(sys.argv[1]), os.fsencode(sys.argv[2]), hashlib.md5).hexdigest())' "$@"; }
+md5hex() { printf '%s' "$1" | md5sum | cut -d' ' -f1; }
+
 # wait_log FILE REGEX [SECS]: wait until FILE has a line matching the ERE.
 wait_log() { wait_count "$1" "$2" 1 "${3:-}"; }
 
