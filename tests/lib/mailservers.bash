@@ -121,27 +121,7 @@ ssl = yes
 ssl_cert = <$CERTS_RSA_CRT
 ssl_key = <$CERTS_RSA_KEY
 disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_verbose = yes
-# no 2 s pause after a wrong password: keeps failure tests fast
-auth_failure_delay = 0
-auth_username_chars =
-log_path = $DOVECOT_LOG
-info_log_path = $DOVECOT_LOG
-log_timestamp = "%Y-%m-%d %H:%M:%S "
-login_log_format_elements = user=<%u> method=%m rip=%r lip=%l rport=%b lport=%a mpid=%e %c session=<%{session}>
 haproxy_trusted_networks = 127.0.0.0/8
-first_valid_uid = $uid
-first_valid_gid = $gid
-mail_location = maildir:~/Maildir
-passdb {
-  driver = passwd-file
-  args = $D/users
-}
-userdb {
-  driver = passwd-file
-  args = $D/users
-}
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1
@@ -186,6 +166,37 @@ service auth {
     group = $(id -gn "$MS_MAIL_USER")
   }
 }
+$(_ms_dovecot_shared "$D" "$uid" "$gid")
+EOF
+	chmod 644 "$D/dovecot.conf"
+}
+
+# _ms_dovecot_shared D UID GID: what every private Dovecot instance has:
+# logins logged to $DOVECOT_LOG, the users and Maildirs of $D, no auth
+# penalty and no per-IP connection limit.
+_ms_dovecot_shared() {
+	local D=$1 uid=$2 gid=$3
+	cat <<EOF
+auth_mechanisms = plain login
+auth_verbose = yes
+# no 2 s pause after a wrong password: keeps failure tests fast
+auth_failure_delay = 0
+auth_username_chars =
+log_path = $DOVECOT_LOG
+info_log_path = $DOVECOT_LOG
+log_timestamp = "%Y-%m-%d %H:%M:%S "
+login_log_format_elements = user=<%u> method=%m rip=%r lip=%l rport=%b lport=%a mpid=%e %c session=<%{session}>
+first_valid_uid = $uid
+first_valid_gid = $gid
+mail_location = maildir:~/Maildir
+passdb {
+  driver = passwd-file
+  args = $D/users
+}
+userdb {
+  driver = passwd-file
+  args = $D/users
+}
 # No auth penalty: after a failed login Dovecot would hold the next login
 # from the same IP (all tests come from 127.0.0.1) for 4-15 s.
 service anvil {
@@ -205,7 +216,6 @@ protocol pop3 {
   mail_max_userip_connections = 100
 }
 EOF
-	chmod 644 "$D/dovecot.conf"
 }
 
 # _ms_dovecot_secure_conf D2 D: write $D2/dovecot.conf, a second instance on
@@ -232,27 +242,8 @@ ssl = yes
 ssl_cert = <$CERTS_RSA_CRT
 ssl_key = <$CERTS_RSA_KEY
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
-auth_verbose = yes
-auth_failure_delay = 0
-auth_username_chars =
-log_path = $DOVECOT_LOG
-info_log_path = $DOVECOT_LOG
-log_timestamp = "%Y-%m-%d %H:%M:%S "
-login_log_format_elements = user=<%u> method=%m rip=%r lip=%l rport=%b lport=%a mpid=%e %c session=<%{session}>
 login_trusted_networks =
 haproxy_trusted_networks = 127.0.0.1/32
-first_valid_uid = $uid
-first_valid_gid = $gid
-mail_location = maildir:~/Maildir
-passdb {
-  driver = passwd-file
-  args = $D/users
-}
-userdb {
-  driver = passwd-file
-  args = $D/users
-}
 service imap-login {
   inet_listener imap {
     port = 0
@@ -279,22 +270,7 @@ service pop3-login {
     haproxy = yes
   }
 }
-service anvil {
-  unix_listener anvil-auth-penalty {
-    mode = 0
-  }
-}
-service stats {
-  unix_listener stats-writer {
-    mode = 0666
-  }
-}
-protocol imap {
-  mail_max_userip_connections = 100
-}
-protocol pop3 {
-  mail_max_userip_connections = 100
-}
+$(_ms_dovecot_shared "$D" "$uid" "$gid")
 EOF
 	chmod 644 "$D2/dovecot.conf"
 }
@@ -318,26 +294,7 @@ protocols = imap pop3
 listen = $DOVECOT_TRUSTED_ADDR
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_verbose = yes
-auth_failure_delay = 0
-auth_username_chars =
-log_path = $DOVECOT_LOG
-info_log_path = $DOVECOT_LOG
-log_timestamp = "%Y-%m-%d %H:%M:%S "
-login_log_format_elements = user=<%u> method=%m rip=%r lip=%l rport=%b lport=%a mpid=%e %c session=<%{session}>
 login_trusted_networks = 127.0.0.1/32
-first_valid_uid = $uid
-first_valid_gid = $gid
-mail_location = maildir:~/Maildir
-passdb {
-  driver = passwd-file
-  args = $D/users
-}
-userdb {
-  driver = passwd-file
-  args = $D/users
-}
 service imap-login {
   inet_listener imap {
     address = $DOVECOT_TRUSTED_ADDR
@@ -356,22 +313,7 @@ service pop3-login {
     port = 0
   }
 }
-service anvil {
-  unix_listener anvil-auth-penalty {
-    mode = 0
-  }
-}
-service stats {
-  unix_listener stats-writer {
-    mode = 0666
-  }
-}
-protocol imap {
-  mail_max_userip_connections = 100
-}
-protocol pop3 {
-  mail_max_userip_connections = 100
-}
+$(_ms_dovecot_shared "$D" "$uid" "$gid")
 EOF
 	chmod 644 "$D3/dovecot.conf"
 }
