@@ -32,8 +32,6 @@
 
 #define ENV_PREFIX	"MAILPROXY_"
 #define COUNT_MAX	1000000		/* max_errors */
-#define VALUE_MAX	OPTIONS_VALUE_MAX
-#define TLS_PROTOCOLS_DEF	OPTIONS_TLS_PROTOCOLS
 
 /* Angie's own words for a default that is the page size */
 #define PAGESIZE_DEF	"4k|8k"
@@ -158,8 +156,8 @@ static const struct opt opts[] = {
 	    "FILE", 0, "its private key, repeatable, in the same order" },
 	{ "ssl-password-file", T_STRING, OFF(ssl_password_file), NULL, "FILE",
 	    0, "passphrases of the keys, one a line" },
-	{ "ssl-protocols", T_LIST, OFF(ssl_protocols), TLS_PROTOCOLS_DEF, NULL,
-	    0, "TLS versions allowed" },
+	{ "ssl-protocols", T_LIST, OFF(ssl_protocols), OPTIONS_TLS_PROTOCOLS,
+	    NULL, 0, "TLS versions allowed" },
 	{ "ssl-ciphers", T_STRING, OFF(ssl_ciphers), "HIGH:!aNULL:!MD5",
 	    "CIPHERS", 0, "OpenSSL cipher list (TLSv1.2)" },
 	{ "ssl-ecdh-curve", T_STRING, OFF(ssl_ecdh_curve), "auto", "CURVES", 0,
@@ -197,7 +195,8 @@ static const struct opt opts[] = {
 	{ "proxy-ssl-certificate-key", T_STRING,
 	    OFF(proxy_ssl_certificate_key), NULL, "FILE", 0, "its key" },
 	{ "proxy-ssl-protocols", T_LIST, OFF(proxy_ssl_protocols),
-	    TLS_PROTOCOLS_DEF, NULL, 0, "TLS versions towards the backend" },
+	    OPTIONS_TLS_PROTOCOLS, NULL, 0,
+	    "TLS versions towards the backend" },
 	{ "proxy-ssl-ciphers", T_STRING, OFF(proxy_ssl_ciphers), "DEFAULT",
 	    "CIPHERS", 0, "cipher list towards the backend (TLSv1.2)" },
 
@@ -600,7 +599,7 @@ static int
 rep_item(const struct opt *op, struct options *o, const char **field,
     const char *item, size_t n, char *why, size_t len)
 {
-	char	 line[VALUE_MAX + 4];
+	char	 line[OPTIONS_VALUE_MAX + 4];
 	size_t	 i;
 	int	 w;
 
@@ -612,7 +611,8 @@ rep_item(const struct opt *op, struct options *o, const char **field,
 		return rep_add(o, field, line, w, why, len);
 	}
 	if (op->type == T_HOSTPORTS) {
-		/* NUL-terminated for addr_check: n <= VALUE_MAX (opt_store) */
+		/* NUL-terminated for addr_check: n <= OPTIONS_VALUE_MAX
+		   (opt_store) */
 		memcpy(line, item, n);
 		line[n] = '\0';
 		if (addr_check(line, 1, 0) == -1)
@@ -661,9 +661,9 @@ opt_store(const struct opt *op, struct options *o, const char *val, int how,
 {
 	const char	*s;
 
-	if (strlen(val) > VALUE_MAX) {
+	if (strlen(val) > OPTIONS_VALUE_MAX) {
 		snprintf(why, len, "value too long (at most %d bytes)",
-		    VALUE_MAX);
+		    OPTIONS_VALUE_MAX);
 		return -1;
 	}
 	/* a CR or LF in a name or keyword would end up in a reply line */
@@ -836,7 +836,8 @@ parse_argv(struct options *o, int argc, char **argv, char *err,
 			snprintf(err, errlen, argv[i][0] == '-' ?
 			    "%s: unknown option (see --help)" :
 			    "%s: unexpected argument (options are --name=value)",
-			    options_shown(argv[i], strlen(argv[i]), buf, sizeof buf));
+			    options_shown(argv[i], strlen(argv[i]), buf,
+			    sizeof buf));
 			return -1;
 		}
 		if (strcmp(argv[i], "--check") == 0) {

@@ -99,7 +99,8 @@ options_real_ip(const struct options *o, char *err, size_t errlen)
 		if (n == -1 || cidr_parse(item, n, &c) == -1) {
 			snprintf(err, errlen, "--set-real-ip-from: bad network "
 			    "\"%s\" (use IP, IP/BITS, IPv6 or IPv6/BITS)",
-			    options_shown(item, n == -1 ? 0 : n, buf, sizeof buf));
+			    options_shown(item, n == -1 ? 0 : n, buf,
+			    sizeof buf));
 			return -1;
 		}
 	return 0;
@@ -109,7 +110,8 @@ int
 options_check(const struct options *o, char *err, size_t errlen)
 {
 	if (o->protocol == PROTO_NONE)
-		snprintf(err, errlen, "--protocol: required (smtp, pop3 or imap)");
+		snprintf(err, errlen, "--protocol: required (smtp, pop3 or "
+		    "imap)");
 	else if (o->backend == NULL && o->auth_http == NULL)
 		snprintf(err, errlen, "--backend: required (or --auth-http)");
 	else if (options_real_ip(o, err, errlen) == 0 &&
