@@ -57,20 +57,12 @@ mp() {
 # waiting for its reply; "@cram USER PASS" answers the last challenge.
 # Prints what was received.
 read -r -d '' DIALOGUE_PY <<'PY' || :
-import base64, hashlib, hmac, os, re, socket, sys, types
+import base64, hashlib, hmac, os, re, sys
 sys.path.insert(0, os.environ["TESTLIB"])
 import chat
 proto, port = sys.argv[1], int(sys.argv[2])
-a = types.SimpleNamespace(timeout=10.0, echo=False, linger=None)
-sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-sock.settimeout(None)
-c = chat.Chat(sock, a)
-def done(tag):
-    if proto == "smtp":
-        return chat.smtp_done
-    if proto == "pop3":
-        return chat.pop3_done(False)
-    return chat.imap_done(tag)
+c = chat.connect(port)
+done = lambda tag: chat.reply_done(proto, tag)
 rc = 0 if c.wait(done(b"*"), "greeting") else 3
 tag = b"*"
 for line in sys.stdin.buffer.read().split(b"\n"):

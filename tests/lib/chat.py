@@ -56,6 +56,7 @@ import socket
 import ssl
 import sys
 import time
+import types
 
 SMTP_END = re.compile(rb"(^|\n)\d{3}( [^\n]*)?\r?\n")
 POP3_MULTI = {"CAPA", "LIST", "UIDL", "RETR", "TOP"}
@@ -160,6 +161,23 @@ def imap_done(tag):
     return lambda buf: bool(pat.search(buf))
 
 
+def reply_done(proto, tag=b"*"):
+    """Whether a whole reply of PROTO came (IMAP: tagged TAG, or a "+")."""
+    if proto == "smtp":
+        return smtp_done
+    if proto == "pop3":
+        return pop3_done(False)
+    return imap_done(tag)
+
+
+def connect(port, timeout=10.0):
+    """A Chat with 127.0.0.1:PORT, for the scripts that drive one."""
+    a = types.SimpleNamespace(timeout=timeout, echo=False, linger=None)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    sock.settimeout(None)
+    return Chat(sock, a)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("port", type=int)
@@ -194,8 +212,7 @@ def main():
     sock.settimeout(None)
     c = Chat(sock, a)
     rc = 0
-    greet = {"smtp": smtp_done, "imap": imap_done(b"*"),
-             "pop3": pop3_done(False)}.get(a.lockstep or "smtp")
+    greet = reply_done(a.lockstep or "smtp")
     pending_greeting = a.expect_greeting   # awaited after the @first lines
     in_data = False
     nowait = False

@@ -11,20 +11,12 @@ the salts used go to LOG.salts, a line each, and how long each reply
 took, in ms, to LOG.times ("MS LINE").  Exits 3 when a reply or the close
 did not come.
 """
-import base64, hashlib, hmac, os, re, socket, sys, time, types
+import base64, hashlib, hmac, os, re, sys, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chat
 proto, port, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-a = types.SimpleNamespace(timeout=10.0, echo=False, linger=None)
-sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-sock.settimeout(None)
-c = chat.Chat(sock, a)
-def done(tag):
-    if proto == "smtp":
-        return chat.smtp_done
-    if proto == "pop3":
-        return chat.pop3_done(False)
-    return chat.imap_done(tag)
+c = chat.connect(port)
+done = lambda tag: chat.reply_done(proto, tag)
 rc = 0 if c.wait(done(b"*"), "greeting") else 3
 greeting, tag = bytes(c.all), b"*"
 for line in sys.stdin.buffer.read().split(b"\n"):
@@ -51,7 +43,7 @@ for line in sys.stdin.buffer.read().split(b"\n"):
     open(log + ".times", "a").write(
         "%d %s\n" % ((time.monotonic() - start) * 1000, line.decode("latin-1")))
 if rc == 0:
-    end = time.monotonic() + a.timeout
+    end = time.monotonic() + c.a.timeout
     while not c.eof and time.monotonic() < end:
         c.pump(end - time.monotonic())
     rc = 0 if c.eof else 3
